@@ -1,0 +1,10 @@
+"""comentor: an AI facilitator for co-mentoring sessions.
+
+The engine lives here; the CLI (`facilitator.cli`), the Gradio UI (`ui`) and the evals (`evals`)
+are thin shells over it.
+Heavy modules (Chroma, torch, LangChain) are imported lazily by the parts that need them.
+"""
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__"]

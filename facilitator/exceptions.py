@@ -1,0 +1,68 @@
+"""The one exception hierarchy of comentor. Every message says what to do about it.
+
+    ComentorError
+    ├── ConfigError            settings or environment are wrong (names the variable to set)
+    ├── InputError             a user-supplied file, message or argument is invalid (exit code 2)
+    │   ├── PairFileError      a pair file is missing, malformed or incomplete
+    │   ├── TranscriptError    a transcript cannot be read
+    │   ├── MessageError       a chat message is empty, too long or from an unknown speaker
+    │   └── IngestError        a knowledge file cannot be indexed
+    ├── KnowledgeError         the knowledge base is empty or unreachable
+    ├── StoreError             the database cannot be opened or written
+    ├── ModelError             the language model failed after its retries (the offline brain takes over)
+    └── NotFoundError          a session, pair or commitment id does not exist (or is not yours)
+"""
+
+from __future__ import annotations
+
+
+class ComentorError(Exception):
+    """Base class of every error comentor raises on purpose."""
+
+    exit_code = 1
+
+
+class ConfigError(ComentorError):
+    """Settings or environment variables are inconsistent."""
+
+    exit_code = 2
+
+
+class InputError(ComentorError):
+    """Something the user supplied is invalid; the message names the fix."""
+
+    exit_code = 2
+
+
+class PairFileError(InputError):
+    """A pair file is missing, malformed or incomplete."""
+
+
+class TranscriptError(InputError):
+    """A transcript file cannot be parsed."""
+
+
+class MessageError(InputError):
+    """A chat message cannot be accepted."""
+
+
+class IngestError(InputError):
+    """A file cannot be added to the knowledge base."""
+
+
+class KnowledgeError(ComentorError):
+    """The knowledge base is empty or cannot be reached."""
+
+
+class StoreError(ComentorError):
+    """The session store cannot be opened or written."""
+
+
+class ModelError(ComentorError):
+    """The language model failed; callers fall back to the offline facilitator."""
+
+
+class NotFoundError(ComentorError):
+    """The requested object does not exist or does not belong to the caller."""
+
+    exit_code = 2

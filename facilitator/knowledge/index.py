@@ -1,0 +1,319 @@
+"""The knowledge index: Chroma (embedded or server) for dense vectors, BM25 for keywords, fused by reciprocal rank."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
+
+from facilitator.exceptions import ConfigError, IngestError, KnowledgeError, NotFoundError
+from facilitator.knowledge.chunking import Chunk, chunk_document, indexed_text
+from facilitator.knowledge.embeddings import Embedder
+from facilitator.knowledge.loaders import SUPPORTED_SUFFIXES, LoadedDocument, read_document
+from facilitator.models import SearchHit
+from facilitator.resources import knowledge_dir
+
+if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
+    from chromadb.api.models.Collection import Collection
+
+    from facilitator.settings import Settings
+
+RRF_K = 60
+EMBED_BATCH_CHUNKS = 256
+EMPTY_MESSAGE = (
+    "the knowledge base is empty; fill it with `comentor knowledge add --bundled` (the program guidance) "
+    "or `comentor knowledge add PATH...`"
+)
+
+
+@dataclass
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    chunks: int = 0
+
+    @property
+    def indexed_nothing(self) -> bool:
+        """True when files were asked for but none is in the index now (the CLI then exits 2)."""
+        return bool(self.errors) and not (self.added or self.updated or self.unchanged)
+
+
+@dataclass
+class SourceInfo:
+    source: str
+    title: str
+    chunks: int
+
+
+def make_chroma_client(settings: Settings) -> ClientAPI:
+    """An embedded PersistentClient under COMENTOR_HOME, or an HttpClient when COMENTOR_CHROMA_URL is set."""
+    import chromadb
+
+    chroma_settings = chromadb.Settings(anonymized_telemetry=False)
+    if settings.chroma_url:
+        url = urlparse(settings.chroma_url)
+        if url.scheme not in ("http", "https") or not url.hostname:
+            raise ConfigError(f"COMENTOR_CHROMA_URL must look like http://host:8000, got {settings.chroma_url!r}")
+        return chromadb.HttpClient(
+            host=url.hostname, port=url.port or 8000, ssl=url.scheme == "https", settings=chroma_settings
+        )
+    settings.chroma_path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
+
+
+class _KeywordIndex:
+    """BM25 over chunk texts (with titles), stemmed, English stop words removed."""
+
+    def __init__(self, ids: list[str], texts: list[str]) -> None:
+        import bm25s
+        import Stemmer
+
+        self.ids = ids
+        self._stemmer = Stemmer.Stemmer("english")
+        self._bm25 = bm25s.BM25()
+        tokens = bm25s.tokenize(texts, stopwords="en", stemmer=self._stemmer, show_progress=False)
+        self._bm25.index(tokens, show_progress=False)
+
+    def search(self, query: str, n: int) -> list[str]:
+        import bm25s
+
+        tokens = bm25s.tokenize([query], stopwords="en", stemmer=self._stemmer, show_progress=False)
+        if not tokens.vocab:
+            return []
+        n = min(n, len(self.ids))
+        results, scores = self._bm25.retrieve(tokens, k=n, show_progress=False, n_threads=1)
+        return [self.ids[int(i)] for i, s in zip(results[0], scores[0], strict=True) if s > 0]
+
+
+class KnowledgeBase:
+    """Ingest and search. The Chroma client and the embedder are injected; nothing is built at import time."""
+
+    def __init__(
+        self, client: ClientAPI, embedder: Embedder, *, collection_prefix: str = "guidance", max_file_mb: float = 20.0
+    ) -> None:
+        self._client = client
+        self._embedder = embedder
+        self._name = f"{collection_prefix}-{embedder.name}"
+        self._max_bytes = int(max_file_mb * 1_000_000)
+        self._collection: Collection | None = None
+        self._keyword: _KeywordIndex | None = None
+        self._keyword_count = -1
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, embedder: Embedder | None = None) -> KnowledgeBase:
+        from facilitator.knowledge.embeddings import make_embedder
+
+        return cls(
+            make_chroma_client(settings),
+            embedder or make_embedder(settings),
+            collection_prefix=settings.collection,
+            max_file_mb=settings.max_file_mb,
+        )
+
+    @property
+    def embedder_name(self) -> str:
+        return self._embedder.name
+
+    @property
+    def collection(self) -> Collection:
+        if self._collection is None:
+            try:
+                self._collection = self._client.get_or_create_collection(
+                    self._name,
+                    embedding_function=None,
+                    configuration={"hnsw": {"space": "cosine"}},
+                    metadata={"embedder": self._embedder.name},
+                )
+            except Exception as e:  # chromadb raises several unrelated types for an unreachable server
+                raise KnowledgeError(
+                    f"cannot open the Chroma collection '{self._name}' ({e}); "
+                    "check COMENTOR_CHROMA_URL or that COMENTOR_HOME is writable"
+                ) from e
+        return self._collection
+
+    def count(self) -> int:
+        return self.collection.count()
+
+    # ---------------------------------------------------------------- ingest
+    def add(
+        self, paths: Sequence[Path | str], *, progress: Callable[[str, int], None] | None = None
+    ) -> IngestReport:
+        """Index files and folders (recursively: .md, .markdown, .txt, .pdf). Unchanged files are skipped by hash."""
+        report = IngestReport()
+        files: list[tuple[Path, str]] = []
+        for raw in paths:
+            path = Path(raw).expanduser()
+            if not path.exists():
+                report.errors.append(f"{raw}: no such file or folder; check the path")
+            elif path.is_dir():
+                found = _files_in(path)
+                if not found:
+                    report.errors.append(f"{raw}: folder has no .md, .txt or .pdf files")
+                files.extend((f, str(f.resolve())) for f in found)
+            else:
+                files.append((path, str(path.resolve())))
+        self._ingest(files, report, progress)
+        return report
+
+    def add_bundled(self, *, progress: Callable[[str, int], None] | None = None) -> IngestReport:
+        """Index the program guidance that ships with comentor (sources named `knowledge/guidance/...`)."""
+        root = knowledge_dir()
+        files = [(f, f.relative_to(root.parent).as_posix()) for f in _files_in(root / "guidance")]
+        report = IngestReport()
+        self._ingest(files, report, progress)
+        return report
+
+    def _ingest(
+        self, files: list[tuple[Path, str]], report: IngestReport, progress: Callable[[str, int], None] | None
+    ) -> None:
+        pending: list[tuple[LoadedDocument, list[Chunk], bool]] = []
+        for path, source in files:
+            try:
+                doc = read_document(path, source=source, max_bytes=self._max_bytes)
+                previous = self._stored_hash(source)
+                if previous == doc.content_hash:
+                    report.unchanged.append(source)
+                else:
+                    chunks = chunk_document(doc)
+                    if not chunks:
+                        raise IngestError(f"{source}: no text to index after cleaning")
+                    pending.append((doc, chunks, previous is not None))
+                    if sum(len(c) for _, c, _ in pending) >= EMBED_BATCH_CHUNKS:
+                        self._flush(pending, report)
+                        pending = []
+            except IngestError as e:
+                report.errors.append(str(e))
+            if progress:
+                progress(source, 1)
+        if pending:
+            self._flush(pending, report)
+
+    def _flush(self, pending: list[tuple[LoadedDocument, list[Chunk], bool]], report: IngestReport) -> None:
+        chunks = [c for _, cs, _ in pending for c in cs]
+        vectors = self._embedder.embed_documents([c.embedding_text() for c in chunks])
+        # New chunks go in first; old ones of the same source are removed only after that succeeded.
+        self.collection.upsert(
+            ids=[c.id for c in chunks],
+            embeddings=vectors,  # type: ignore[arg-type]
+            documents=[c.text for c in chunks],
+            metadatas=[c.metadata() for c in chunks],
+        )
+        for doc, doc_chunks, existed in pending:
+            keep = {c.id for c in doc_chunks}
+            old = self.collection.get(where={"source": doc.source}, include=[])["ids"]
+            stale = [i for i in old if i not in keep]
+            if stale:
+                self.collection.delete(ids=stale)
+            (report.updated if existed else report.added).append(doc.source)
+            report.chunks += len(doc_chunks)
+        self._keyword = None
+
+    def _stored_hash(self, source: str) -> str | None:
+        got = self.collection.get(where={"source": source}, limit=1, include=["metadatas"])
+        metas = got.get("metadatas") or []
+        return str(metas[0].get("content_hash")) if metas else None
+
+    # ---------------------------------------------------------------- read
+    def sources(self) -> list[SourceInfo]:
+        got = self.collection.get(include=["metadatas"])
+        info: dict[str, SourceInfo] = {}
+        for meta in got.get("metadatas") or []:
+            source = str(meta["source"])
+            entry = info.setdefault(source, SourceInfo(source=source, title=str(meta.get("title", "")), chunks=0))
+            entry.chunks += 1
+        return sorted(info.values(), key=lambda s: s.source)
+
+    def remove(self, source: str) -> int:
+        candidates = [source]
+        if Path(source).expanduser().exists():
+            candidates.append(str(Path(source).expanduser().resolve()))
+        for candidate in candidates:
+            ids = self.collection.get(where={"source": candidate}, include=[])["ids"]
+            if ids:
+                self.collection.delete(ids=ids)
+                self._keyword = None
+                return len(ids)
+        raise NotFoundError(f"no source {source!r} in the knowledge base; `comentor knowledge list` shows the sources")
+
+    def get(self, ids: Iterable[str]) -> list[SearchHit]:
+        wanted = list(dict.fromkeys(ids))
+        if not wanted:
+            return []
+        got = self.collection.get(ids=wanted, include=["documents", "metadatas"])
+        return [
+            _hit(i, doc or "", meta, 0.0)
+            for i, doc, meta in zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=False)
+        ]
+
+    def search(self, query: str, k: int = 5, *, per_source: int = 1) -> list[SearchHit]:
+        """Hybrid search, best first: dense and BM25 rankings fused by reciprocal rank, `per_source` hits per page."""
+        query = query.strip()
+        if not query:
+            raise KnowledgeError("the search query is empty; type what you are looking for")
+        if k < 1:
+            raise KnowledgeError("k must be at least 1")
+        total = self.count()
+        if total == 0:
+            raise KnowledgeError(EMPTY_MESSAGE)
+        depth = min(total, max(40, k * 8))
+        dense = self.collection.query(
+            query_embeddings=[self._embedder.embed_query(query)],  # type: ignore[arg-type]
+            n_results=depth,
+            include=[],
+        )["ids"][0]
+        keyword = self._keyword_index(total).search(query, depth)
+        fused: dict[str, float] = {}
+        for ranking in (dense, keyword):
+            for rank, chunk_id in enumerate(ranking):
+                fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank + 1)
+        ordered = sorted(fused, key=lambda cid: fused[cid], reverse=True)
+        hits = {h.id: h for h in self.get(ordered[: max(depth, k)])}
+        results: list[SearchHit] = []
+        per: dict[str, int] = {}
+        for chunk_id in ordered:
+            hit = hits.get(chunk_id)
+            if hit is None or per.get(hit.source, 0) >= per_source:
+                continue
+            per[hit.source] = per.get(hit.source, 0) + 1
+            results.append(hit.model_copy(update={"score": round(fused[chunk_id], 6)}))
+            if len(results) == k:
+                break
+        return results
+
+    def _keyword_index(self, total: int) -> _KeywordIndex:
+        with self._lock:
+            if self._keyword is None or self._keyword_count != total:
+                got = self.collection.get(include=["documents", "metadatas"])
+                texts = [
+                    indexed_text(str(meta.get("title", "")), str(meta.get("section", "")), doc or "")
+                    for doc, meta in zip(got["documents"] or [], got["metadatas"] or [], strict=True)
+                ]
+                self._keyword = _KeywordIndex(list(got["ids"]), texts)
+                self._keyword_count = total
+            return self._keyword
+
+
+def _hit(chunk_id: str, text: str, meta: Any, score: float) -> SearchHit:
+    return SearchHit(
+        source=str(meta.get("source", "")),
+        title=str(meta.get("title", "")),
+        section=str(meta.get("section", "")),
+        score=score,
+        text=text,
+        id=chunk_id,
+    )
+
+
+def _files_in(folder: Path) -> list[Path]:
+    return sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES and not any(s.startswith(".") for s in p.parts[-3:])
+    )

@@ -1,0 +1,128 @@
+"""Read Markdown (with YAML front matter and Liquid tags), plain text and PDF into titled sections."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from facilitator.exceptions import IngestError
+
+SUPPORTED_SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".txt": "text", ".text": "text", ".pdf": "pdf"}
+
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
+_LIQUID = re.compile(r"\{%-?.*?-?%\}|\{\{-?.*?-?\}\}", re.DOTALL)
+_KRAMDOWN_ATTR = re.compile(r"^\{:[^}]*\}\s*$", re.MULTILINE)
+_H1 = re.compile(r"^#\s+(.+?)\s*#*\s*$", re.MULTILINE)
+
+
+@dataclass
+class LoadedDocument:
+    """A file's text, ready for chunking. `source` is the path it was read from."""
+
+    source: str
+    kind: str
+    title: str
+    body: str
+    content_hash: str
+    pages: list[str] = field(default_factory=list)
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_document(path: Path, *, source: str, max_bytes: int) -> LoadedDocument:
+    """Load one file. Raises IngestError with a message that says what is wrong and what to do."""
+    suffix = path.suffix.lower()
+    kind = SUPPORTED_SUFFIXES.get(suffix)
+    if kind is None:
+        raise IngestError(f"{source}: unsupported file type '{suffix or '(none)'}'; add .md, .txt or .pdf files")
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise IngestError(
+                f"{source}: file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit; "
+                "split it, or raise COMENTOR_MAX_FILE_MB"
+            )
+        data = path.read_bytes()
+    except PermissionError as e:
+        raise IngestError(f"{source}: cannot be read (permission denied); check the file's permissions") from e
+    except OSError as e:
+        raise IngestError(f"{source}: cannot be read ({e.strerror or e}); check the path") from e
+    if not data.strip():
+        raise IngestError(f"{source}: file is empty; nothing to index")
+    digest = content_hash(data)
+    if kind == "pdf":
+        return _read_pdf(data, source=source, path=path, digest=digest)
+    if b"\x00" in data[:8192]:
+        raise IngestError(f"{source}: looks like a binary file, not text; only .md, .txt and .pdf can be indexed")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("latin-1")
+    text = text.replace("\r\n", "\n")
+    if kind == "markdown":
+        return _read_markdown(text, source=source, path=path, digest=digest)
+    title = _title_from_name(path)
+    return LoadedDocument(source=source, kind=kind, title=title, body=text.strip(), content_hash=digest)
+
+
+def _title_from_name(path: Path) -> str:
+    stem = re.sub(r"^[a-z]+__", "", path.stem)  # 'mentor__08-warning_signs' -> '08-warning_signs'
+    stem = re.sub(r"^\d+[-_]", "", stem)
+    return re.sub(r"[-_]+", " ", stem).strip().capitalize() or path.name
+
+
+def _read_markdown(text: str, *, source: str, path: Path, digest: str) -> LoadedDocument:
+    meta: dict[str, object] = {}
+    match = _FRONT_MATTER.match(text)
+    if match:
+        try:
+            loaded = yaml.safe_load(match.group(1))
+        except yaml.YAMLError as e:
+            raise IngestError(
+                f"{source}: the front matter between the '---' lines is not valid YAML ({_first_line(e)}); "
+                "fix it or remove it"
+            ) from e
+        if loaded is not None and not isinstance(loaded, dict):
+            raise IngestError(f"{source}: the front matter must be 'key: value' lines (YAML mapping); fix it")
+        meta = loaded or {}
+        text = text[match.end() :]
+    elif text.startswith("---\n"):
+        raise IngestError(f"{source}: front matter opened with '---' is never closed; add the closing '---' line")
+    body = _KRAMDOWN_ATTR.sub("", _LIQUID.sub("", text)).strip()
+    title = str(meta.get("title") or "").strip()
+    if not title:
+        h1 = _H1.search(body)
+        title = h1.group(1).strip() if h1 else _title_from_name(path)
+    if not body:
+        raise IngestError(f"{source}: no text after the front matter; nothing to index")
+    return LoadedDocument(source=source, kind="markdown", title=title, body=body, content_hash=digest)
+
+
+def _read_pdf(data: bytes, *, source: str, path: Path, digest: str) -> LoadedDocument:
+    import io
+
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        pages = [(page.extract_text() or "").strip() for page in reader.pages]
+        meta_title = (reader.metadata.title if reader.metadata else None) or ""
+    except (PdfReadError, ValueError, KeyError, TypeError) as e:
+        raise IngestError(f"{source}: not a readable PDF ({_first_line(e)}); re-export it or convert it to text") from e
+    if not any(pages):
+        raise IngestError(f"{source}: the PDF has no extractable text (scanned?); run OCR first or add a .txt version")
+    title = str(meta_title).strip() or _title_from_name(path)
+    return LoadedDocument(
+        source=source, kind="pdf", title=title, body="\n\n".join(pages), content_hash=digest, pages=pages
+    )
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__

@@ -1,0 +1,232 @@
+"""Pydantic models for everything that crosses a boundary (files, CLI, UI, store, model output)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+
+MoveKind = Literal["question", "challenge", "nudge", "answer", "transition", "recap", "commitments", "notice"]
+Direction = Literal["both", "offers", "seeks"]
+Phase = Literal["check-in", "goals", "exchange", "challenge", "feedback", "commitments", "close"]
+CommitmentStatus = Literal["open", "done", "slipped", "dropped"]
+
+
+def slug(text: str) -> str:
+    """A participant id from a name: lower-case, spaces to dashes, only [a-z0-9_.-]."""
+    value = re.sub(r"[^a-z0-9_.-]+", "-", text.strip().lower()).strip("-")
+    return value[:64] or "participant"
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Participant(Model):
+    """One partner of a pair. Both partners offer something and seek something."""
+
+    id: str
+    name: str = Field(min_length=1, max_length=120)
+    role: str = ""
+    offers: list[str] = Field(default_factory=list)
+    seeks: list[str] = Field(default_factory=list)
+
+    @field_validator("id")
+    @classmethod
+    def _valid_id(cls, value: str) -> str:
+        value = value.strip().lower()
+        if not _ID_RE.match(value):
+            raise ValueError("id must be 1-64 characters of a-z, 0-9, '_', '.', '-' (e.g. 'ana')")
+        return value
+
+    @field_validator("offers", "seeks", mode="before")
+    @classmethod
+    def _listify(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [value]
+        return value
+
+    @property
+    def first_name(self) -> str:
+        return self.name.split()[0] if self.name.split() else self.id
+
+    @property
+    def offer_topics(self) -> list[str]:
+        """Offers split on commas: ["TikTok, analytics"] -> ["TikTok", "analytics"]."""
+        return _topics(self.offers)
+
+    @property
+    def seek_topics(self) -> list[str]:
+        return _topics(self.seeks)
+
+
+def _topics(items: list[str]) -> list[str]:
+    out: list[str] = []
+    for item in items:
+        out.extend(part.strip() for part in re.split(r",|;| and ", item) if part.strip())
+    return out
+
+
+class Pair(Model):
+    """Two partners, their shared goals and how often they meet (the pair file)."""
+
+    participants: list[Participant]
+    shared_goals: list[str] = Field(default_factory=list)
+    cadence: str | None = None
+    id: str | None = None
+
+    @model_validator(mode="after")
+    def _two_partners(self) -> Pair:
+        if len(self.participants) != 2:
+            raise ValueError(f"participants: a pair has exactly 2 participants, this one has {len(self.participants)}")
+        a, b = self.participants
+        if a.id == b.id:
+            raise ValueError(f"participants: both partners have the id '{a.id}'; give each a different id")
+        if self.id is None:
+            self.id = f"{a.id}-{b.id}"
+        return self
+
+    def participant(self, pid: str) -> Participant:
+        for p in self.participants:
+            if p.id == pid:
+                return p
+        raise KeyError(pid)
+
+    def other(self, pid: str) -> Participant:
+        for p in self.participants:
+            if p.id != pid:
+                return p
+        raise KeyError(pid)
+
+    @property
+    def ids(self) -> list[str]:
+        return [p.id for p in self.participants]
+
+    def resolve_speaker(self, label: str) -> str | None:
+        """Participant id for a label that is an id, a full name or a first name (case-insensitive)."""
+        wanted = label.strip().lower()
+        for p in self.participants:
+            if wanted in (p.id, p.name.lower(), p.first_name.lower()):
+                return p.id
+        return None
+
+
+class Turn(Model):
+    index: int = Field(ge=0)
+    speaker: str
+    text: str
+    at: dt.datetime | None = None
+
+
+class Citation(Model):
+    source: str
+    id: str
+    title: str | None = None
+    quote: str | None = None
+
+
+class SuggestedQuestion(Model):
+    text: str
+    for_: str = Field(alias="for", description="A participant id or 'both'.")
+    citation: Citation | None = None
+
+
+class Move(Model):
+    """What the facilitator says, with everything code needs to check it."""
+
+    kind: MoveKind
+    text: str
+    addressee: str | None = Field(default=None, description="Participant id, 'both' or None.")
+    questions: list[SuggestedQuestion] = Field(default_factory=list)
+    citations: list[Citation] = Field(default_factory=list)
+    brain: str = "offline"
+    note: str | None = Field(default=None, description="Visible note, e.g. that the offline facilitator stood in.")
+    reason: str | None = Field(default=None, description="Why the policy chose this move (for logs and evals).")
+
+
+class SearchHit(Model):
+    """One ranked chunk of the knowledge base (the `knowledge search` contract)."""
+
+    source: str
+    title: str
+    section: str
+    score: float
+    text: str
+    id: str
+
+
+class Commitment(Model):
+    owner: str
+    action: str
+    due: dt.date | None = None
+    evidence: list[int] = Field(default_factory=list)
+    confirmed: bool = False
+    id: str | None = None
+    status: CommitmentStatus = "open"
+    flags: list[str] = Field(default_factory=list, description="Why an item is doubtful; empty when validated.")
+
+
+class Assumption(Model):
+    turn: int
+    speaker: str
+    text: str
+    pattern: str | None = None
+
+
+class ParticipantBalance(Model):
+    words: int = 0
+    turns: int = 0
+    word_share: float = 0.0
+    turn_share: float = 0.0
+    advice_given: int = 0
+    advice_received: int = 0
+    challenges: int = 0
+
+
+class Balance(Model):
+    participants: dict[str, ParticipantBalance] = Field(default_factory=dict)
+    recent_share: dict[str, float] = Field(default_factory=dict, description="Word share over the last stretch.")
+
+
+class Summary(Model):
+    """The `summarize` contract."""
+
+    date: dt.date | None = None
+    commitments: list[Commitment] = Field(default_factory=list)
+    summary: str = ""
+    decisions: list[str] = Field(default_factory=list)
+    assumptions: list[Assumption] = Field(default_factory=list)
+    balance: Balance = Field(default_factory=Balance)
+    warnings: list[str] = Field(default_factory=list)
+
+
+class AgendaQuestion(Model):
+    text: str
+    for_: str = Field(alias="for")
+
+
+class AgendaItem(Model):
+    title: str
+    minutes: int = Field(ge=0)
+    lead: str | None = None
+    purpose: str = ""
+    questions: list[AgendaQuestion] = Field(default_factory=list)
+    citations: list[Citation] = Field(default_factory=list)
+
+
+class Agenda(Model):
+    date: dt.date
+    total_minutes: int = Field(gt=0)
+    items: list[AgendaItem]
+
+
+class Transcript(Model):
+    """A finished conversation (the transcript file contract)."""
+
+    date: dt.date | None = None
+    participants: list[Participant]
+    turns: list[Turn]

@@ -1,0 +1,58 @@
+"""Settings from `COMENTOR_*` environment variables (and a `.env` file); all state lives under `COMENTOR_HOME`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything configurable. Read once per process with `Settings()`; pass it down, never read env vars elsewhere."""
+
+    model_config = SettingsConfigDict(env_prefix="COMENTOR_", env_file=".env", extra="ignore")
+
+    home: Path = Field(default=Path("~/.comentor"), description="Folder for the database and the knowledge index.")
+    facilitator: Literal["auto", "offline", "llm"] = Field(
+        default="auto", description="auto: the LLM facilitator when OPENAI_API_KEY or OPENAI_BASE_URL is set."
+    )
+    model: str = Field(default="gpt-4o-mini", description="Chat model name on the OpenAI-compatible server.")
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite under home.")
+    chroma_url: str | None = Field(default=None, description="http://host:port of a Chroma server; default embedded.")
+    collection: str = Field(default="guidance", description="Chroma collection name prefix.")
+    embedder: Literal["local", "openai"] = Field(default="local", description="local MiniLM or OpenAI embeddings.")
+    embedding_model: str = Field(default="all-MiniLM-L6-v2", description="Embedding model name.")
+    llm_timeout: float = Field(default=30.0, gt=0, description="Seconds before one model call is abandoned.")
+    llm_max_retries: int = Field(default=2, ge=0, le=10, description="The openai client's own retries.")
+    max_message_chars: int = Field(default=8000, gt=0)
+    max_file_mb: float = Field(default=20.0, gt=0, description="Largest file accepted by ingest or summarize.")
+    auth: str | None = Field(default=None, description="user:password[,user:password] for the UI's launch auth.")
+
+    openai_api_key: SecretStr | None = Field(default=None, validation_alias=AliasChoices("OPENAI_API_KEY"))
+    openai_base_url: str | None = Field(default=None, validation_alias=AliasChoices("OPENAI_BASE_URL"))
+
+    @property
+    def home_dir(self) -> Path:
+        """The expanded home folder (created on demand by the parts that write to it)."""
+        return self.home.expanduser()
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.home_dir / "chroma"
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.home_dir / 'comentor.db'}"
+
+    @property
+    def use_llm(self) -> bool:
+        """Whether the LLM facilitator runs (the offline one otherwise)."""
+        if self.facilitator == "offline":
+            return False
+        if self.facilitator == "llm":
+            return True
+        return self.openai_api_key is not None or bool(self.openai_base_url)

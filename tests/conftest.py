@@ -1,0 +1,104 @@
+"""Test setup: no network, a temporary COMENTOR_HOME, and shared real components (embedder, data paths)."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+_OUTSIDE = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "COMENTOR_FACILITATOR", "COMENTOR_CHROMA_URL", "COMENTOR_DATABASE_URL")
+for _var in _OUTSIDE:
+    os.environ.pop(_var, None)
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+DATA = SHARED / "data"
+GSOC = DATA / "gsoc_guides"
+
+
+class NetworkAccessError(RuntimeError):
+    """A test tried to reach a host that is not this machine."""
+
+
+def _is_local(address: Any) -> bool:
+    if isinstance(address, str | bytes):  # AF_UNIX path
+        return True
+    host = address[0]
+    if host in ("localhost", ""):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+_real_connect = socket.socket.connect
+_real_connect_ex = socket.socket.connect_ex
+_real_getaddrinfo = socket.getaddrinfo
+
+
+def _guarded_connect(self: socket.socket, address: Any) -> Any:
+    if not _is_local(address):
+        raise NetworkAccessError(f"tests must not reach the network (tried {address!r})")
+    return _real_connect(self, address)
+
+
+def _guarded_connect_ex(self: socket.socket, address: Any) -> Any:
+    if not _is_local(address):
+        raise NetworkAccessError(f"tests must not reach the network (tried {address!r})")
+    return _real_connect_ex(self, address)
+
+
+def _guarded_getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+    if host not in (None, "localhost", "") and not _is_local((host, 0)):
+        raise NetworkAccessError(f"tests must not resolve outside hosts (tried {host!r})")
+    return _real_getaddrinfo(host, *args, **kwargs)
+
+
+socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
+socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign]
+socket.getaddrinfo = _guarded_getaddrinfo
+
+
+@pytest.fixture(autouse=True)
+def comentor_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "home"
+    monkeypatch.setenv("COMENTOR_HOME", str(home))
+    return home
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Any:
+    """The real local MiniLM embedder, loaded once per test session."""
+    from facilitator.knowledge.embeddings import LocalEmbedder
+
+    return LocalEmbedder()
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not DATA.is_dir():
+        pytest.fail(f"{DATA} is missing: the shared data folder must sit beside the project checkout")
+    return DATA
+
+
+@pytest.fixture
+def kb(tmp_path: Path, embedder: Any) -> Iterator[Any]:
+    """An empty embedded knowledge base in a temporary folder."""
+    import chromadb
+
+    from facilitator.knowledge import KnowledgeBase
+
+    client = chromadb.PersistentClient(
+        path=str(tmp_path / "chroma"), settings=chromadb.Settings(anonymized_telemetry=False)
+    )
+    yield KnowledgeBase(client, embedder)
