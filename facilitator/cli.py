@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import sys
@@ -14,8 +15,10 @@ from typing import Annotated, Any, ParamSpec, TypeVar
 import typer
 from rich.console import Console
 
-from facilitator.exceptions import ComentorError
+from facilitator.exceptions import ComentorError, InputError
+from facilitator.models import Move
 from facilitator.settings import Settings
+from facilitator.textutil import display_safe
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -157,6 +160,111 @@ def knowledge_remove(source: Annotated[str, typer.Argument(help="A source as `kn
 
     removed = KnowledgeBase.from_settings(_settings()).remove(source)
     out.print(f"removed {removed} chunks of {source}", highlight=False, markup=False)
+
+
+# ------------------------------------------------------------------------------------------------ sessions
+def _date_option(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    from facilitator.dates import resolve_due
+
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        resolved = resolve_due(value, dt.date.today())
+        if resolved is None:
+            raise InputError(f"--date {value!r} is not a date; use YYYY-MM-DD") from None
+        return resolved
+
+
+def _print_facilitator(text: str) -> None:
+    for line in display_safe(text).splitlines() or [""]:
+        sys.stdout.write(f"Facilitator: {line}\n")
+    sys.stdout.flush()
+
+
+def _print_move(move: Move) -> None:
+    _print_facilitator(move.text)
+    if move.citations:
+        cited = "; ".join(f"{c.title or c.source} ({c.source}#{c.id})" for c in move.citations)
+        _print_facilitator(f"sources: {cited}")
+    if move.note:
+        _print_facilitator(f"(note: {move.note})")
+
+
+@app.command()
+@handle_errors
+def chat(
+    pair_file: Annotated[Path, typer.Argument(help="The pair file (JSON or YAML).")],
+    session: Annotated[str | None, typer.Option("--session", help="Resume this session id.")] = None,
+    date: Annotated[str | None, typer.Option("--date", help="Session date (YYYY-MM-DD); default today.")] = None,
+) -> None:
+    """A terminal session: `Name: text` lines are turns; /question /challenge /balance /recap /commitments /end."""
+    from facilitator.engine import Facilitator
+    from facilitator.pairs import load_pair
+
+    pair = load_pair(pair_file)
+    fac = Facilitator.from_settings(_settings())
+    if fac.knowledge is not None and fac.knowledge.count() == 0:
+        fac.knowledge.add_bundled()
+    live = fac.resume(session) if session else fac.start(pair, date=_date_option(date))
+    interactive = sys.stdin.isatty()
+    err.print(
+        f"[dim]{fac.description} · session {live.id} · partners: "
+        + ", ".join(p.first_name for p in live.pair.participants)
+        + " · type `Name: message`, /question, /challenge, /balance, /recap, /commitments, /end[/]",
+        highlight=False,
+    )
+    while True:
+        if interactive:
+            sys.stdout.write("> ")
+            sys.stdout.flush()
+        line = sys.stdin.readline()
+        if not line:
+            err.print(f"[dim]session kept open; resume with `comentor chat {pair_file} --session {live.id}`[/]")
+            return
+        if line.strip().lower() == "/end":
+            summary = live.end()
+            _print_facilitator("Session ended. " + (summary.summary or ""))
+            for c in summary.commitments:
+                owner = live.pair.participant(c.owner).first_name if c.owner in live.pair.ids else c.owner
+                due = c.due.isoformat() if c.due else "no date"
+                _print_facilitator(f"- [{c.id}] {owner}: {c.action} (due {due}; turns {c.evidence})")
+            for decision in summary.decisions:
+                _print_facilitator(f"- decided: {decision}")
+            return
+        try:
+            for event in live.handle(line):
+                if event.kind == "move" and event.move is not None:
+                    _print_move(event.move)
+                elif event.kind == "notice":
+                    err.print(f"[yellow]note:[/] {display_safe(event.text)}", highlight=False)
+        except ComentorError as e:
+            err.print(f"[bold red]error:[/] {e}", highlight=False)
+
+
+@app.command()
+@handle_errors
+def summarize(
+    transcript: Annotated[Path, typer.Argument(help="A JSON or plain-text transcript.")],
+    date: Annotated[str | None, typer.Option("--date", help="Session date for relative due dates.")] = None,
+    fmt: FormatOption = Format.json,
+) -> None:
+    """Accountability items, decisions, assumptions and balance of a finished conversation."""
+    from facilitator.knowledge.bank import ChallengePatterns
+    from facilitator.summary import summarize_transcript
+    from facilitator.transcripts import load_transcript
+
+    parsed = load_transcript(transcript)
+    result = summarize_transcript(parsed, ChallengePatterns.load(), date=_date_option(date))
+    for warning in result.warnings:
+        err.print(f"[yellow]warning:[/] {warning}", highlight=False)
+    if fmt is Format.json:
+        _print_json(result.model_dump(mode="json", exclude={"date"} if result.date is None else set()))
+        return
+    from facilitator.export import summary_markdown
+
+    sys.stdout.write(summary_markdown(result, parsed.participants))
 
 
 def main() -> None:

@@ -201,6 +201,7 @@ class Summary(Model):
     decisions: list[str] = Field(default_factory=list)
     assumptions: list[Assumption] = Field(default_factory=list)
     balance: Balance = Field(default_factory=Balance)
+    next_meeting: dt.date | None = None
     warnings: list[str] = Field(default_factory=list)
 
 

@@ -102,3 +102,50 @@ def kb(tmp_path: Path, embedder: Any) -> Iterator[Any]:
         path=str(tmp_path / "chroma"), settings=chromadb.Settings(anonymized_telemetry=False)
     )
     yield KnowledgeBase(client, embedder)
+
+
+@pytest.fixture(scope="session")
+def guidance_kb(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> Any:
+    """The bundled program guidance, indexed once per test session (read-only for tests)."""
+    import chromadb
+
+    from facilitator.knowledge import KnowledgeBase
+
+    path = tmp_path_factory.mktemp("guidance-chroma")
+    client = chromadb.PersistentClient(path=str(path), settings=chromadb.Settings(anonymized_telemetry=False))
+    kb = KnowledgeBase(client, embedder)
+    report = kb.add_bundled()
+    assert not report.errors, report.errors
+    return kb
+
+
+@pytest.fixture
+def make_facilitator(tmp_path: Path, guidance_kb: Any) -> Any:
+    """Build a Facilitator over a fresh SQLite store, the shared guidance index and a given brain."""
+    from facilitator.brains.offline import OfflineBrain
+    from facilitator.engine import Facilitator
+    from facilitator.knowledge import ChallengePatterns, QuestionBank
+    from facilitator.settings import Settings
+    from facilitator.store import Store
+
+    bank, patterns = QuestionBank.load(), ChallengePatterns.load()
+
+    def build(brain: Any = None, *, db: Path | None = None, **kwargs: Any) -> Facilitator:
+        return Facilitator(
+            store=Store(f"sqlite:///{db or tmp_path / 'comentor.db'}"),
+            knowledge=guidance_kb,
+            brain=brain or OfflineBrain(),
+            bank=bank,
+            patterns=patterns,
+            settings=Settings(),
+            **kwargs,
+        )
+
+    return build
+
+
+@pytest.fixture
+def demo_pair() -> Any:
+    from facilitator.pairs import load_pair
+
+    return load_pair(ROOT / "examples" / "pairs" / "ana-ben.yaml")

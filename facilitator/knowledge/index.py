@@ -254,6 +254,10 @@ class KnowledgeBase:
 
     def search(self, query: str, k: int = 5, *, per_source: int = 1) -> list[SearchHit]:
         """Hybrid search, best first: dense and BM25 rankings fused by reciprocal rank, `per_source` hits per page."""
+        return [hit for hit, _ in self.search_scored(query, k, per_source=per_source)]
+
+    def search_scored(self, query: str, k: int = 5, *, per_source: int = 1) -> list[tuple[SearchHit, float]]:
+        """Like `search`, with each hit's dense cosine similarity to the query (0.0 when only BM25 found it)."""
         query = query.strip()
         if not query:
             raise KnowledgeError("the search query is empty; type what you are looking for")
@@ -263,11 +267,13 @@ class KnowledgeBase:
         if total == 0:
             raise KnowledgeError(EMPTY_MESSAGE)
         depth = min(total, max(40, k * 8))
-        dense = self.collection.query(
+        found = self.collection.query(
             query_embeddings=[self._embedder.embed_query(query)],  # type: ignore[arg-type]
             n_results=depth,
-            include=[],
-        )["ids"][0]
+            include=["distances"],
+        )
+        dense = found["ids"][0]
+        similarity = {cid: 1.0 - float(d) for cid, d in zip(dense, (found["distances"] or [[]])[0], strict=False)}
         keyword = self._keyword_index(total).search(query, depth)
         fused: dict[str, float] = {}
         for ranking in (dense, keyword):
@@ -275,14 +281,15 @@ class KnowledgeBase:
                 fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank + 1)
         ordered = sorted(fused, key=lambda cid: fused[cid], reverse=True)
         hits = {h.id: h for h in self.get(ordered[: max(depth, k)])}
-        results: list[SearchHit] = []
+        results: list[tuple[SearchHit, float]] = []
         per: dict[str, int] = {}
         for chunk_id in ordered:
             hit = hits.get(chunk_id)
             if hit is None or per.get(hit.source, 0) >= per_source:
                 continue
             per[hit.source] = per.get(hit.source, 0) + 1
-            results.append(hit.model_copy(update={"score": round(fused[chunk_id], 6)}))
+            scored = hit.model_copy(update={"score": round(fused[chunk_id], 6)})
+            results.append((scored, similarity.get(chunk_id, 0.0)))
             if len(results) == k:
                 break
         return results

@@ -1,0 +1,226 @@
+"""The LLM facilitator: any OpenAI-compatible chat model through langchain-openai's ChatOpenAI.
+
+Moves with structure (questions, challenges, nudges) use structured output (json_schema, falling back to function
+calling for servers without it); answers and recaps stream plain text. Any failure raises ModelError so the engine
+can let the offline brain answer that turn.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from facilitator.brains.base import BrainInput, TokenSink
+from facilitator.exceptions import ModelError
+from facilitator.knowledge.bank import CHALLENGE_SOURCE, QUESTION_BANK_SOURCE
+from facilitator.models import Citation, Move, SuggestedQuestion
+from facilitator.prompts import load_prompt
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
+    from facilitator.settings import Settings
+
+_CITE = re.compile(r"\[([A-Za-z0-9_.:-]{2,64})\]")
+
+INSTRUCTIONS = {
+    "question": "Propose 1-3 questions fitted to the pair's goals, what each offers and seeks, and the current agenda "
+    "item. Prefer adapting the candidate questions; say whom each is for.",
+    "challenge": "Name the assumption in the speaker's own words, ask the speaker one respectful probing question, "
+    "and invite the other partner's view. If no assumption is given, challenge both partners evenly.",
+    "nudge": "Invite the quieter partner in by first name, tied to their own goals; do not blame the other partner. "
+    "If no partner is named, tell the pair that talk is balanced.",
+    "transition": "Announce that the current agenda item's time is up and introduce the next one in one sentence.",
+    "notice": "Say the notice briefly.",
+}
+
+
+class DraftQuestion(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    text: str
+    for_: str = Field(alias="for")
+    source_id: str
+
+
+class MoveDraft(BaseModel):
+    """What the model returns for a structured move; code checks every field before it is shown."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str
+    questions: list[DraftQuestion]
+    citations: list[str]
+
+
+class LLMBrain:
+    """Words moves with a chat model. The model object is injected (tests pass one aimed at a local fake server)."""
+
+    def __init__(self, chat_model: BaseChatModel, model_name: str) -> None:
+        self._model = chat_model
+        self._model_name = model_name
+        self._method: Literal["json_schema", "function_calling"] = "json_schema"
+        self._system = load_prompt("system")
+        self._move = load_prompt("move")
+        self._answer = load_prompt("answer")
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> LLMBrain:
+        return cls(make_chat_model(settings), settings.model)
+
+    @property
+    def name(self) -> str:
+        return self._model_name
+
+    @property
+    def prompt_refs(self) -> list[str]:
+        return [self._system.ref, self._move.ref, self._answer.ref]
+
+    def render(self, data: BrainInput, on_token: TokenSink | None = None) -> Move:
+        try:
+            if data.plan.kind == "answer":
+                return self._stream_answer(data, on_token)
+            return self._structured_move(data, on_token)
+        except ModelError:
+            raise
+        except Exception as e:  # any failure of the model call or its output: the offline brain takes the turn
+            raise ModelError(f"the model failed ({e.__class__.__name__}: {str(e)[:200]})") from e
+
+    # ----------------------------------------------------------------- calls
+    def _messages(self, user: str) -> list[Any]:
+        from langchain_core.messages import HumanMessage, SystemMessage
+
+        return [SystemMessage(content=self._system.body), HumanMessage(content=user)]
+
+    def _stream_answer(self, data: BrainInput, on_token: TokenSink | None) -> Move:
+        asker = (
+            data.pair.participant(data.plan.addressee).first_name
+            if data.plan.addressee in data.pair.ids
+            else "A partner"
+        )
+        user = self._answer.render(
+            question=data.plan.query,
+            asker=asker,
+            pair=_pair_text(data),
+            conversation=data.context,
+            references=_references(data) if data.covered else "(nothing relevant was found in the guidance)",
+        )
+        parts: list[str] = []
+        for chunk in self._model.stream(self._messages(user)):
+            token = chunk.content if isinstance(chunk.content, str) else ""
+            if token:
+                parts.append(token)
+                if on_token:
+                    on_token(token)
+        text = "".join(parts).strip()
+        if not text:
+            raise ModelError("the model returned an empty answer")
+        by_id = {cid: (src, title) for cid, src, title, _ in data.guidance}
+        cited = [c for c in dict.fromkeys(_CITE.findall(text)) if c in by_id]
+        citations = [Citation(source=by_id[c][0], id=c, title=by_id[c][1]) for c in cited]
+        return Move(kind="answer", text=text, addressee=data.plan.addressee, citations=citations, brain=self.name)
+
+    def _structured_move(self, data: BrainInput, on_token: TokenSink | None) -> Move:
+        plan = data.plan
+        describe = plan.kind if plan.addressee in (None, "both") else f"{plan.kind} for {plan.addressee}"
+        if plan.assumption is not None:
+            describe += f' about the assumption "{plan.assumption.text}" (turn {plan.assumption.turn})'
+        user = self._move.render(
+            move=describe,
+            instructions=INSTRUCTIONS.get(plan.kind, "Make the move briefly."),
+            pair=_pair_text(data),
+            state=data.state_text or "(start of the session)",
+            conversation=data.context,
+            references=_references(data),
+        )
+        draft = self._call_structured(user)
+        if on_token:
+            on_token(draft.text)
+        by_id = _reference_index(data)
+        questions = [
+            SuggestedQuestion.model_validate({"text": q.text, "for": q.for_, "citation": by_id.get(q.source_id)})
+            for q in draft.questions[:3]
+        ]
+        citations = [by_id[c] for c in dict.fromkeys(draft.citations) if c in by_id]
+        return Move(
+            kind=plan.kind,
+            text=draft.text,
+            addressee=plan.addressee,
+            questions=questions,
+            citations=citations,
+            brain=self.name,
+        )
+
+    def _call_structured(self, user: str) -> MoveDraft:
+        import openai
+
+        messages = self._messages(user)
+        try:
+            result = self._model.with_structured_output(MoveDraft, method=self._method).invoke(messages)
+        except openai.BadRequestError as e:
+            unsupported = "response_format" in str(e) or "json_schema" in str(e)
+            if self._method != "json_schema" or not unsupported:
+                raise
+            self._method = "function_calling"  # the server lacks json_schema: use tools from now on
+            result = self._model.with_structured_output(MoveDraft, method=self._method).invoke(messages)
+        if not isinstance(result, MoveDraft):
+            raise ModelError("the model's structured output did not parse")
+        return result
+
+
+def make_chat_model(settings: Settings) -> BaseChatModel:
+    """ChatOpenAI aimed at OPENAI_BASE_URL (any OpenAI-compatible server); explicit timeout, the client's retries."""
+    from langchain_openai import ChatOpenAI
+
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else "not-needed"
+    return ChatOpenAI(
+        model=settings.model,
+        base_url=settings.openai_base_url,
+        api_key=key,  # type: ignore[arg-type]
+        timeout=settings.llm_timeout,
+        max_retries=settings.llm_max_retries,
+        temperature=0.3,
+        use_responses_api=False,
+        stream_usage=True,
+    )
+
+
+def _pair_text(data: BrainInput) -> str:
+    lines = []
+    for p in data.pair.participants:
+        lines.append(
+            f"- {p.first_name} (id {p.id}, {p.role or 'no role given'}): "
+            f"offers {', '.join(p.offers) or 'nothing listed'}; seeks {', '.join(p.seeks) or 'nothing listed'}"
+        )
+    if data.pair.shared_goals:
+        lines.append(f"- shared goals: {', '.join(data.pair.shared_goals)}")
+    if data.agenda_item:
+        lines.append(f"- current agenda item: {data.agenda_item.title}")
+    return "\n".join(lines)
+
+
+def _references(data: BrainInput) -> str:
+    blocks = [
+        f'<item id="{cid}" source="{src}" title="{title}">\n{text}\n</item>' for cid, src, title, text in data.guidance
+    ]
+    blocks += [
+        f'<item id="{entry.id}" source="{QUESTION_BANK_SOURCE}" for="{who}">\n{text}\n</item>'
+        for entry, who, text in data.candidates
+    ]
+    if data.pattern is not None:
+        probes = " / ".join(data.pattern.probes[:3])
+        blocks.append(
+            f'<item id="{data.pattern.id}" source="{CHALLENGE_SOURCE}" title="{data.pattern.name}">\n'
+            f"{data.pattern.description} Example probes: {probes}\n</item>"
+        )
+    return "\n".join(blocks) or "(none)"
+
+
+def _reference_index(data: BrainInput) -> dict[str, Citation]:
+    index = {cid: Citation(source=src, id=cid, title=title) for cid, src, title, _ in data.guidance}
+    index.update({entry.id: Citation(source=QUESTION_BANK_SOURCE, id=entry.id) for entry, _, _ in data.candidates})
+    if data.pattern is not None:
+        index[data.pattern.id] = Citation(source=CHALLENGE_SOURCE, id=data.pattern.id, title=data.pattern.name)
+    return index

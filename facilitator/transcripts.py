@@ -1,0 +1,109 @@
+"""Transcript files: the JSON contract or plain text (`Name: text` per line, optional `# date: YYYY-MM-DD`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from facilitator.exceptions import TranscriptError
+from facilitator.models import Participant, Transcript, Turn, slug
+
+MAX_TRANSCRIPT_BYTES = 5_000_000
+_LINE = re.compile(r"^\s*([^:\n]{1,60}?)\s*:\s*(.*)$")
+_DATE_LINE = re.compile(r"^#\s*date\s*:\s*(\S+)\s*$", re.IGNORECASE)
+
+
+def load_transcript(path: Path | str, *, max_bytes: int = MAX_TRANSCRIPT_BYTES) -> Transcript:
+    path = Path(path)
+    if not path.is_file():
+        raise TranscriptError(f"{path}: no such transcript file; check the path")
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise TranscriptError(
+            f"{path}: {size / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB transcript limit; split the meeting"
+        )
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise TranscriptError(f"{path}: not UTF-8 text; save the transcript as UTF-8") from e
+    if not text.strip():
+        raise TranscriptError(f"{path}: the transcript is empty; nothing to summarize")
+    if path.suffix.lower() == ".json" or text.lstrip().startswith("{"):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise TranscriptError(
+                f"{path}: broken JSON at line {e.lineno}, column {e.colno} ({e.msg}); fix the file or use plain text"
+            ) from e
+        return parse_json_transcript(data, origin=str(path))
+    return parse_text_transcript(text, origin=str(path))
+
+
+def parse_json_transcript(data: Any, *, origin: str = "transcript") -> Transcript:
+    if not isinstance(data, dict) or not isinstance(data.get("turns"), list):
+        raise TranscriptError(f"{origin}: expected an object with a 'turns' list (see the README's transcript format)")
+    turns_raw = data["turns"]
+    if not turns_raw:
+        raise TranscriptError(f"{origin}: the transcript has no turns; nothing to summarize")
+    participants_raw = data.get("participants")
+    if not participants_raw:
+        names = dict.fromkeys(str(t.get("speaker", "")) for t in turns_raw if isinstance(t, dict))
+        participants_raw = [{"id": slug(n), "name": n} for n in names if n]
+    try:
+        participants = [Participant.model_validate(p) for p in participants_raw]
+    except ValidationError as e:
+        raise TranscriptError(f"{origin}: participants: {e.errors()[0]['msg']}") from e
+    known = {p.id for p in participants}
+    turns: list[Turn] = []
+    for i, raw in enumerate(turns_raw):
+        if not isinstance(raw, dict) or "speaker" not in raw or "text" not in raw:
+            raise TranscriptError(f"{origin}: turns[{i}] needs 'speaker' and 'text'")
+        speaker = str(raw["speaker"]).strip().lower()
+        if speaker not in known:
+            raise TranscriptError(
+                f"{origin}: turns[{i}] has unknown speaker '{raw['speaker']}'; known ids: {', '.join(sorted(known))}"
+            )
+        turns.append(Turn(index=i, speaker=speaker, text=str(raw["text"])))
+    return Transcript(date=_parse_date(data.get("date"), origin), participants=participants, turns=turns)
+
+
+def parse_text_transcript(text: str, *, origin: str = "transcript") -> Transcript:
+    date: dt.date | None = None
+    names: dict[str, str] = {}
+    turns: list[Turn] = []
+    for line_no, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        date_match = _DATE_LINE.match(line)
+        if date_match and not turns:
+            date = _parse_date(date_match.group(1), origin)
+            continue
+        match = _LINE.match(line)
+        if match and match.group(2).strip():
+            name = match.group(1).strip()
+            pid = slug(name)
+            names.setdefault(pid, name)
+            turns.append(Turn(index=len(turns), speaker=pid, text=match.group(2).strip()))
+        elif turns:
+            last = turns[-1]
+            turns[-1] = last.model_copy(update={"text": f"{last.text} {line.strip()}"})
+        else:
+            raise TranscriptError(f"{origin}: line {line_no} is not 'Name: text'; every turn starts with the speaker")
+    if not turns:
+        raise TranscriptError(f"{origin}: no 'Name: text' lines found; nothing to summarize")
+    participants = [Participant(id=pid, name=name) for pid, name in names.items()]
+    return Transcript(date=date, participants=participants, turns=turns)
+
+
+def _parse_date(value: Any, origin: str) -> dt.date | None:
+    if value in (None, ""):
+        return None
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError as e:
+        raise TranscriptError(f"{origin}: date {value!r} is not YYYY-MM-DD") from e
