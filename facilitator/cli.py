@@ -249,22 +249,118 @@ def summarize(
     transcript: Annotated[Path, typer.Argument(help="A JSON or plain-text transcript.")],
     date: Annotated[str | None, typer.Option("--date", help="Session date for relative due dates.")] = None,
     fmt: FormatOption = Format.json,
+    ics: Annotated[Path | None, typer.Option("--ics", help="Also write the dated items as an .ics calendar.")] = None,
 ) -> None:
     """Accountability items, decisions, assumptions and balance of a finished conversation."""
     from facilitator.knowledge.bank import ChallengePatterns
     from facilitator.summary import summarize_transcript
     from facilitator.transcripts import load_transcript
 
+    settings = _settings()
+    brain = None
+    if settings.use_llm:
+        from facilitator.brains.llm import LLMBrain
+
+        brain = LLMBrain.from_settings(settings)
     parsed = load_transcript(transcript)
-    result = summarize_transcript(parsed, ChallengePatterns.load(), date=_date_option(date))
+    result = summarize_transcript(parsed, ChallengePatterns.load(), date=_date_option(date), brain=brain)
     for warning in result.warnings:
         err.print(f"[yellow]warning:[/] {warning}", highlight=False)
+    for item in result.flagged:
+        err.print(f"[yellow]not shown (failed validation):[/] {item.owner}: {item.action} — {'; '.join(item.flags)}")
+    if ics is not None:
+        from facilitator.export import summary_ics
+
+        ics.write_bytes(summary_ics(result, parsed.participants))
     if fmt is Format.json:
         _print_json(result.model_dump(mode="json", exclude={"date"} if result.date is None else set()))
         return
     from facilitator.export import summary_markdown
 
-    sys.stdout.write(summary_markdown(result, parsed.participants))
+    sys.stdout.write(summary_markdown(result, parsed.participants, parsed.turns))
+
+
+@app.command()
+@handle_errors
+def agenda(
+    pair_file: Annotated[Path, typer.Argument(help="The pair file (JSON or YAML).")],
+    previous: Annotated[
+        Path | None, typer.Option("--previous", help="Last session's `comentor summarize` JSON (its open items).")
+    ] = None,
+    minutes: Annotated[int, typer.Option("--minutes", help="Session length in minutes (15-240).")] = 45,
+    date: Annotated[str | None, typer.Option("--date", help="Session date (YYYY-MM-DD); default today.")] = None,
+    fmt: FormatOption = Format.md,
+) -> None:
+    """A session agenda: check-in, open commitments by owner, an item led by each partner, feedback, commitments."""
+    from rich.markup import escape
+
+    from facilitator.agenda import agenda_json, agenda_markdown, check_minutes, make_agenda
+    from facilitator.pairs import load_pair
+
+    check_minutes(minutes, name="--minutes")
+    session_date = _date_option(date)
+    pair = load_pair(pair_file)
+    result = make_agenda(pair, _settings(), date=session_date, minutes=minutes, previous=previous)
+    for warning in result.warnings:
+        err.print(f"[yellow]warning:[/] {escape(display_safe(warning))}", highlight=False)
+    if fmt is Format.json:
+        _print_json(agenda_json(result.agenda))
+        return
+    sys.stdout.write(agenda_markdown(result.agenda, pair))
+
+
+class ExportFormat(StrEnum):
+    json = "json"
+    md = "md"
+    ics = "ics"
+
+
+@app.command()
+@handle_errors
+def sessions(pair_id: Annotated[str | None, typer.Argument(help="Only this pair's sessions.")] = None) -> None:
+    """Stored sessions (id, pair, date, status) and the pair's open commitments."""
+    from facilitator.store import Store
+
+    store = Store(_settings().resolved_database_url)
+    pairs = [store.get_pair(pair_id)] if pair_id else store.list_pairs()
+    for pair in pairs:
+        assert pair.id is not None
+        out.print(f"{pair.id}: " + " & ".join(p.name for p in pair.participants), highlight=False, markup=False)
+        for info in store.list_sessions(pair.id):
+            out.print(f"  {info.id}  {info.date}  {info.status}", highlight=False, markup=False)
+        for item in store.open_commitments(pair.id):
+            due = item.due.isoformat() if item.due else "no date"
+            out.print(f"  open [{item.id}] {item.owner}: {item.action} ({due})", highlight=False, markup=False)
+
+
+@app.command()
+@handle_errors
+def export(
+    session_id: Annotated[str, typer.Argument(help="A session id (see `comentor sessions`).")],
+    fmt: Annotated[ExportFormat, typer.Option("--format", "-f", help="md, json or ics")] = ExportFormat.md,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")] = None,
+) -> None:
+    """Export an ended session: Markdown recap, JSON summary, or an .ics calendar of its dated items."""
+    from facilitator.export import summary_ics, summary_markdown
+    from facilitator.store import Store
+
+    store = Store(_settings().resolved_database_url)
+    info = store.get_session(session_id)
+    if info.summary is None:
+        raise InputError(f"session {session_id} has not ended yet; end it with /end first")
+    pair = store.get_pair(info.pair_id)
+    summary = info.summary.model_copy(update={"commitments": store.commitments(session_id=session_id)})
+    if fmt is ExportFormat.ics:
+        data = summary_ics(summary, pair.participants, uid_prefix=session_id)
+    elif fmt is ExportFormat.json:
+        data = (json.dumps(summary.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n").encode()
+    else:
+        data = summary_markdown(summary, pair.participants, store.turns(session_id)).encode()
+    if output:
+        output.write_bytes(data)
+        err.print(f"wrote {output}", highlight=False)
+    else:
+        sys.stdout.buffer.write(data)
 
 
 def main() -> None:

@@ -53,8 +53,8 @@ _DELIVERABLE_VERBS = frozenset(
     reserve research investigate ask invite confirm document summarise summarize outline map list collect gather
     install test demo present watch reread""".split()
 )
-# Verbs that usually act at once ("I'll tell you", "let me explain") unless a due date is stated.
 _SAME_IN_PAST = frozenset({"read", "put", "set", "cut"})  # "I read it on Monday" may be past
+# Verbs that usually act at once ("I'll tell you", "let me explain") unless a due date is stated.
 _IMMEDIATE_VERBS = frozenset(
     """say tell admit explain start begin go stop answer repeat pass add mention leave give show let take
     hear see imagine remember wait hold describe clarify interrupt jump turn move continue be come speak wrap present
@@ -82,7 +82,7 @@ _E_VERBS = frozenset(
     organise organize introduce produce complete circulate invite describe provide type state note close leave
     come serve change place promote analyse analyze chase combine continue decide declare define die ease excite
     hope involve judge manage merge operate phone quote raise receive reduce release rewrite scope shape size
-    solve trace tune write""".split()
+    solve trace tune""".split()
 )
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -165,6 +165,7 @@ _JOINT = re.compile(
     r"(?:\s+(?:will|'ll|should|can|could|shall))?\s+(?:both|each)\b(?:\s+of\s+us)?|\b(?:both|each)\s+of\s+us"
     r"(?:\s+(?:will|should|can|could|shall))?\b"
 )
+_DECLARED_JOINT = re.compile(r"\bwe\s*(?:will|'ll|shall)\s+(?:both|each)\b|\b(?:both|each)\s+of\s+us\s+will\b")
 _LETS = re.compile(
     r"\b(?:let'?s|let\s+us)\s+(?!say\b|agree|meet|talk|speak|chat|catch|start|begin|continue|go\b|see\b)"
 )
@@ -196,12 +197,12 @@ _ACCEPT = re.compile(
     r"will\s+do|can\s+do|consider\s+it\s+done|on\s+it|done|deal|agreed|fine|sounds\s+good|with\s+pleasure|"
     r"alright|all\s+right|for\s+sure|totally|i\s+can\b|i\s+will\b|i'?ll\b|i\s+shall\b|that\s+works|"
     r"works\s+for\s+me|good\s+idea|great\s+idea|love\s+(?:it|that|this)|i'?m\s+in|count\s+me\s+in|let'?s|"
-    r"that\s+would\s+be\s+(?:great|helpful|lovely|amazing|perfect)|please\s+do|👍)"
+    r"that\s+would\s+be\s+(?:great|helpful|lovely|amazing|perfect)|please\s+do|leave\s+it\s+with\s+me|👍)"
 )
 _STRONG_ACCEPT = re.compile(
     r"\b(?:will\s+do|can\s+do|consider\s+it\s+done|on\s+it|happy\s+to|glad\s+to|gladly|no\s+problem|of\s+course|"
     r"certainly|absolutely|with\s+pleasure|i\s+can\s+do\s+that|i'?ll\s+do\s+(?:it|that)|sure\s+thing|deal|agreed|"
-    r"i'?m\s+in)\b"
+    r"i'?m\s+in|leave\s+it\s+with\s+me)\b"
 )
 _DECLINE = re.compile(
     r"^\W*(?:no\b(?![\s,]+(?:problem|worries))|nope|nah|not\s+(?:this|now|really|possible|today)|sorry|"
@@ -235,7 +236,6 @@ _TRAILING = re.compile(
 )
 _SPACE_PUNCT = re.compile(r"\s+([,;:.!?])")
 _REPEATED_COMMA = re.compile(r",(?:\s*,)+")
-_SPACES = re.compile(r"\s{2,}")
 
 _SYMBOLS = frozenset({"So", "Sk", "Mn", "Cs", "Co"})  # emoji, modifiers, variation selectors
 _DUPLICATE_THRESHOLD = 85.0
@@ -251,7 +251,12 @@ _MAX_ACTION_WORDS = 16
 def _plain(text: str) -> str:
     """Lower-case, plain apostrophes, emoji as spaces. The length is kept: offsets index the original text."""
     text = text.replace("’", "'").replace("‘", "'")
-    return "".join(" " if unicodedata.category(ch) in _SYMBOLS else ch for ch in text).lower()
+    return "".join(" " if unicodedata.category(ch) in _SYMBOLS else _lower(ch) for ch in text)
+
+
+def _lower(ch: str) -> str:
+    low = ch.lower()
+    return low if len(low) == 1 else ch  # "İ".lower() has two characters
 
 
 def _strip_symbols(text: str) -> str:
@@ -368,12 +373,14 @@ class _Cue:
 
 @dataclass
 class _Draft:
+    """An item being built; `alive` is False once retracted."""
+
     owner: str
     action: str
     due: dt.date | None
     evidence: list[int]
     turn: int
-    kind: str
+    kind: str  # how it was made: "simple" | "request" | "joint" | "same" | "offer"
     group: int | None = None
     alive: bool = True
     retracted_at: int | None = None
@@ -629,6 +636,8 @@ class _Extractor:
                 if not opening.rstrip().endswith("?") or pending.answered > 1:
                     self.pending.remove(pending)
                     state.answered_request = True
+                    if declined and pending.kind == "joint" and pending.target is not None:
+                        self._drop_group(pending.target)
                 continue
             self.pending.remove(pending)
             state.answered_request = True
@@ -650,12 +659,11 @@ class _Extractor:
         if pending.kind == "revision" and pending.target is not None:
             self._set_due(pending.target, pending.due or due, [pending.turn, turn])
             return
+        if pending.kind == "joint" and pending.target is not None:  # a declared joint item, now confirmed
+            self._set_due(pending.target, None if pending.target.due else due, [turn])
+            return
         if pending.kind == "joint":
-            self.groups += 1
-            for owner in (pending.speaker, speaker):
-                action = self._wording(pending.action, owner)
-                draft = _Draft(owner, action, due, [pending.turn, turn], turn, "joint", group=self.groups)
-                self._add(draft, state)
+            self._joint_items(pending, speaker, [pending.turn, turn], due, state)
             return
         if pending.kind == "offer":
             action = self._wording(pending.action, pending.speaker)
@@ -716,7 +724,7 @@ class _Extractor:
             return self._propose_revision(s, due)
         if not cued and (len(_words(s.low)) > 8 or _FIRST_PERSON.search(s.low)):
             return False  # a correction marker alone only counts for a short restatement: "targets monday"
-        own = [d for d in self._recent(s.speaker, s.turn, window=_LONG_WINDOW) if d not in state.created]
+        own = self._recent(s.speaker, s.turn, window=_LONG_WINDOW)
         named = [d for d in own if _overlap(s.text, d.action)]
         if named:
             target = self._pick(named, s.text)
@@ -738,6 +746,11 @@ class _Extractor:
             return False
         self.pending.append(_Pending("revision", s.turn, s.speaker, "", due, "", s, target=target))
         return True
+
+    def _drop_group(self, target: _Draft) -> None:
+        for draft in self.drafts:
+            if draft is target or (target.group is not None and draft.group == target.group):
+                draft.alive = False
 
     def _set_due(self, target: _Draft, due: dt.date | None, turns: list[int]) -> None:
         """Update an item (all owners' items of a joint group) to a revised date."""
@@ -779,8 +792,25 @@ class _Extractor:
         if _HEDGE.search(s.low) or _HYPOTHETICAL.search(s.low):
             return True
         due = self._due_from(x.text for x in self.sentences[s.turn][s.position :])
-        self.pending.append(_Pending("joint", s.turn, s.speaker, raw, due, verb, s))
+        pending = _Pending("joint", s.turn, s.speaker, raw, due, verb, s)
+        partner = self._partner(s.speaker)
+        if partner is not None and _DECLARED_JOINT.search(s.low) and not s.low.rstrip().endswith("?"):
+            # "We'll both read it by Friday" binds the pair unless the partner objects; a yes adds evidence.
+            pending.target = self._joint_items(pending, partner, [s.turn], due, state)
+        self.pending.append(pending)
         return True
+
+    def _joint_items(
+        self, pending: _Pending, partner: str, evidence: list[int], due: dt.date | None, state: _TurnState
+    ) -> _Draft:
+        self.groups += 1
+        drafts = [
+            _Draft(owner, self._wording(pending.action, owner), due, list(evidence), pending.turn, "joint", self.groups)
+            for owner in (pending.speaker, partner)
+        ]
+        for draft in drafts:
+            self._add(draft, state)
+        return drafts[0]
 
     def _request(self, s: _Sentence) -> bool:
         kind = "request"
@@ -868,7 +898,7 @@ class _Extractor:
         due = self._statement_due(s, segment, pre)
         if self._not_a_commitment(cue, verb, due, low_segment):
             return
-        action = self._wording(segment, s.speaker)
+        action = self._wording(segment, s.speaker, gerund=cue.text.startswith("i commit"))
         if not _content_words(action, drop=_VAGUE):
             return  # "I can do that", "will do": no action of its own
         if self._absorb(s, state, action, due, low_segment):

@@ -89,11 +89,21 @@ _NOT_DUE_BEFORE = re.compile(
     r"(?:\b(?:last|every|each|since|past|previous|scratch|not|instead of|rather than|except|other than)\s+(?:the\s+)?"
     r"(?:on\s+)?)$"
 )
-_DESCRIBED_DAY = re.compile(r"\b(?:the|that|a)\s+$")
+_DESCRIBED_DAY = re.compile(r"\b(?:the|a)\s+$")
 _NOT_DUE_AFTER = re.compile(r"^(?:'s)?\s*(?:ago|before last)\b")
 
+_DUE_PREPOSITION = re.compile(
+    r"(?:\b(?:by|on|until|till|til|before|for|in|within|at|no later than)\s+(?:the\s+)?)+$", re.I
+)
+_NEXT_MEETING = re.compile(
+    r"\b(?:by|before|until|till)\s+(?:the\s+|our\s+)?next\s+(?:meeting|session|time|catch[- ]?up|call|chat)\b", re.I
+)
 _SPACES = re.compile(r"\s{2,}")
-_ONES = {"a": 1, "an": 1, "one": 1, "a couple": 2, "a couple of": 2}
+_SPACE_BEFORE_PUNCT = re.compile(r"\s+([,;:.!?])")
+_NUMBERS = {
+    "a": 1, "an": 1, "one": 1, "a couple": 2, "a couple of": 2, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+    "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -159,11 +169,14 @@ def _end_of_next_month(session: dt.date) -> dt.date:
 
 
 def _relative(match: re.Match[str], session: dt.date) -> dt.date | None:
-    amount = (match["n"] or match["n2"] or "").strip()
+    """In N days, weeks or months ("in three days", "in a fortnight"): dateparser does the arithmetic."""
+    word = (match["n"] or match["n2"] or "").strip()
     unit = match["unit"] or match["unit2"] or ""
+    amount = int(word) if word.isdigit() else _NUMBERS.get(word)
+    if amount is None:
+        return None
     if unit.startswith("fortnight"):
-        amount, unit = str(2 * _ONES.get(amount, int(amount) if amount.isdigit() else 0) or 2), "weeks"
-    amount = str(_ONES.get(amount, amount))
+        amount, unit = 2 * amount, "weeks"
     parsed = dateparser.parse(
         f"in {amount} {unit}",
         languages=["en"],
@@ -253,7 +266,7 @@ def _candidates(lowered: str) -> list[tuple[int, int, str, re.Match[str]]]:
 def _is_excluded(lowered: str, start: int, end: int, kind: str) -> bool:
     before = lowered[max(0, start - 30) : start]
     if kind == "weekday" and _DESCRIBED_DAY.search(before):
-        return True  # "the Sunday night", "that Friday": a day being described, not a deadline
+        return True  # "the Sunday night shift", "a Friday": a day being described, not a deadline
     return bool(_NOT_DUE_BEFORE.search(before) or _NOT_DUE_AFTER.match(lowered[end:]))
 
 
@@ -276,14 +289,6 @@ def resolve_due(text: str, session_date: dt.date) -> dt.date | None:
     return found[0].date if found else None
 
 
-_DUE_PREPOSITION = re.compile(
-    r"(?:\b(?:by|on|until|till|til|before|for|in|within|at|no later than)\s+(?:the\s+)?)+$", re.I
-)
-_NEXT_MEETING = re.compile(
-    r"\b(?:by|before|until|till)\s+(?:the\s+|our\s+)?next\s+(?:meeting|session|time|catch[- ]?up|call|chat)\b", re.I
-)
-
-
 def strip_due_phrases(text: str, session_date: dt.date) -> str:
     """`text` without its due-date expressions (and the preposition before each), for action wording."""
     pieces: list[str] = []
@@ -295,4 +300,5 @@ def strip_due_phrases(text: str, session_date: dt.date) -> str:
         cursor = found.end
     pieces.append(text[cursor:])
     out = _NEXT_MEETING.sub("", "".join(pieces))
-    return _SPACES.sub(" ", out).strip(" ,;")
+    out = _SPACE_BEFORE_PUNCT.sub(r"\1", _SPACES.sub(" ", out))
+    return out.strip(" ,;")

@@ -327,9 +327,13 @@ class LiveSession:
 
     def end(self) -> Summary:
         """Close the session: summarize, store the accountability items, and return the summary."""
+        from facilitator.export import next_meeting
         from facilitator.summary import summarize_turns
 
-        summary = summarize_turns(self.turns, self.pair.participants, self.date, self.f.patterns, self.state.challenges)
+        summary = summarize_turns(
+            self.turns, self.pair.participants, self.date, self.f.patterns, self.state.challenges, brain=self.f.brain
+        )
+        summary = summary.model_copy(update={"next_meeting": next_meeting(self.date, self.pair.cadence)})
         if summary.commitments:
             summary = summary.model_copy(
                 update={"commitments": self.f.store.save_commitments(self.id, summary.commitments)}

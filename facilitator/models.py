@@ -167,7 +167,10 @@ class Commitment(Model):
     confirmed: bool = False
     id: str | None = None
     status: CommitmentStatus = "open"
-    flags: list[str] = Field(default_factory=list, description="Why an item is doubtful; empty when validated.")
+    flags: list[str] = Field(
+        default_factory=list,
+        description="Validation notes: why a rejected item was rejected, or what was corrected on an accepted one.",
+    )
 
 
 class Assumption(Model):
@@ -197,6 +200,9 @@ class Summary(Model):
 
     date: dt.date | None = None
     commitments: list[Commitment] = Field(default_factory=list)
+    flagged: list[Commitment] = Field(
+        default_factory=list, description="Items a model proposed that failed validation; never shown as fact."
+    )
     summary: str = ""
     decisions: list[str] = Field(default_factory=list)
     assumptions: list[Assumption] = Field(default_factory=list)

@@ -59,12 +59,13 @@ def parse_json_transcript(data: Any, *, origin: str = "transcript") -> Transcrip
     except ValidationError as e:
         raise TranscriptError(f"{origin}: participants: {e.errors()[0]['msg']}") from e
     known = {p.id for p in participants}
+    by_label = {label: p.id for p in participants for label in (p.id, p.name.strip().lower())}
     turns: list[Turn] = []
     for i, raw in enumerate(turns_raw):
         if not isinstance(raw, dict) or "speaker" not in raw or "text" not in raw:
             raise TranscriptError(f"{origin}: turns[{i}] needs 'speaker' and 'text'")
-        speaker = str(raw["speaker"]).strip().lower()
-        if speaker not in known:
+        speaker = by_label.get(str(raw["speaker"]).strip().lower(), "")
+        if not speaker:
             raise TranscriptError(
                 f"{origin}: turns[{i}] has unknown speaker '{raw['speaker']}'; known ids: {', '.join(sorted(known))}"
             )

@@ -51,6 +51,8 @@ def responder(body: dict[str, Any]) -> Reply:
         name = body["tools"][0]["function"]["name"]
         return Reply.tool_call(name, draft_for(body))
     if body.get("response_format"):
+        if body["response_format"]["json_schema"]["name"] == "Extraction":
+            return Reply.json({"items": []})
         return Reply.json(draft_for(body))
     cited = [i for i, src in _items(body) if src not in ("question_bank", "challenge_patterns")]
     return Reply.text(f"Meet every two weeks and keep a shared list [{cited[0]}]. Also [c-made-up].")
@@ -194,4 +196,6 @@ def test_piped_cli_chat_against_a_local_openai_compatible_server(server: FakeOpe
     assert done.returncode == 0, done.stderr
     assert "LLM facilitator (fake-model)" in done.stderr
     assert done.stdout.count("Facilitator: Let's hear from both of you.") == 2  # the challenge and the question
-    assert len(chat_bodies(server)) == 2
+    bodies = chat_bodies(server)
+    assert len(bodies) == 3, "challenge, question, and the extraction at /end"
+    assert bodies[2]["response_format"]["json_schema"]["name"] == "Extraction"

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from facilitator.knowledge.bank import ChallengePattern, QuestionEntry
-from facilitator.models import AgendaItem, Commitment, Move, Pair, Turn
+from facilitator.models import AgendaItem, Commitment, Move, Pair, Participant, Turn
 from facilitator.policy import Plan, PolicyState
 
 TokenSink = Callable[[str], None]
@@ -39,3 +40,7 @@ class Brain(Protocol):
     def name(self) -> str: ...
 
     def render(self, data: BrainInput, on_token: TokenSink | None = None) -> Move: ...
+
+    def extract_commitments(
+        self, turns: list[Turn], participants: list[Participant], session_date: dt.date
+    ) -> list[Commitment]: ...

@@ -7,15 +7,16 @@ can let the offline brain answer that turn.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from facilitator.brains.base import BrainInput, TokenSink
 from facilitator.exceptions import ModelError
 from facilitator.knowledge.bank import CHALLENGE_SOURCE, QUESTION_BANK_SOURCE
-from facilitator.models import Citation, Move, SuggestedQuestion
+from facilitator.models import Citation, Commitment, Move, Participant, SuggestedQuestion, Turn
 from facilitator.prompts import load_prompt
 
 if TYPE_CHECKING:
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 
     from facilitator.settings import Settings
 
+S = TypeVar("S", bound=BaseModel)
 _CITE = re.compile(r"\[([A-Za-z0-9_.:-]{2,64})\]")
 
 INSTRUCTIONS = {
@@ -55,6 +57,26 @@ class MoveDraft(BaseModel):
     citations: list[str]
 
 
+class ExtractedItem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    owner: str
+    action: str
+    due: str | None
+    evidence: list[int]
+
+
+class Extraction(BaseModel):
+    """What the model returns for commitment extraction; validated in code before anything is shown."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    items: list[ExtractedItem]
+
+
+EXTRACT_WINDOW_TURNS = 80
+
+
 class LLMBrain:
     """Words moves with a chat model. The model object is injected (tests pass one aimed at a local fake server)."""
 
@@ -65,6 +87,7 @@ class LLMBrain:
         self._system = load_prompt("system")
         self._move = load_prompt("move")
         self._answer = load_prompt("answer")
+        self._extract = load_prompt("extract")
 
     @classmethod
     def from_settings(cls, settings: Settings) -> LLMBrain:
@@ -76,7 +99,40 @@ class LLMBrain:
 
     @property
     def prompt_refs(self) -> list[str]:
-        return [self._system.ref, self._move.ref, self._answer.ref]
+        return [self._system.ref, self._move.ref, self._answer.ref, self._extract.ref]
+
+    def extract_commitments(
+        self, turns: list[Turn], participants: list[Participant], session_date: dt.date
+    ) -> list[Commitment]:
+        """Items proposed by the model, window by window (bounded prompts). Raises ModelError on any failure.
+
+        The caller validates them (facilitator.commitments.validate_commitments); nothing here is trusted.
+        """
+        names = ", ".join(f"{p.id} ({p.name})" for p in participants)
+        items: list[Commitment] = []
+        try:
+            for start in range(0, len(turns), EXTRACT_WINDOW_TURNS):
+                window = turns[start : start + EXTRACT_WINDOW_TURNS]
+                conversation = "\n".join(f"[{t.index}] {t.speaker}: {t.text}" for t in window)
+                user = self._extract.render(
+                    participants=names, session_date=session_date.isoformat(), conversation=conversation
+                )
+                result = self._call_structured(user, Extraction)
+                for raw in result.items:
+                    due, flags = None, []
+                    if raw.due:
+                        try:
+                            due = dt.date.fromisoformat(raw.due)
+                        except ValueError:
+                            flags.append(f"due date {raw.due!r} does not parse")
+                    items.append(
+                        Commitment(owner=raw.owner, action=raw.action, due=due, evidence=raw.evidence, flags=flags)
+                    )
+        except ModelError:
+            raise
+        except Exception as e:  # any failure of the call or its output: the caller uses the offline extractor
+            raise ModelError(f"the model failed to extract items ({e.__class__.__name__}: {str(e)[:200]})") from e
+        return items
 
     def render(self, data: BrainInput, on_token: TokenSink | None = None) -> Move:
         try:
@@ -135,7 +191,7 @@ class LLMBrain:
             conversation=data.context,
             references=_references(data),
         )
-        draft = self._call_structured(user)
+        draft = self._call_structured(user, MoveDraft)
         if on_token:
             on_token(draft.text)
         by_id = _reference_index(data)
@@ -153,19 +209,19 @@ class LLMBrain:
             brain=self.name,
         )
 
-    def _call_structured(self, user: str) -> MoveDraft:
+    def _call_structured(self, user: str, schema: type[S]) -> S:
         import openai
 
         messages = self._messages(user)
         try:
-            result = self._model.with_structured_output(MoveDraft, method=self._method).invoke(messages)
+            result = self._model.with_structured_output(schema, method=self._method).invoke(messages)
         except openai.BadRequestError as e:
             unsupported = "response_format" in str(e) or "json_schema" in str(e)
             if self._method != "json_schema" or not unsupported:
                 raise
             self._method = "function_calling"  # the server lacks json_schema: use tools from now on
-            result = self._model.with_structured_output(MoveDraft, method=self._method).invoke(messages)
-        if not isinstance(result, MoveDraft):
+            result = self._model.with_structured_output(schema, method=self._method).invoke(messages)
+        if not isinstance(result, schema):
             raise ModelError("the model's structured output did not parse")
         return result
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from facilitator.brains.base import BrainInput, TokenSink
 from facilitator.knowledge.bank import CHALLENGE_SOURCE, QUESTION_BANK_SOURCE
-from facilitator.models import Citation, Move, SuggestedQuestion, Turn
+from facilitator.models import Citation, Commitment, Move, Participant, SuggestedQuestion, Turn
 from facilitator.signals import sentences
 from facilitator.textutil import clip
 
@@ -78,6 +79,14 @@ class OfflineBrain:
         if on_token:
             on_token(move.text)
         return move
+
+    def extract_commitments(
+        self, turns: list[Turn], participants: list[Participant], session_date: dt.date
+    ) -> list[Commitment]:
+        """The rule-based extractor (deterministic; see facilitator.commitments)."""
+        from facilitator.commitments import extract_commitments
+
+        return extract_commitments(turns, participants, session_date)
 
     # ------------------------------------------------------------------ moves
     def _questions(self, data: BrainInput) -> list[SuggestedQuestion]:

@@ -1,0 +1,509 @@
+"""Commitment extraction (one test per contract rule), validation of model output, the labelled set, real meetings."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from evals.commitment_metrics import DEFAULT_FOLDER, Expected, load_cases, main, match, score
+from facilitator.commitments import commitment_id, extract_commitments, validate_commitments
+from facilitator.models import Commitment, Participant, Turn, slug
+
+SESSION = dt.date(2026, 3, 4)  # a Wednesday
+PAIR = [Participant(id="ana", name="Ana Ruiz"), Participant(id="ben", name="Ben Carter")]
+
+
+def turns(*lines: str) -> list[Turn]:
+    """'ana: text' lines as turns."""
+    out = []
+    for i, line in enumerate(lines):
+        speaker, text = line.split(":", 1)
+        out.append(Turn(index=i, speaker=speaker.strip(), text=text.strip()))
+    return out
+
+
+def extract(*lines: str, participants: list[Participant] | None = None) -> list[Commitment]:
+    return extract_commitments(turns(*lines), participants or PAIR, SESSION)
+
+
+# -- the contract rules ---------------------------------------------------------------------------------------
+
+
+def test_simple_first_person_commitment() -> None:
+    items = extract(
+        "ana: How did the review go?",
+        "ben: Fine. I'll send you the deck from the January review by Friday.",
+    )
+    assert len(items) == 1
+    item = items[0]
+    assert (item.owner, item.due, item.evidence, item.confirmed) == ("ben", dt.date(2026, 3, 6), [1], False)
+    assert item.action.startswith("send Ana the deck")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I will draft the stakeholder map by March 13.",
+        "I'm going to draft the stakeholder map by March 13.",
+        "I commit to drafting the stakeholder map by March 13.",
+        "I can draft the stakeholder map by March 13.",
+        "Let me draft the stakeholder map by March 13.",
+        "I shall draft the stakeholder map by March 13.",
+        "ok will draft the stakeholder map by march 13",
+        "ill draft the stakeholder map by march 13",
+    ],
+)
+def test_first_person_cues(text: str) -> None:
+    items = extract(f"ana: {text}")
+    assert [(i.owner, i.due) for i in items] == [("ana", dt.date(2026, 3, 13))]
+    assert "stakeholder map" in items[0].action
+
+
+def test_no_date_is_null_never_guessed() -> None:
+    items = extract("ben: I'll put together a draft onboarding survey, five or six questions.")
+    assert [(i.owner, i.due) for i in items] == [("ben", None)]
+
+
+def test_i_can_without_a_date_is_only_an_offer() -> None:
+    assert extract("ben: I can show you how the topic model works, it is not so difficult.") == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "My manager will send the budget on Friday.",
+        "The board will decide on the dues increase next month.",
+        "Janice in finance is going to pull the churn report.",
+        "my managers gonna raise the staffing gap at the board",
+    ],
+)
+def test_third_party_actions_are_not_commitments(text: str) -> None:
+    assert extract(f"ana: {text}") == []
+
+
+def test_accepted_request_belongs_to_the_one_who_accepted() -> None:
+    items = extract(
+        "ana: Could you send me the renewal numbers for last year?",
+        "ben: Yes, I can do that. I'll need to strip the personal data first, but I'll get them to you by the "
+        "end of the month.",
+    )
+    assert len(items) == 1
+    item = items[0]
+    assert (item.owner, item.due, item.evidence) == ("ben", dt.date(2026, 3, 31), [0, 1])
+    assert item.action == "send Ana the renewal numbers for last year"
+
+
+@pytest.mark.parametrize(
+    ("request_text", "answer"),
+    [
+        ("Can you review my new shift schedule by Thursday?", "Yes."),
+        ("Would you mind reviewing my new shift schedule by Thursday?", "Happy to."),
+        ("Please review my new shift schedule by Thursday.", "ok will do"),
+        ("Review my new shift schedule for me. By Thursday.", "Consider it done."),
+        ("would you be able to review my new shift schedule? thursday?", "no problem, thursday"),
+        ("Could you review my new shift schedule by Thursday?", "Leave it with me."),
+    ],
+)
+def test_request_forms_and_acceptances(request_text: str, answer: str) -> None:
+    items = extract(f"ana: {request_text}", f"ben: {answer}")
+    assert [(i.owner, i.due, i.evidence) for i in items] == [("ben", dt.date(2026, 3, 5), [0, 1])]
+    assert "Ana's new shift schedule" in items[0].action
+
+
+def test_acceptance_in_the_second_reply_after_a_clarifying_question() -> None:
+    items = extract(
+        "ana: Could you send me the supplier list?",
+        "ben: The full one, with volumes?",
+        "ana: Yes please.",
+        "ben: Sure, tomorrow.",
+    )
+    assert [(i.owner, i.due, i.evidence) for i in items] == [("ben", dt.date(2026, 3, 5), [0, 3])]
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "I am honoured, but I must decline this year; May is our congress month.",
+        "No. That's your learning goal, not my task.",
+        "Not this round.",
+        "oof no I'm in Austin that day, sorry!!",
+        "Anyway, how was the trip?",  # not answered
+    ],
+)
+def test_declined_or_unanswered_requests_are_out(answer: str) -> None:
+    assert extract("ana: Could you speak at our annual conference in May?", f"ben: {answer}") == []
+
+
+def test_questions_answered_on_the_spot_are_not_requests() -> None:
+    assert extract("ana: Can you explain accruals to me?", "ben: Sure, so an accrual is revenue earned...") == []
+    assert extract("ana: can you hear me?", "ben: yes") == []
+
+
+def test_joint_commitment_gives_one_item_per_owner() -> None:
+    items = extract(
+        "ben: proposal: we both write one learning goal by monday. one line each.",
+        "ana: Agreed.",
+    )
+    assert sorted((i.owner, i.due, tuple(i.evidence)) for i in items) == [
+        ("ana", dt.date(2026, 3, 9), (0, 1)),
+        ("ben", dt.date(2026, 3, 9), (0, 1)),
+    ]
+    assert {i.action for i in items} == {"write one learning goal"}
+
+
+def test_joint_date_can_come_from_the_acceptance() -> None:
+    items = extract(
+        "ana: let's both post one thing on LinkedIn before our next catch-up",
+        "ben: Alright, I'm in. When is the next one, the 26th?",
+    )
+    assert sorted((i.owner, i.due) for i in items) == [("ana", dt.date(2026, 3, 26)), ("ben", dt.date(2026, 3, 26))]
+
+
+def test_declared_joint_commitment_stands_unless_the_partner_objects() -> None:
+    alone = extract("ana: We will both read the report by Friday.")
+    assert sorted((i.owner, i.due, tuple(i.evidence)) for i in alone) == [
+        ("ana", dt.date(2026, 3, 6), (0,)),
+        ("ben", dt.date(2026, 3, 6), (0,)),
+    ]
+    confirmed = extract("ana: We will both read the report by Friday.", "ben: Yes, good plan.")
+    assert {tuple(i.evidence) for i in confirmed} == {(0, 1)}
+    assert extract("ana: We will both read the report by Friday.", "ben: No, I can't this week.") == []
+
+
+def test_lets_with_action_and_date_is_joint_but_a_plain_decision_is_not() -> None:
+    items = extract("ana: Let's send the board the costed proposal by the 20th.", "ben: Sounds good.")
+    assert sorted(i.owner for i in items) == ["ana", "ben"]
+    assert extract("ana: Let's meet every two weeks, on Wednesdays.", "ben: Sounds good.") == []
+    assert extract("ana: Shall we make teaching the theme of our next sessions?", "ben: Yes.") == []
+
+
+def test_retraction_in_the_same_turn() -> None:
+    assert extract("ana: I'll email the chapter presidents... actually, no, scratch that, it should wait.") == []
+    assert extract("ben: also I'll come to your book club tmrw, oh wait no I can't, sprint review") == []
+    assert extract("ben: I'll call the union rep about it. No. HR owns that contact. Scratch that.") == []
+
+
+def test_retraction_in_a_later_turn_removes_only_that_item() -> None:
+    items = extract(
+        "ben: I'll call the vendor tomorrow. And I'll send you the contract by Friday.",
+        "ana: Great.",
+        "ben: Actually, forget what I said about the vendor, Sam is doing it.",
+    )
+    assert [(i.owner, i.due) for i in items] == [("ben", dt.date(2026, 3, 6))]
+    assert "contract" in items[0].action
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Perhaps I shall look at the board memo if time allows.",
+        "Might pair on the CSS thing at some point, not sure.",
+        "maybe ill try the sql thing u showed me if i have time, no promises",
+        "I'll think about applying for the assistant manager post.",
+        "I'll try the tutorial you sent, if I have time this term.",
+        "I could possibly write the blog post.",
+    ],
+)
+def test_hedged_statements_are_out(text: str) -> None:
+    assert extract(f"ana: {text}") == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "If the board approved it, I would hire a second coordinator.",
+        "If we had any budget at all, I'd run a proper focus group.",
+        "Were our board to approve a merger, I would lead the consolidation myself.",
+        "I'd build a proper dashboard if we got Tableau licences.",
+    ],
+)
+def test_hypothetical_statements_are_out(text: str) -> None:
+    assert extract(f"ana: {text}") == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I already sent you the link in an email last month.",
+        "I did the SQL intro course. Not starting from zero.",
+        "Last week I sent the report to the board.",
+        "I already did the Canva course, so I'm not a total beginner.",
+    ],
+)
+def test_past_actions_are_out(text: str) -> None:
+    assert extract(f"ben: {text}") == []
+
+
+def test_revised_date_updates_the_earlier_item() -> None:
+    items = extract(
+        "ben: ill have the incident summary done by monday",
+        "ana: thx thats the one matron wants",
+        "ben: wait actually make it wed, monday is audit day",
+        "ana: wed is fine",
+    )
+    assert [(i.owner, i.due, i.evidence) for i in items] == [("ben", dt.date(2026, 3, 11), [0, 2])]
+
+
+@pytest.mark.parametrize(
+    "revision",
+    [
+        "Let me push that to the 25th.",
+        "I'll need until the 25th instead.",
+        "On reflection, the 25th is more realistic.",
+        "Correction: draft agenda the 25th.",
+    ],
+)
+def test_revision_forms(revision: str) -> None:
+    items = extract("ana: I will send you the draft agenda by March 13.", "ben: Thanks.", f"ana: {revision}")
+    assert [(i.owner, i.due, i.evidence) for i in items] == [("ana", dt.date(2026, 3, 25), [0, 2])]
+
+
+def test_revision_in_the_same_turn() -> None:
+    items = extract("ben: I'll send the slides Monday. Actually, can we make that Tuesday?", "ana: sure")
+    assert [(i.owner, i.due, i.evidence) for i in items] == [("ben", dt.date(2026, 3, 10), [0])]
+
+
+def test_revision_asked_by_the_partner_needs_the_owners_yes() -> None:
+    items = extract(
+        "ana: Would you write a short paragraph for our blog?",
+        "ben: I will write the blog paragraph in two weeks.",
+        "ana: Could you make it the 10th instead? The newsletter closes on the 10th.",
+        "ben: OK, by the 10th I can do.",
+    )
+    assert [(i.owner, i.due, i.evidence) for i in items] == [("ben", dt.date(2026, 3, 10), [0, 1, 2, 3])]
+
+
+def test_revision_of_a_joint_item_moves_both_owners() -> None:
+    items = extract(
+        "ana: Shall we each draft a one-page note on volunteer burnout by the 20th?",
+        "ben: Agreed.",
+        "ana: Let's push that to the 27th, the board meets on the 20th.",
+    )
+    assert sorted((i.owner, i.due) for i in items) == [("ana", dt.date(2026, 3, 27)), ("ben", dt.date(2026, 3, 27))]
+
+
+@pytest.mark.parametrize("reply", ["Same for me.", "Me too!", "same here", "I'll do the same.", "As will I."])
+def test_same_for_me_copies_the_partners_item(reply: str) -> None:
+    items = extract("ana: I'm going to reread the Bourdieu article by next Monday.", f"ben: {reply}")
+    assert [(i.owner, i.due, i.evidence) for i in items] == [
+        ("ana", dt.date(2026, 3, 9), [0]),
+        ("ben", dt.date(2026, 3, 9), [0, 1]),
+    ]
+    assert items[0].action == items[1].action == "reread the Bourdieu article"
+
+
+def test_same_for_me_with_its_own_date() -> None:
+    items = extract("ana: I will complete the bias module by the end of the month.", "ben: Me too, but by Friday.")
+    assert [(i.owner, i.due) for i in items] == [("ana", dt.date(2026, 3, 31)), ("ben", dt.date(2026, 3, 6))]
+
+
+def test_same_without_a_fresh_partner_item_is_nothing() -> None:
+    assert extract("ana: I'm exhausted this week.", "ben: Same here.") == []
+
+
+def test_pronoun_object_is_resolved_from_the_conversation() -> None:
+    items = extract("ana: There is also the Bourdieu article on academic capital. I'm going to reread it by Friday.")
+    assert items[0].action == "reread the Bourdieu article on academic capital"
+
+
+def test_any_number_of_participants_and_unknown_speakers() -> None:
+    team = [Participant(id=pid, name=pid.title()) for pid in ("pm", "designer", "marketing")]
+    items = extract(
+        "pm: Could you send me the component costs by Friday?",
+        "designer: Sure, will do.",
+        "visitor: I'll bring the prototype tomorrow.",
+        "marketing: I will circulate the trend report tomorrow.",
+        participants=team,
+    )
+    assert [(i.owner, i.evidence) for i in items] == [("designer", [0, 1]), ("marketing", [3])]
+
+
+def test_ids_are_stable_and_unique() -> None:
+    lines = ("ana: I'll send you the deck by Friday.", "ben: I will draft the map by March 13.")
+    first, second = extract(*lines), extract(*lines)
+    assert [i.id for i in first] == [i.id for i in second]
+    assert len({i.id for i in first}) == 2
+    assert first[0].id == commitment_id("ana", first[0].action, 0)
+
+
+def test_transcription_marks_and_emoji_do_not_leak_into_actions() -> None:
+    items = extract("ana: um {disfmarker} I'll send you the uh deck tomorrow 🙏 <laugh/>")
+    assert [(i.action, i.due) for i in items] == [("send Ben the deck", dt.date(2026, 3, 5))]
+
+
+# -- validation of model output -------------------------------------------------------------------------------
+
+CONVERSATION = turns(
+    "ana: Would you be able to send me that deck? I should like to study it.",
+    "ben: Certainly. I will send it to you by Friday, with a note on the retention curves.",
+    "ana: And I will draft the stakeholder map for the spring campaign by March 13.",
+    "ben: My director will circulate the revised budget shortly.",
+)
+
+
+def validate(*items: Commitment) -> tuple[list[Commitment], list[Commitment]]:
+    return validate_commitments(list(items), CONVERSATION, PAIR, SESSION)
+
+
+def test_valid_model_items_pass_unflagged() -> None:
+    ok, bad = validate(
+        Commitment(owner="ben", action="send Ana the deck", due=dt.date(2026, 3, 6), evidence=[0, 1]),
+        Commitment(
+            owner="ana", action="draft the spring campaign stakeholder map", due=dt.date(2026, 3, 13), evidence=[2]
+        ),
+    )
+    assert bad == []
+    assert [(i.owner, i.flags, i.confirmed) for i in ok] == [("ben", [], False), ("ana", [], False)]
+    assert all(i.id for i in ok)
+
+
+def test_non_participant_owner_is_flagged() -> None:
+    ok, bad = validate(Commitment(owner="director", action="circulate the revised budget", evidence=[3]))
+    assert ok == []
+    assert any("not a participant" in flag for flag in bad[0].flags)
+
+
+def test_out_of_range_evidence_is_flagged() -> None:
+    ok, bad = validate(Commitment(owner="ben", action="send Ana the deck", evidence=[1, 42]))
+    assert ok == []
+    assert any("42" in flag and "do not exist" in flag for flag in bad[0].flags)
+
+
+def test_action_not_supported_by_its_evidence_is_flagged() -> None:
+    ok, bad = validate(Commitment(owner="ben", action="book the venue for the spring gala", evidence=[1]))
+    assert ok == []
+    assert any("do not mention the action" in flag for flag in bad[0].flags)
+
+
+def test_evidence_not_by_the_owner_is_flagged() -> None:
+    ok, bad = validate(Commitment(owner="ana", action="circulate the revised budget", evidence=[3]))
+    assert ok == []
+    assert any("no evidence turn is by ana" in flag for flag in bad[0].flags)
+
+
+def test_wrong_date_is_corrected_and_flagged() -> None:
+    ok, bad = validate(Commitment(owner="ben", action="send Ana the deck", due=dt.date(2026, 3, 9), evidence=[0, 1]))
+    assert bad == []
+    assert ok[0].due == dt.date(2026, 3, 6)
+    assert ok[0].flags and "due corrected from 2026-03-09 to 2026-03-06" in ok[0].flags[0]
+
+
+def test_missing_date_stated_by_the_owner_is_added_and_flagged() -> None:
+    ok, _ = validate(Commitment(owner="ana", action="draft the stakeholder map", evidence=[2]))
+    assert ok[0].due == dt.date(2026, 3, 13)
+    assert "due added" in ok[0].flags[0]
+
+
+def test_date_before_the_session_is_rejected() -> None:
+    ok, bad = validate(
+        Commitment(owner="ana", action="draft the stakeholder map", due=dt.date(2026, 1, 2), evidence=[0, 2])
+    )
+    assert ok == []
+    assert any("before the session date" in flag for flag in bad[0].flags)
+
+
+def test_near_identical_items_are_merged() -> None:
+    ok, bad = validate(
+        Commitment(owner="ben", action="send Ana the deck", due=dt.date(2026, 3, 6), evidence=[1]),
+        Commitment(owner="ben", action="Send Ana the deck.", due=dt.date(2026, 3, 6), evidence=[0, 1]),
+    )
+    assert bad == []
+    assert [(i.owner, i.evidence) for i in ok] == [("ben", [0, 1])]
+
+
+def test_model_cannot_mark_items_confirmed() -> None:
+    ok, _ = validate(Commitment(owner="ben", action="send Ana the deck", evidence=[1], confirmed=True))
+    assert ok[0].confirmed is False
+
+
+# -- metrics and the labelled transcripts ---------------------------------------------------------------------
+
+
+def test_match_is_one_to_one_and_needs_the_owner() -> None:
+    expected = [
+        Expected("ben", "send Ana the TikTok deck", dt.date(2026, 3, 6), (6, 7), "accepted_request"),
+        Expected("ana", "draft the stakeholder map", None, (12,), "simple"),
+    ]
+    predicted = [
+        Commitment(owner="ben", action="send the deck", evidence=[7]),
+        Commitment(owner="ben", action="send the deck again", evidence=[7]),
+        Commitment(owner="ben", action="draft the stakeholder map", evidence=[12]),
+    ]
+    assert match(predicted, expected) == [(0, 0)]
+    assert match(predicted, expected, require_owner=False) == [(0, 0), (2, 1)]
+
+
+@pytest.fixture(scope="module")
+def labelled() -> list:
+    cases = load_cases(DEFAULT_FOLDER)
+    if not cases:
+        pytest.fail(f"no labelled transcripts in {DEFAULT_FOLDER}")
+    return cases
+
+
+def test_labelled_transcripts_f1_and_due_accuracy(labelled: list) -> None:
+    result = score(labelled, extract_commitments)
+    assert result["f1"] >= 0.90, result
+    assert result["due_accuracy"] >= 0.90, result
+    assert result["owner_accuracy"] >= 0.95, result
+
+
+def test_metrics_report_runs(labelled: list, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([str(DEFAULT_FOLDER)]) == 0
+    out = capsys.readouterr().out
+    assert "precision" in out and "accepted_request" in out
+
+
+# -- real meetings nobody here wrote --------------------------------------------------------------------------
+
+
+def _check_robust(items: list[Commitment], turn_list: list[Turn], participants: list[Participant]) -> None:
+    ids = {p.id for p in participants}
+    assert {i.owner for i in items} <= ids
+    for item in items:
+        assert item.evidence and all(0 <= i < len(turn_list) for i in item.evidence)
+        assert turn_list[max(item.evidence)].speaker in ids
+        assert item.action and item.id and item.confirmed is False
+        assert item.due is None or item.due >= SESSION
+
+
+def test_qmsum_meetings_are_handled_quickly(shared_data: Path) -> None:
+    meetings = [json.loads(line) for line in (shared_data / "qmsum_ami" / "meetings.jsonl").read_text().splitlines()]
+    extract_commitments(turns("ana: I'll send it by Friday."), PAIR, SESSION)  # warm up dateparser
+    long_ones = 0
+    for meeting in meetings:
+        transcript = meeting["meeting_transcripts"]
+        names = list(dict.fromkeys(t["speaker"] for t in transcript))
+        participants = [Participant(id=slug(name), name=name) for name in names]
+        turn_list = [Turn(index=i, speaker=slug(t["speaker"]), text=t["content"]) for i, t in enumerate(transcript)]
+        started = time.perf_counter()
+        items = extract_commitments(turn_list, participants, SESSION)
+        elapsed = time.perf_counter() - started
+        _check_robust(items, turn_list, participants)
+        if len(turn_list) >= 600:
+            long_ones += 1
+            assert elapsed < 0.5, f"{meeting['meeting_id']}: {elapsed:.2f} s for {len(turn_list)} turns"
+    assert long_ones >= 1
+
+
+def test_elitr_meetings_are_handled(shared_data: Path, tmp_path: Path) -> None:
+    """ELITR transcripts ('(PERSON3) text' lines) from the password-protected zip, unpacked only into tmp_path."""
+    with zipfile.ZipFile(shared_data / "elitr" / "elitr_sample.zip") as archive:
+        archive.extract("elitr_meetings.jsonl", tmp_path, pwd=b"utter")
+    for line in (tmp_path / "elitr_meetings.jsonl").read_text(encoding="utf-8").splitlines():
+        turn_list: list[Turn] = []
+        speaker = "unknown"
+        for raw in json.loads(line)["transcript"].splitlines():
+            labelled_line = re.match(r"^\((PERSON\d+)\)\s*(.*)$", raw)
+            speaker, text = (labelled_line[1].lower(), labelled_line[2]) if labelled_line else (speaker, raw)
+            if text.strip():
+                turn_list.append(Turn(index=len(turn_list), speaker=speaker, text=text))
+        participants = [Participant(id=pid, name=pid.upper()) for pid in sorted({t.speaker for t in turn_list})]
+        items = extract_commitments(turn_list, participants, SESSION)
+        _check_robust(items, turn_list, participants)
