@@ -108,8 +108,8 @@ def _case(path: Path) -> Case:
 
 
 def load_cases(folder: str | Path = DEFAULT_FOLDER) -> list[Case]:
-    """Every `t*.json` case in `folder`, sorted by file name."""
-    return [_case(path) for path in sorted(Path(folder).glob("t*.json"))]
+    """Every labelled case (`*.json`) in `folder`, sorted by file name."""
+    return [_case(path) for path in sorted(Path(folder).glob("*.json"))]
 
 
 def _pair_score(predicted: Commitment, expected: Expected, require_owner: bool) -> float | None:
@@ -260,7 +260,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     folder = Path(args[0]) if args else DEFAULT_FOLDER
     cases = load_cases(folder)
     if not cases:
-        print(f"no t*.json cases in {folder}", file=sys.stderr)
+        print(f"no labelled .json cases in {folder}", file=sys.stderr)
         return 1
     print(report(score(cases, extract_commitments)))
     return 0

@@ -69,5 +69,3 @@ def state_text(pair: Pair, balance: Balance, open_items: list[Commitment], agend
     if agenda_position:
         lines.append(f"- agenda: {agenda_position}")
     return "\n".join(lines)
-
-

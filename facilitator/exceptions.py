@@ -1,16 +1,16 @@
 """The one exception hierarchy of comentor. Every message says what to do about it.
 
-    ComentorError
-    ├── ConfigError            settings or environment are wrong (names the variable to set)
-    ├── InputError             a user-supplied file, message or argument is invalid (exit code 2)
-    │   ├── PairFileError      a pair file is missing, malformed or incomplete
-    │   ├── TranscriptError    a transcript cannot be read
-    │   ├── MessageError       a chat message is empty, too long or from an unknown speaker
-    │   └── IngestError        a knowledge file cannot be indexed
-    ├── KnowledgeError         the knowledge base is empty or unreachable
-    ├── StoreError             the database cannot be opened or written
-    ├── ModelError             the language model failed after its retries (the offline brain takes over)
-    └── NotFoundError          a session, pair or commitment id does not exist (or is not yours)
+ComentorError
+├── ConfigError            settings or environment are wrong (names the variable to set)
+├── InputError             a user-supplied file, message or argument is invalid (exit code 2)
+│   ├── PairFileError      a pair file is missing, malformed or incomplete
+│   ├── TranscriptError    a transcript cannot be read
+│   ├── MessageError       a chat message is empty, too long or from an unknown speaker
+│   └── IngestError        a knowledge file cannot be indexed
+├── KnowledgeError         the knowledge base is empty or unreachable
+├── StoreError             the database cannot be opened or written
+├── ModelError             the language model failed after its retries (the offline brain takes over)
+└── NotFoundError          a session, pair or commitment id does not exist (or is not yours)
 """
 
 from __future__ import annotations

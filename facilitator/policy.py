@@ -162,9 +162,7 @@ def decide(
     return None
 
 
-def _answer_request(
-    state: PolicyState, pair: Pair, turns: list[Turn], request: Request, agenda: Agenda | None
-) -> Plan:
+def _answer_request(state: PolicyState, pair: Pair, turns: list[Turn], request: Request, agenda: Agenda | None) -> Plan:
     if request.kind == "challenge":
         target = choose_challenge(state, pair)
         if target is not None:

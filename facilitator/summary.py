@@ -19,6 +19,7 @@ _DECISION = re.compile(
     r"(?:it'?s|that'?s) (?:agreed|decided|settled)|the decision is|agreed[.!]?$|decision:)",
     re.IGNORECASE,
 )
+_NOT_A_DECISION = re.compile(r"\b(if|whether|unless|last (meeting|time|week)|previously)\b", re.IGNORECASE)
 _WORD = re.compile(r"[a-z]{4,}")
 _MARKER = re.compile(r"\{\w+\}|\b(?:um+|uh+|erm|mm+|hmm+|mm-hmm)\b[ ,]*", re.IGNORECASE)
 _SPACES = re.compile(r"\s+([,.?!])|\s{2,}")
@@ -38,7 +39,8 @@ def decisions(turns: list[Turn], limit: int = 12) -> list[str]:
     for turn in turns:
         for sentence in sentences(turn.text):
             sentence = clean_speech(sentence)
-            if _DECISION.search(sentence) and len(sentence.split()) >= 4:
+            cue = _DECISION.search(sentence)
+            if cue and len(sentence.split()) >= 4 and not _NOT_A_DECISION.search(sentence[: cue.start()] + " "):
                 key = sentence.lower()
                 if key not in seen:
                     seen.add(key)
@@ -132,5 +134,3 @@ def summarize_transcript(
     return summarize_turns(
         transcript.turns, transcript.participants, session_date, patterns, warnings=warnings, brain=brain
     )
-
-

@@ -15,6 +15,8 @@ from facilitator.models import Participant, Transcript, Turn, slug
 
 MAX_TRANSCRIPT_BYTES = 5_000_000
 _LINE = re.compile(r"^\s*([^:\n]{1,60}?)\s*:\s*(.*)$")
+_HEADERS = frozenset({"note", "notes", "update", "agenda", "action", "actions", "decision", "todo", "summary", "ps"})
+_NAME_LIKE = re.compile(r"^[^\W\d_][\w .'’-]{0,40}$")
 _DATE_LINE = re.compile(r"^#\s*date\s*:\s*(\S+)\s*$", re.IGNORECASE)
 
 
@@ -85,7 +87,7 @@ def parse_text_transcript(text: str, *, origin: str = "transcript") -> Transcrip
             date = _parse_date(date_match.group(1), origin)
             continue
         match = _LINE.match(line)
-        if match and match.group(2).strip():
+        if match and match.group(2).strip() and _speaker_label(match.group(1), names):
             name = match.group(1).strip()
             pid = slug(name)
             names.setdefault(pid, name)
@@ -99,6 +101,19 @@ def parse_text_transcript(text: str, *, origin: str = "transcript") -> Transcrip
         raise TranscriptError(f"{origin}: no 'Name: text' lines found; nothing to summarize")
     participants = [Participant(id=pid, name=name) for pid, name in names.items()]
     return Transcript(date=date, participants=participants, turns=turns)
+
+
+def _speaker_label(label: str, known: dict[str, str]) -> bool:
+    """Whether `label` before a colon names a speaker: a known one, or name-like (one token, or up to 3 capitalised
+    words). Keeps "The plan is: ship it Friday." as a continuation, not a turn by someone called 'The plan is'.
+    """
+    label = label.strip()
+    if slug(label) in known:
+        return True
+    words = label.split()
+    if not _NAME_LIKE.match(label) or len(words) > 3 or label.lower() in _HEADERS:
+        return False
+    return len(words) == 1 or all(w[:1].isupper() for w in words)
 
 
 def _parse_date(value: Any, origin: str) -> dt.date | None:

@@ -176,3 +176,13 @@ def test_llm_extraction_failure_falls_back_to_rules_with_a_warning() -> None:
         )
     assert [(c.owner, c.due) for c in summary.commitments] == [("ana", dt.date(2026, 3, 5))]
     assert any("offline extractor" in w for w in summary.warnings)
+
+
+def test_a_colon_inside_a_sentence_does_not_invent_a_speaker() -> None:
+    from facilitator.transcripts import parse_text_transcript
+
+    parsed = parse_text_transcript(
+        "Ana: hello there\nThe plan is: ship it Friday.\nNote: keep it short\nProject Manager: ok\nben: fine"
+    )
+    assert [t.speaker for t in parsed.turns] == ["ana", "project-manager", "ben"]
+    assert parsed.turns[0].text == "hello there The plan is: ship it Friday. Note: keep it short"

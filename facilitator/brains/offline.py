@@ -174,13 +174,19 @@ class OfflineBrain:
                 ),
                 addressee=data.plan.addressee,
             )
-        query_words = _keywords(question)
-        picked: list[tuple[str, str]] = []
-        for chunk_id, _source, _title, text in data.guidance[:3]:
-            best = max(sentences(text), key=lambda s: (len(_keywords(s) & query_words), -abs(len(s) - 140)))
-            picked.append((chunk_id, clip(best, 260)))
-        lines = ["From the guidance:"] + [f"- {sentence} [{cid}]" for cid, sentence in picked[:2]]
-        citations = [Citation(source=src, id=cid, title=title) for cid, src, title, _ in data.guidance[:2]]
+        query_stems = _stems(question)
+        scored: list[tuple[int, int, int, str, str]] = []  # (overlap, chunk rank, position, id, sentence)
+        for rank, (chunk_id, _source, title, text) in enumerate(data.guidance[:3]):
+            title_bonus = len(_stems(title) & query_stems)
+            for position, sentence in enumerate(sentences(_plain_markdown(text))):
+                if len(sentence.split()) >= 6:
+                    overlap = len(_stems(sentence) & query_stems) + title_bonus
+                    scored.append((overlap, rank, position, chunk_id, sentence))
+        best = sorted(scored, key=lambda x: (-x[0], x[1], x[2]))[:2]
+        best.sort(key=lambda x: (x[1], x[2]))
+        lines = ["From the guidance:"] + [f"- {clip(s, 260)} [{cid}]" for _, _, _, cid, s in best]
+        used = {cid for _, _, _, cid, _ in best}
+        citations = [Citation(source=src, id=cid, title=title) for cid, src, title, _ in data.guidance if cid in used]
         return Move(kind="answer", text="\n".join(lines), addressee=data.plan.addressee, citations=citations)
 
     def _transition(self, data: BrainInput) -> Move:
@@ -242,6 +248,17 @@ def _pick(options: list[str], used: list[str], key: str) -> str:
 
 def _keywords(text: str) -> set[str]:
     return {w for w in _WORD.findall(text.lower()) if w not in _STOP}
+
+
+def _plain_markdown(text: str) -> str:
+    """Guidance text without list markers, emphasis and heading marks, for quoting inside a sentence."""
+    text = re.sub(r"^\s*(?:[-*+]|\d+[.)]|#+)\s+", "", text, flags=re.MULTILINE)
+    return re.sub(r"(\*\*|__|`)", "", text)
+
+
+def _stems(text: str) -> set[str]:
+    """Crude stems (first five letters) so 'meet', 'meeting' and 'meetings' count as one word."""
+    return {w[:5] for w in _keywords(text)}
 
 
 def _key_points(turns: list[Turn], n: int) -> list[str]:
