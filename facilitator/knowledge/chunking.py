@@ -7,8 +7,11 @@ from dataclasses import dataclass
 
 from facilitator.knowledge.loaders import LoadedDocument
 
+# 900 characters plus the heading stay within MiniLM's 256 word pieces (longer input is silently truncated).
 CHUNK_CHARS = 900
 CHUNK_OVERLAP = 120
+# Bump when what gets indexed for a file changes, so that unchanged files are re-chunked on the next ingest.
+CHUNKER_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -20,23 +23,28 @@ class Chunk:
     text: str
     position: int
     content_hash: str
+    context: str = ""
 
     def embedding_text(self) -> str:
-        return indexed_text(self.title, self.section, self.text)
+        return indexed_text(self.title, self.section, self.text, self.context)
 
     def metadata(self) -> dict[str, str | int]:
         return {
             "source": self.source,
             "title": self.title,
             "section": self.section,
+            "context": self.context,
             "position": self.position,
             "content_hash": self.content_hash,
+            "chunker": CHUNKER_VERSION,
         }
 
 
-def indexed_text(title: str, section: str, text: str) -> str:
-    """What is embedded and keyword-indexed: the title and section give context to short chunks."""
-    heading = title if not section else f"{title} — {section}"
+def indexed_text(title: str, section: str, text: str, context: str = "") -> str:
+    """What is embedded and keyword-indexed: the title, the page's topic words and the section give context."""
+    heading = f"{title} ({context})" if context else title
+    if section:
+        heading = f"{heading} — {section}"
     return f"{heading}\n{text}"
 
 
@@ -74,6 +82,7 @@ def chunk_document(doc: LoadedDocument) -> list[Chunk]:
                 text=text.strip(),
                 position=position,
                 content_hash=doc.content_hash,
+                context=doc.context,
             )
         )
     return chunks

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from facilitator.exceptions import ConfigError, IngestError, KnowledgeError, NotFoundError
-from facilitator.knowledge.chunking import Chunk, chunk_document, indexed_text
+from facilitator.knowledge.chunking import CHUNKER_VERSION, Chunk, chunk_document, indexed_text
 from facilitator.knowledge.embeddings import Embedder
 from facilitator.knowledge.loaders import SUPPORTED_SUFFIXES, LoadedDocument, read_document
 from facilitator.models import SearchHit
@@ -23,6 +23,11 @@ if TYPE_CHECKING:
     from facilitator.settings import Settings
 
 RRF_K = 60
+# Dense (MiniLM) ranks paraphrased questions better than BM25 does, so its ranking counts a little more in the fusion.
+DENSE_WEIGHT = 1.5
+KEYWORD_WEIGHT = 1.0
+# Chunks taken from each ranking before fusion; fixed so that the top results do not depend on k.
+CANDIDATE_POOL = 100
 EMBED_BATCH_CHUNKS = 256
 EMPTY_MESSAGE = (
     "the knowledge base is empty; fill it with `comentor knowledge add --bundled` (the program guidance) "
@@ -60,9 +65,15 @@ def make_chroma_client(settings: Settings) -> ClientAPI:
         url = urlparse(settings.chroma_url)
         if url.scheme not in ("http", "https") or not url.hostname:
             raise ConfigError(f"COMENTOR_CHROMA_URL must look like http://host:8000, got {settings.chroma_url!r}")
-        return chromadb.HttpClient(
-            host=url.hostname, port=url.port or 8000, ssl=url.scheme == "https", settings=chroma_settings
-        )
+        try:
+            return chromadb.HttpClient(
+                host=url.hostname, port=url.port or 8000, ssl=url.scheme == "https", settings=chroma_settings
+            )
+        except (ValueError, OSError) as e:  # chromadb reports an unreachable server as ValueError
+            raise KnowledgeError(
+                f"cannot reach the Chroma server at {settings.chroma_url} ({e}); start it (`chroma run`) "
+                "or unset COMENTOR_CHROMA_URL to use the embedded store"
+            ) from e
     settings.chroma_path.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
 
@@ -70,11 +81,12 @@ def make_chroma_client(settings: Settings) -> ClientAPI:
 class _KeywordIndex:
     """BM25 over chunk texts (with titles), stemmed, English stop words removed."""
 
-    def __init__(self, ids: list[str], texts: list[str]) -> None:
+    def __init__(self, ids: list[str], texts: list[str], sources: list[str]) -> None:
         import bm25s
         import Stemmer
 
         self.ids = ids
+        self.source_of = dict(zip(ids, sources, strict=True))
         self._stemmer = Stemmer.Stemmer("english")
         self._bm25 = bm25s.BM25()
         tokens = bm25s.tokenize(texts, stopwords="en", stemmer=self._stemmer, show_progress=False)
@@ -142,9 +154,7 @@ class KnowledgeBase:
         return self.collection.count()
 
     # ---------------------------------------------------------------- ingest
-    def add(
-        self, paths: Sequence[Path | str], *, progress: Callable[[str, int], None] | None = None
-    ) -> IngestReport:
+    def add(self, paths: Sequence[Path | str], *, progress: Callable[[str, int], None] | None = None) -> IngestReport:
         """Index files and folders (recursively: .md, .markdown, .txt, .pdf). Unchanged files are skipped by hash."""
         report = IngestReport()
         files: list[tuple[Path, str]] = []
@@ -177,8 +187,8 @@ class KnowledgeBase:
         for path, source in files:
             try:
                 doc = read_document(path, source=source, max_bytes=self._max_bytes)
-                previous = self._stored_hash(source)
-                if previous == doc.content_hash:
+                previous, chunker = self._stored_state(source)
+                if previous == doc.content_hash and chunker == CHUNKER_VERSION:
                     report.unchanged.append(source)
                 else:
                     chunks = chunk_document(doc)
@@ -215,10 +225,14 @@ class KnowledgeBase:
             report.chunks += len(doc_chunks)
         self._keyword = None
 
-    def _stored_hash(self, source: str) -> str | None:
+    def _stored_state(self, source: str) -> tuple[str | None, int | None]:
+        """The content hash and chunker version stored for a source, (None, None) when it is not indexed."""
         got = self.collection.get(where={"source": source}, limit=1, include=["metadatas"])
         metas = got.get("metadatas") or []
-        return str(metas[0].get("content_hash")) if metas else None
+        if not metas:
+            return None, None
+        chunker = metas[0].get("chunker")
+        return str(metas[0].get("content_hash")), chunker if isinstance(chunker, int) else None
 
     # ---------------------------------------------------------------- read
     def sources(self) -> list[SourceInfo]:
@@ -266,45 +280,67 @@ class KnowledgeBase:
         total = self.count()
         if total == 0:
             raise KnowledgeError(EMPTY_MESSAGE)
-        depth = min(total, max(40, k * 8))
+        depth = min(total, max(CANDIDATE_POOL, k * 8))
         found = self.collection.query(
             query_embeddings=[self._embedder.embed_query(query)],  # type: ignore[arg-type]
             n_results=depth,
-            include=["distances"],
+            include=["distances", "metadatas"],
         )
         dense = found["ids"][0]
         similarity = {cid: 1.0 - float(d) for cid, d in zip(dense, (found["distances"] or [[]])[0], strict=False)}
-        keyword = self._keyword_index(total).search(query, depth)
+        keyword_index = self._keyword_index(total)
+        keyword = keyword_index.search(query, depth)
+        sources = dict(keyword_index.source_of)
+        dense_metas = (found["metadatas"] or [[]])[0]
+        sources.update((cid, str(meta.get("source", ""))) for cid, meta in zip(dense, dense_metas, strict=False))
         fused: dict[str, float] = {}
-        for ranking in (dense, keyword):
+        for ranking, weight in ((dense, DENSE_WEIGHT), (keyword, KEYWORD_WEIGHT)):
             for rank, chunk_id in enumerate(ranking):
-                fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank + 1)
+                fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (RRF_K + rank + 1)
         ordered = sorted(fused, key=lambda cid: fused[cid], reverse=True)
-        hits = {h.id: h for h in self.get(ordered[: max(depth, k)])}
-        results: list[tuple[SearchHit, float]] = []
-        per: dict[str, int] = {}
-        for chunk_id in ordered:
-            hit = hits.get(chunk_id)
-            if hit is None or per.get(hit.source, 0) >= per_source:
-                continue
-            per[hit.source] = per.get(hit.source, 0) + 1
-            scored = hit.model_copy(update={"score": round(fused[chunk_id], 6)})
-            results.append((scored, similarity.get(chunk_id, 0.0)))
-            if len(results) == k:
+        gone: set[str] = set()
+        while True:  # fetch only the chunks shown; repeat if another process removed some of them meanwhile
+            chosen = _pick(ordered, sources, gone, k, per_source)
+            hits = {h.id: h for h in self.get(chosen)}
+            gone.update(cid for cid in chosen if cid not in hits)
+            if all(cid in hits for cid in chosen):
                 break
-        return results
+        return [
+            (hits[cid].model_copy(update={"score": round(fused[cid], 6)}), similarity.get(cid, 0.0)) for cid in chosen
+        ]
 
     def _keyword_index(self, total: int) -> _KeywordIndex:
         with self._lock:
             if self._keyword is None or self._keyword_count != total:
                 got = self.collection.get(include=["documents", "metadatas"])
                 texts = [
-                    indexed_text(str(meta.get("title", "")), str(meta.get("section", "")), doc or "")
+                    indexed_text(
+                        str(meta.get("title", "")),
+                        str(meta.get("section", "")),
+                        doc or "",
+                        str(meta.get("context", "")),
+                    )
                     for doc, meta in zip(got["documents"] or [], got["metadatas"] or [], strict=True)
                 ]
-                self._keyword = _KeywordIndex(list(got["ids"]), texts)
+                sources = [str(meta.get("source", "")) for meta in got["metadatas"] or []]
+                self._keyword = _KeywordIndex(list(got["ids"]), texts, sources)
                 self._keyword_count = total
             return self._keyword
+
+
+def _pick(ordered: list[str], sources: dict[str, str], gone: set[str], k: int, per_source: int) -> list[str]:
+    """The best `k` chunk ids, at most `per_source` from each page."""
+    chosen: list[str] = []
+    per: dict[str, int] = {}
+    for chunk_id in ordered:
+        source = sources.get(chunk_id, chunk_id)
+        if chunk_id in gone or per.get(source, 0) >= per_source:
+            continue
+        per[source] = per.get(source, 0) + 1
+        chosen.append(chunk_id)
+        if len(chosen) == k:
+            break
+    return chosen
 
 
 def _hit(chunk_id: str, text: str, meta: Any, score: float) -> SearchHit:

@@ -17,6 +17,10 @@ _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", r
 _LIQUID = re.compile(r"\{%-?.*?-?%\}|\{\{-?.*?-?\}\}", re.DOTALL)
 _KRAMDOWN_ATTR = re.compile(r"^\{:[^}]*\}\s*$", re.MULTILINE)
 _H1 = re.compile(r"^#\s+(.+?)\s*#*\s*$", re.MULTILINE)
+_HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+# Front matter keys that describe what a page is about; their values become part of every chunk's heading.
+CONTEXT_KEYS = ("section", "category", "categories", "tags", "keywords")
+MAX_CONTEXT_CHARS = 160
 
 
 @dataclass
@@ -29,6 +33,7 @@ class LoadedDocument:
     body: str
     content_hash: str
     pages: list[str] = field(default_factory=list)
+    context: str = ""  # descriptive front matter (section, tags...), e.g. "practice, feedback"
 
 
 def content_hash(data: bytes) -> str:
@@ -94,14 +99,30 @@ def _read_markdown(text: str, *, source: str, path: Path, digest: str) -> Loaded
         text = text[match.end() :]
     elif text.startswith("---\n"):
         raise IngestError(f"{source}: front matter opened with '---' is never closed; add the closing '---' line")
-    body = _KRAMDOWN_ATTR.sub("", _LIQUID.sub("", text)).strip()
+    body = _KRAMDOWN_ATTR.sub("", _LIQUID.sub("", _HTML_COMMENT.sub("", text))).strip()
     title = str(meta.get("title") or "").strip()
     if not title:
         h1 = _H1.search(body)
         title = h1.group(1).strip() if h1 else _title_from_name(path)
     if not body:
         raise IngestError(f"{source}: no text after the front matter; nothing to index")
-    return LoadedDocument(source=source, kind="markdown", title=title, body=body, content_hash=digest)
+    return LoadedDocument(
+        source=source, kind="markdown", title=title, body=body, content_hash=digest, context=_context(meta, title)
+    )
+
+
+def _context(meta: dict[str, object], title: str) -> str:
+    """The descriptive front matter values (section, categories, tags, keywords) as one short line."""
+    parts: list[str] = []
+    for key in CONTEXT_KEYS:
+        value = meta.get(key)
+        items = value if isinstance(value, list) else [value]
+        words = [str(v).strip() for v in items if isinstance(v, str | int | float) and not isinstance(v, bool)]
+        text = ", ".join(w for w in words if w and w.casefold() != title.casefold())
+        if text and text not in parts:
+            parts.append(text)
+    line = "; ".join(parts)
+    return line if len(line) <= MAX_CONTEXT_CHARS else line[:MAX_CONTEXT_CHARS].rsplit(" ", 1)[0]
 
 
 def _read_pdf(data: bytes, *, source: str, path: Path, digest: str) -> LoadedDocument:
