@@ -5,10 +5,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_ENV := GRADIO_ANALYTICS_ENABLED=False HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 ANONYMIZED_TELEMETRY=False
-HOST ?= 127.0.0.1
-PORT ?= 7860
 
-.PHONY: install run test lint typecheck unit eval bench clean
+.PHONY: install run test lint typecheck unit clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "comentor needs Python 3.11 or newer"'
@@ -36,12 +34,6 @@ unit: install
 	$(TEST_ENV) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test: lint typecheck unit
-
-eval: install
-	$(TEST_ENV) $(BIN)/comentor eval --report reports/eval
-
-bench: install
-	$(TEST_ENV) $(BIN)/python -m benchmarks
 
 clean:
 	rm -rf $(VENV) build dist reports .mypy_cache .ruff_cache

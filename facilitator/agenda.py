@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from facilitator.exceptions import InputError, KnowledgeError, ModelError, NotFoundError, StoreError
+from facilitator.exceptions import InputError, KnowledgeError, NotFoundError, StoreError
 from facilitator.export import next_meeting
 from facilitator.knowledge.bank import QUESTION_BANK_SOURCE, QuestionBank, QuestionEntry
 from facilitator.models import Agenda, AgendaItem, AgendaQuestion, Citation, Commitment, Pair, Participant
@@ -581,20 +581,9 @@ _OFFLINE_NOTE = "this is the offline agenda"
 
 
 def _call_structured(chat_model: BaseChatModel, user: str) -> AgendaPhrasing:
-    import openai
-    from langchain_core.messages import HumanMessage, SystemMessage
+    from facilitator.brains.llm import structured_call, system_and_user
 
-    messages = [SystemMessage(content=load_prompt("system").body), HumanMessage(content=user)]
-    try:
-        result = chat_model.with_structured_output(AgendaPhrasing, method="json_schema").invoke(messages)
-    except openai.BadRequestError as e:
-        if "response_format" not in str(e) and "json_schema" not in str(e):
-            raise
-        # the server lacks json_schema: function calling instead
-        result = chat_model.with_structured_output(AgendaPhrasing, method="function_calling").invoke(messages)
-    if not isinstance(result, AgendaPhrasing):
-        raise ModelError("the model's structured output did not parse")
-    return result
+    return structured_call(chat_model, system_and_user(user), AgendaPhrasing)[0]
 
 
 def _apply(agenda: Agenda, phrasing: AgendaPhrasing) -> tuple[Agenda, list[str]]:

@@ -139,11 +139,16 @@ class LiveSession:
         if command.lower() in _COMMANDS:
             yield from self.ask(_COMMANDS[command.lower()], rest.strip(), by=speaker)
             return
+        if command.lower() == "/agenda":
+            minutes = int(rest) if rest.strip().isdigit() else 45
+            yield self.start_agenda(minutes)
+            return
         if command.lower() in ("/done", "/dropped", "/slipped"):
             yield self.update_item(command.lower()[1:], rest, by=speaker)
             return
         if command.startswith("/"):
-            yield Event(kind="notice", text=f"unknown command {command}; try {', '.join(_COMMANDS)}, /end")
+            known = ", ".join([*_COMMANDS, "/agenda", "/done", "/slipped", "/dropped", "/end"])
+            yield Event(kind="notice", text=f"unknown command {command}; try {known}")
             return
         if speaker is None:
             label, sep, text = stripped.partition(":")
@@ -299,6 +304,27 @@ class LiveSession:
 
     def save(self) -> None:
         self.f.store.save_state(self.id, self.state.model_dump(mode="json"))
+
+    def start_agenda(self, minutes: int = 45) -> Event:
+        """Build today's agenda from both partners and the pair's open items, store it, and start its clock."""
+        from facilitator.agenda import agenda_markdown, build_agenda
+
+        agenda = build_agenda(
+            self.pair,
+            date=self.date,
+            minutes=minutes,
+            open_items=self.f.store.open_commitments(self.pair_id),
+            bank=self.f.bank,
+            knowledge=self.f.knowledge,
+        )
+        self.agenda = agenda
+        self.state.agenda_item = 0
+        self.state.item_started_at = self.f.clock()
+        self.f.store.save_agenda(self.id, agenda)
+        self.save()
+        move = Move(kind="notice", text=agenda_markdown(agenda, self.pair), addressee="both", reason="agenda requested")
+        self.f.store.append_move(self.id, self.turns[-1].index if self.turns else -1, move)
+        return Event(kind="move", move=move, text=move.text)
 
     # ------------------------------------------------------------ continuity
     def update_item(self, action: str, rest: str, *, by: str | None = None) -> Event:

@@ -187,3 +187,22 @@ def test_piped_cli_chat_session(tmp_path: Path, comentor_home: Path) -> None:
     assert "For Ana" in text  # /question
     assert "unknown speaker 'Zed'" in done.stderr
     assert "send you the reel analytics" in text and "2026-03-05" in text  # the summary at /end
+
+
+def test_agenda_from_chat_starts_the_clock_and_reviews_open_items(make_facilitator: Any, demo_pair: Any) -> None:
+    now = [dt.datetime(2026, 3, 4, 10, 0, tzinfo=dt.UTC)]
+    fac = make_facilitator(clock=lambda: now[0])
+    first = fac.start(demo_pair, date=DATE)
+    list(first.say("ben", "I'll send you the reel analytics by Friday."))
+    list(first.say("ana", "Thanks!"))
+    first.end()
+    live = fac.start(demo_pair, date=DATE + dt.timedelta(days=14))
+    [event] = list(live.handle("/agenda 30", speaker="ana"))
+    assert event.move is not None and "Review of open commitments" in event.move.text
+    assert live.agenda is not None and sum(i.minutes for i in live.agenda.items) == 30
+    assert fac.store.get_session(live.id).agenda == live.agenda
+    first_item = live.agenda.items[0]
+    now[0] += dt.timedelta(minutes=first_item.minutes + 1)
+    [_turn, transition] = list(live.say("ben", "Shall we move on?"))
+    assert transition.move is not None and transition.move.kind == "transition"
+    assert live.agenda.items[1].title in transition.move.text

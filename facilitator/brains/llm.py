@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from facilitator.settings import Settings
 
 S = TypeVar("S", bound=BaseModel)
+StructuredMethod = Literal["json_schema", "function_calling"]
 _CITE = re.compile(r"\[([A-Za-z0-9_.:-]{2,64})\]")
 
 INSTRUCTIONS = {
@@ -83,7 +84,7 @@ class LLMBrain:
     def __init__(self, chat_model: BaseChatModel, model_name: str) -> None:
         self._model = chat_model
         self._model_name = model_name
-        self._method: Literal["json_schema", "function_calling"] = "json_schema"
+        self._method: StructuredMethod = "json_schema"
         self._system = load_prompt("system")
         self._move = load_prompt("move")
         self._answer = load_prompt("answer")
@@ -146,9 +147,7 @@ class LLMBrain:
 
     # ----------------------------------------------------------------- calls
     def _messages(self, user: str) -> list[Any]:
-        from langchain_core.messages import HumanMessage, SystemMessage
-
-        return [SystemMessage(content=self._system.body), HumanMessage(content=user)]
+        return system_and_user(user)
 
     def _stream_answer(self, data: BrainInput, on_token: TokenSink | None) -> Move:
         asker = (
@@ -210,20 +209,37 @@ class LLMBrain:
         )
 
     def _call_structured(self, user: str, schema: type[S]) -> S:
-        import openai
-
-        messages = self._messages(user)
-        try:
-            result = self._model.with_structured_output(schema, method=self._method).invoke(messages)
-        except openai.BadRequestError as e:
-            unsupported = "response_format" in str(e) or "json_schema" in str(e)
-            if self._method != "json_schema" or not unsupported:
-                raise
-            self._method = "function_calling"  # the server lacks json_schema: use tools from now on
-            result = self._model.with_structured_output(schema, method=self._method).invoke(messages)
-        if not isinstance(result, schema):
-            raise ModelError("the model's structured output did not parse")
+        result, self._method = structured_call(self._model, self._messages(user), schema, self._method)
         return result
+
+
+def structured_call(
+    chat_model: BaseChatModel, messages: list[Any], schema: type[S], method: StructuredMethod = "json_schema"
+) -> tuple[S, StructuredMethod]:
+    """The model's answer as `schema`: json_schema first, function calling when the server rejects json_schema.
+
+    Returns the result and the method that worked (callers keep it, so a server is asked the unsupported way once).
+    """
+    import openai
+
+    try:
+        result = chat_model.with_structured_output(schema, method=method).invoke(messages)
+    except openai.BadRequestError as e:
+        unsupported = "response_format" in str(e) or "json_schema" in str(e)
+        if method != "json_schema" or not unsupported:
+            raise
+        method = "function_calling"
+        result = chat_model.with_structured_output(schema, method=method).invoke(messages)
+    if not isinstance(result, schema):
+        raise ModelError("the model's structured output did not parse")
+    return result, method
+
+
+def system_and_user(user: str) -> list[Any]:
+    """The two messages of every call: the fixed system prompt, then the user message holding all data."""
+    from langchain_core.messages import HumanMessage, SystemMessage
+
+    return [SystemMessage(content=load_prompt("system").body), HumanMessage(content=user)]
 
 
 def make_chat_model(settings: Settings) -> BaseChatModel:
