@@ -41,6 +41,13 @@ _COMMANDS: dict[str, RequestKind] = {
 }
 
 
+_UPDATES: dict[str, Literal["done", "dropped", "slipped"]] = {
+    "/done": "done",
+    "/dropped": "dropped",
+    "/slipped": "slipped",
+}
+
+
 class Event(BaseModel):
     """What the engine tells a shell: a stored turn, a streamed token, a finished move, a notice, the summary."""
 
@@ -143,8 +150,8 @@ class LiveSession:
             minutes = int(rest) if rest.strip().isdigit() else 45
             yield self.start_agenda(minutes)
             return
-        if command.lower() in ("/done", "/dropped", "/slipped"):
-            yield self.update_item(command.lower()[1:], rest, by=speaker)
+        if command.lower() in _UPDATES:
+            yield self.update_item(_UPDATES[command.lower()], rest, by=speaker)
             return
         if command.startswith("/"):
             known = ", ".join([*_COMMANDS, "/agenda", "/done", "/slipped", "/dropped", "/end"])
@@ -299,9 +306,6 @@ class LiveSession:
 
         return extract_commitments(self.turns, self.pair.participants, self.date)
 
-    def balance(self) -> dict[str, object]:
-        return balance(self.turns, self.pair.ids, self.state.challenges).model_dump()
-
     def save(self) -> None:
         self.f.store.save_state(self.id, self.state.model_dump(mode="json"))
 
@@ -327,7 +331,7 @@ class LiveSession:
         return Event(kind="move", move=move, text=move.text)
 
     # ------------------------------------------------------------ continuity
-    def update_item(self, action: str, rest: str, *, by: str | None = None) -> Event:
+    def update_item(self, action: Literal["done", "dropped", "slipped"], rest: str, *, by: str | None = None) -> Event:
         """`/done ID`, `/dropped ID`, `/slipped ID DATE`: update an open commitment of this pair (history kept)."""
         from facilitator.dates import resolve_due
 
@@ -345,7 +349,7 @@ class LiveSession:
                 return Event(kind="notice", text="say the new date, e.g. /slipped ID next Friday")
         pid = self.pair.resolve_speaker(by) if by else None
         try:
-            self.f.store.update_commitment(item_id, by=pid, session_id=self.id, status=action, due=due)  # type: ignore[arg-type]
+            self.f.store.update_commitment(item_id, by=pid, session_id=self.id, status=action, due=due)
         except NotFoundError as e:
             return Event(kind="notice", text=str(e))
         when = f" (new date {due.isoformat()})" if due else ""

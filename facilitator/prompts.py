@@ -55,7 +55,3 @@ def load_prompt(name: str, version: int | None = None, folder: Path | None = Non
         head, _, text = text[4:].partition("\n---\n")
         meta = yaml.safe_load(head) or {}
     return Prompt(name=name, version=chosen, body=text.strip() + "\n", description=str(meta.get("description", "")))
-
-
-def prompt_refs(names: tuple[str, ...] = ("system", "move", "answer", "extract")) -> list[str]:
-    return [load_prompt(n).ref for n in names]

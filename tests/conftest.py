@@ -5,6 +5,8 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -149,3 +151,19 @@ def demo_pair() -> Any:
     from facilitator.pairs import load_pair
 
     return load_pair(ROOT / "examples" / "pairs" / "ana-ben.yaml")
+
+
+def run_cli(
+    *args: str, home: Path, stdin: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`comentor ARGS` as a separate process (nothing shared with the test process but the files under `home`)."""
+    full_env = {"COMENTOR_HOME": str(home), "HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin", **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "facilitator.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=ROOT,
+        timeout=300,
+    )

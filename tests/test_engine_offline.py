@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +13,7 @@ from facilitator.exceptions import MessageError
 from facilitator.knowledge import QuestionBank
 from facilitator.models import Move
 from facilitator.textutil import display_safe
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_cli
 
 DATE = dt.date(2026, 3, 4)
 
@@ -161,24 +159,8 @@ def test_piped_cli_chat_session(tmp_path: Path, comentor_home: Path) -> None:
             "/end",
         ]
     )
-    env = {"COMENTOR_HOME": str(comentor_home), "HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"}
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "facilitator.cli",
-            "chat",
-            str(ROOT / "examples/pairs/ana-ben.yaml"),
-            "--date",
-            "2026-03-04",
-        ],
-        input=script,
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=300,
-    )
+    pair = str(ROOT / "examples/pairs/ana-ben.yaml")
+    done = run_cli("chat", pair, "--date", "2026-03-04", home=comentor_home, stdin=script)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines and all(line.startswith("Facilitator:") for line in lines)

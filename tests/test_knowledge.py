@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +13,7 @@ from facilitator.cli import app
 from facilitator.exceptions import IngestError, KnowledgeError, NotFoundError
 from facilitator.knowledge.chunking import chunk_document
 from facilitator.knowledge.loaders import read_document
-from tests.conftest import GSOC, ROOT
+from tests.conftest import GSOC, run_cli
 from tests.pdfgen import write_pdf
 
 MB = 1_000_000
@@ -145,18 +143,11 @@ def test_hybrid_search_on_real_guides_returns_contract_fields_best_first(kb: Any
 
 def test_cli_add_search_json_in_new_processes(tmp_path: Path, comentor_home: Path) -> None:
     """The index written by one process is read by another (nothing process-local, no absolute venv paths)."""
-    env = {"COMENTOR_HOME": str(comentor_home), "HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"}
-    cmd = [sys.executable, "-m", "facilitator.cli"]
-    added = subprocess.run([*cmd, "knowledge", "add", str(GSOC)], capture_output=True, text=True, env=env, cwd=ROOT)
+    added = run_cli("knowledge", "add", str(GSOC), home=comentor_home)
     assert added.returncode == 0, added.stderr
     assert "added 54" in added.stdout
-    found = subprocess.run(
-        [*cmd, "knowledge", "search", "how to write a good project proposal", "-k", "5", "--format", "json"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-    )
+    query = "how to write a good project proposal"
+    found = run_cli("knowledge", "search", query, "-k", "5", "--format", "json", home=comentor_home)
     assert found.returncode == 0, found.stderr
     results = json.loads(found.stdout)
     assert len(results) == 5

@@ -8,8 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +18,7 @@ from facilitator.brains.llm import LLMBrain
 from facilitator.engine import Event
 from facilitator.settings import Settings
 from facilitator.testing.fake_openai import FakeOpenAIServer, Reply
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_cli
 
 SECRET = "sk-test-DO-NOT-LEAK-4242"
 DATE = dt.date(2026, 3, 4)
@@ -175,24 +173,9 @@ def test_prompt_stays_bounded_as_the_session_grows(
 
 
 def test_piped_cli_chat_against_a_local_openai_compatible_server(server: FakeOpenAIServer, comentor_home: Path) -> None:
-    env = {
-        "COMENTOR_HOME": str(comentor_home),
-        "HF_HUB_OFFLINE": "1",
-        "PATH": "/usr/bin:/bin",
-        "OPENAI_BASE_URL": server.base_url,
-        "OPENAI_API_KEY": SECRET,
-        "COMENTOR_MODEL": "fake-model",
-    }
     script = "Ana: Hi Ben!\nBen: Hi! Honestly, I'm too young to be taken seriously here.\n/question\n/end\n"
-    done = subprocess.run(
-        [sys.executable, "-m", "facilitator.cli", "chat", str(ROOT / "examples/pairs/ana-ben.yaml")],
-        input=script,
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=300,
-    )
+    env = {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": SECRET, "COMENTOR_MODEL": "fake-model"}
+    done = run_cli("chat", str(ROOT / "examples/pairs/ana-ben.yaml"), home=comentor_home, stdin=script, env=env)
     assert done.returncode == 0, done.stderr
     assert "LLM facilitator (fake-model)" in done.stderr
     assert done.stdout.count("Facilitator: Let's hear from both of you.") == 2  # the challenge and the question

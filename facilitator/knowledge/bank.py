@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from facilitator.exceptions import ConfigError
 from facilitator.models import Direction, Phase
@@ -113,11 +113,3 @@ def _load_yaml(path: Path) -> Any:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as e:
         raise ConfigError(f"cannot read {path} ({e}); reinstall comentor or fix the file") from e
-
-
-def validate_file(model: type[QuestionBank] | type[ChallengePatterns], path: Path) -> None:
-    """Raise ConfigError naming the first problem of a bundled YAML file."""
-    try:
-        model.model_validate(_load_yaml(path))
-    except ValidationError as e:
-        raise ConfigError(f"{path} is invalid: {e}") from e
