@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_ENV := GRADIO_ANALYTICS_ENABLED=False HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 ANONYMIZED_TELEMETRY=False
 
-.PHONY: install run test lint typecheck unit clean
+.PHONY: install run test lint typecheck unit system-deps eval bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "comentor needs Python 3.11 or newer"'
@@ -30,7 +30,16 @@ lint: install
 typecheck: install
 	$(BIN)/mypy facilitator ui evals
 
-unit: install
+# Debian's chromium (browser tests) and PostgreSQL (integration tests), installed when missing and we may.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+system-deps:
+	@command -v chromium >/dev/null || $(SUDO) apt-get install -y -q chromium >/dev/null \
+		|| { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium >/dev/null; } \
+		|| echo "warning: could not install chromium; the browser tests will be skipped"
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || $(SUDO) apt-get install -y -q postgresql >/dev/null \
+		|| echo "warning: could not install postgresql; the PostgreSQL tests will be skipped"
+
+unit: install system-deps
 	$(TEST_ENV) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test: lint typecheck unit

@@ -10,7 +10,8 @@ ComentorError
 ├── KnowledgeError         the knowledge base is empty or unreachable
 ├── StoreError             the database cannot be opened or written
 ├── ModelError             the language model failed after its retries (the offline brain takes over)
-└── NotFoundError          a session, pair or commitment id does not exist (or is not yours)
+├── NotFoundError          a session, pair or commitment id does not exist (or is not yours)
+└── AccessError            a wrong or missing access code for a pair (exit code 2)
 """
 
 from __future__ import annotations
@@ -64,5 +65,11 @@ class ModelError(ComentorError):
 
 class NotFoundError(ComentorError):
     """The requested object does not exist or does not belong to the caller."""
+
+    exit_code = 2
+
+
+class AccessError(ComentorError):
+    """The caller did not show the pair's access code, or the object belongs to another pair."""
 
     exit_code = 2
