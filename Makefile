@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_ENV := GRADIO_ANALYTICS_ENABLED=False HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 ANONYMIZED_TELEMETRY=False
 
-.PHONY: install run test lint typecheck unit system-deps eval bench clean
+.PHONY: install run test lint typecheck unit system-deps eval eval-check bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "comentor needs Python 3.11 or newer"'
@@ -21,7 +21,7 @@ install: $(STAMP)
 
 run: install
 	$(BIN)/comentor knowledge add --bundled
-	$(BIN)/comentor chat examples/pairs/ana-ben.yaml
+	$(BIN)/comentor ui
 
 lint: install
 	$(BIN)/ruff check .
@@ -42,7 +42,22 @@ system-deps:
 unit: install system-deps
 	$(TEST_ENV) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test: lint typecheck unit
+EVAL_LLM_SUITES := --suite commitments --suite assumptions --suite balance --suite agenda --suite grounding
+
+# The full offline eval and its report (reports/eval/report.{json,md,html}).
+eval: install
+	$(TEST_ENV) $(BIN)/comentor eval --report reports/eval
+
+# Offline suites, then the LLM facilitator replaying evals/cassettes; fails on a regression against evals/baseline.json.
+eval-check: install
+	$(TEST_ENV) $(BIN)/comentor eval --check --report reports/eval
+	$(TEST_ENV) $(BIN)/comentor eval --check --facilitator llm $(EVAL_LLM_SUITES) --report reports/eval-llm
+
+test: lint typecheck unit eval-check
+
+# Performance benchmarks: writes benchmarks/results/ (performance.md, results.json, PNG plots). BENCH_ARGS=--quick
+bench: install
+	$(TEST_ENV) $(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build dist reports .mypy_cache .ruff_cache

@@ -309,6 +309,22 @@ def agenda(
     sys.stdout.write(agenda_markdown(result.agenda, pair))
 
 
+@app.command()
+@handle_errors
+def ui(
+    host: Annotated[
+        str, typer.Option("--host", help="Address to listen on (default: this machine only).")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 7860,
+) -> None:
+    """The web app a pair opens during their meeting (Gradio). A demo pair is ready on first start."""
+    if not 1 <= port <= 65535:
+        raise InputError(f"--port must be between 1 and 65535 (got {port})")
+    from ui.app import serve
+
+    serve(_settings(), host=host, port=port)
+
+
 class ExportFormat(StrEnum):
     json = "json"
     md = "md"
@@ -341,7 +357,7 @@ def export(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")] = None,
 ) -> None:
     """Export an ended session: Markdown recap, JSON summary, or an .ics calendar of its dated items."""
-    from facilitator.export import summary_ics, summary_markdown
+    from facilitator.export import export_summary
     from facilitator.store import Store
 
     store = Store(_settings().resolved_database_url)
@@ -350,17 +366,116 @@ def export(
         raise InputError(f"session {session_id} has not ended yet; end it with /end first")
     pair = store.get_pair(info.pair_id)
     summary = info.summary.model_copy(update={"commitments": store.commitments(session_id=session_id)})
-    if fmt is ExportFormat.ics:
-        data = summary_ics(summary, pair.participants, uid_prefix=session_id)
-    elif fmt is ExportFormat.json:
-        data = (json.dumps(summary.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n").encode()
-    else:
-        data = summary_markdown(summary, pair.participants, store.turns(session_id)).encode()
+    data = export_summary(summary, pair.participants, store.turns(session_id), fmt.value, uid_prefix=session_id)
     if output:
         output.write_bytes(data)
         err.print(f"wrote {output}", highlight=False)
     else:
         sys.stdout.buffer.write(data)
+
+
+class EvalFacilitator(StrEnum):
+    offline = "offline"
+    llm = "llm"
+
+
+@app.command("eval")
+@handle_errors
+def eval_(
+    facilitator: Annotated[
+        EvalFacilitator, typer.Option("--facilitator", help="offline, or llm (replays evals/cassettes offline)")
+    ] = EvalFacilitator.offline,
+    suite: Annotated[
+        list[str] | None, typer.Option("--suite", "-s", help="A suite to run (repeatable); default all.")
+    ] = None,
+    report: Annotated[Path, typer.Option("--report", help="Folder for report.json, report.md, report.html.")] = Path(
+        "reports/eval"
+    ),
+    live: Annotated[
+        bool,
+        typer.Option("--live", help="Run the LLM facilitator on OPENAI_BASE_URL/OPENAI_API_KEY; record cassettes."),
+    ] = False,
+    check: Annotated[
+        bool, typer.Option("--check", help="Compare with evals/baseline.json; exit 1 on a regression.")
+    ] = False,
+    data: Annotated[
+        Path | None, typer.Option("--data", help="The shared data folder (default ../shared/data).")
+    ] = None,
+    write_baseline: Annotated[
+        bool, typer.Option("--write-baseline", help="Store these scores as the baseline for this facilitator.")
+    ] = False,
+    baseline_file: Annotated[
+        Path | None, typer.Option("--baseline", help="Baseline file for --check (default evals/baseline.json).")
+    ] = None,
+    record_synthetic: Annotated[
+        bool, typer.Option("--record-synthetic", hidden=True, help="Re-record cassettes with the reference responder.")
+    ] = False,
+) -> None:
+    """Run the offline evals (retrieval, commitments, assumptions, balance, agenda, grounding, injection, real
+    meetings) and write a JSON, Markdown and HTML report."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from evals.report import write_report
+    from evals.runner import BASELINE, SUITES, Baseline, EvalOptions, baseline_from, check_report, run, suite_module
+
+    for name in suite or []:
+        suite_module(name)  # an unknown name fails before anything runs
+    settings = _settings()
+    if live and facilitator is not EvalFacilitator.llm:
+        raise InputError("--live runs the LLM facilitator; add --facilitator llm")
+    if live and not (settings.openai_api_key or settings.openai_base_url):
+        from facilitator.exceptions import ConfigError
+
+        raise ConfigError(
+            "--live needs a model endpoint: set OPENAI_API_KEY (OpenAI) and/or OPENAI_BASE_URL (any "
+            "OpenAI-compatible server), and COMENTOR_MODEL for the model name"
+        )
+    options = EvalOptions(
+        facilitator=facilitator.value,
+        suites=list(suite or []),
+        live=live,
+        model=settings.model,
+        base_url=settings.openai_base_url,
+        api_key=settings.openai_api_key.get_secret_value() if settings.openai_api_key else None,
+        timeout=settings.llm_timeout,
+        record=record_synthetic,
+    )
+    if data is not None:
+        options.data = data
+    names = options.suites or SUITES
+    with Progress(
+        TextColumn("{task.description:<14}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err
+    ) as bar:
+        tasks = {name: bar.add_task(name, total=None) for name in names}
+
+        def progress(name: str, done: int, total: int) -> None:
+            bar.update(tasks[name], completed=done, total=total)
+
+        result = run(options, progress)
+    baseline_path = baseline_file or BASELINE
+    baseline = Baseline.load(baseline_path) if (check or write_baseline) and baseline_path.is_file() else None
+    if check:
+        result.regressions = check_report(result, baseline or Baseline.load(baseline_path))
+    paths = write_report(result, report)
+    for s in result.suites:
+        if s.skipped:
+            err.print(f"{s.name}: skipped", highlight=False)
+        for note in s.notes:
+            err.print(f"{s.name}: note: {note}", highlight=False)
+        shown = ", ".join(f"{k} {v:.3f}" for k, v in list(s.metrics.items())[:6])
+        out.print(f"{s.name:<14} {s.seconds:6.1f}s  {shown}", highlight=False, markup=False)
+    err.print(f"wrote {', '.join(str(p) for p in paths)} ({result.seconds:.1f} s)", highlight=False)
+    if write_baseline:
+        baseline_path.write_text(
+            baseline_from(result, 0.02, baseline).model_dump_json(indent=1) + "\n", encoding="utf-8"
+        )
+        err.print(f"wrote {baseline_path}", highlight=False)
+    if check:
+        if result.regressions:
+            for r in result.regressions:
+                err.print(f"[bold red]regression:[/] {r.describe()}", highlight=False)
+            raise typer.Exit(1)
+        err.print("no regression against the baseline", highlight=False)
 
 
 def main() -> None:

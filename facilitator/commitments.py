@@ -25,6 +25,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from rapidfuzz import fuzz
 
@@ -248,6 +249,7 @@ _MAX_ACTION_WORDS = 16
 # Small text helpers
 
 
+@lru_cache(maxsize=16384)  # pure; a session's recap re-reads every earlier sentence (half of its time, profiled)
 def _plain(text: str) -> str:
     """Lower-case, plain apostrophes, emoji as spaces. The length is kept: offsets index the original text."""
     text = text.replace("’", "'").replace("‘", "'")
@@ -627,8 +629,15 @@ class _Extractor:
             return
         opening = sentences[0].low
         accepting = next((x.low for x in sentences[:2] if _ACCEPT.search(x.low)), None)
+        whole = " ".join(x.low for x in sentences)
+        waiting = [p.turn for p in self.pending if p.speaker != speaker and p.turn < turn]
+        latest = max(waiting, default=-1)
         for pending in list(self.pending):
             if pending.speaker == speaker or pending.turn >= turn:
+                continue
+            if pending.turn < latest and _overlap(pending.action, whole) < 2:
+                # an older request the partner went past: a reply settles the latest one unless it names the older
+                self.pending.remove(pending)
                 continue
             pending.answered += 1
             declined = bool(_DECLINE.search(opening)) and not _STRONG_ACCEPT.search(opening)

@@ -18,15 +18,15 @@ from pydantic import BaseModel
 from facilitator.brains.base import Brain, BrainInput
 from facilitator.brains.offline import OfflineBrain
 from facilitator.context import conversation_context, state_text
-from facilitator.exceptions import MessageError, ModelError, NotFoundError
-from facilitator.knowledge.bank import ChallengePatterns, QuestionBank
+from facilitator.exceptions import AccessError, InputError, MessageError, ModelError, NotFoundError
+from facilitator.knowledge.bank import QUESTION_BANK_SOURCE, ChallengePatterns, QuestionBank
 from facilitator.knowledge.index import KnowledgeBase
-from facilitator.models import Agenda, AgendaItem, Commitment, Move, Pair, Summary, Turn
+from facilitator.models import Agenda, AgendaItem, Balance, Citation, Commitment, Move, Pair, Summary, Turn
 from facilitator.moves import choose_questions, retrieval_query, validate_move
 from facilitator.policy import Plan, PolicyState, Request, RequestKind, apply, decide, record_assumptions, record_move
 from facilitator.settings import Settings
 from facilitator.signals import balance, detect_assumptions
-from facilitator.store import Store
+from facilitator.store import SessionInfo, Store
 
 Clock = Callable[[], dt.datetime]
 GUIDANCE_K = 3
@@ -48,6 +48,10 @@ _UPDATES: dict[str, Literal["done", "dropped", "slipped"]] = {
 }
 
 
+def _cap_note(cap: int) -> str:
+    return f"this session has used its {cap} model calls (COMENTOR_MAX_MODEL_CALLS); start a new session for more"
+
+
 class Event(BaseModel):
     """What the engine tells a shell: a stored turn, a streamed token, a finished move, a notice, the summary."""
 
@@ -56,6 +60,38 @@ class Event(BaseModel):
     turn: Turn | None = None
     move: Move | None = None
     summary: Summary | None = None
+
+
+class ItemView(BaseModel):
+    """One accountability item as a shell shows it: the item, who confirmed it, and the line it came from."""
+
+    item: Commitment
+    confirmed_by: list[str]
+    quotes: list[str]
+
+    @property
+    def confirmed_by_both(self) -> bool:
+        return self.item.confirmed
+
+
+class AgendaStatus(BaseModel):
+    """Where the session is on its agenda: the current item and the minutes left in its timebox."""
+
+    position: int
+    count: int
+    item: AgendaItem | None
+    minutes_left: float | None
+    over_time: bool = False
+
+
+class History(BaseModel):
+    """A pair's past sessions and open items, for the history view."""
+
+    sessions: list[SessionInfo]
+    open_items: list[Commitment]
+
+
+DEMO_PAIR_ID = "ana-ben"
 
 
 @dataclass
@@ -110,6 +146,65 @@ class Facilitator:
         pair = self.store.get_pair(info.pair_id)
         state = PolicyState.model_validate(info.state) if info.state else PolicyState()
         return LiveSession(self, info.id, pair, info.agenda, state, self.store.turns(session_id), info.date)
+
+    # ---------------------------------------------------------- access (UI, API)
+    def create_pair(self, pair: Pair) -> str:
+        """Save a new pair and return its access code; an existing pair is never overwritten."""
+        return self.store.create_pair(pair)
+
+    def open_pair(self, pair_id: str, access_code: str) -> Pair:
+        """The pair, if the caller shows its access code. Every shell call that touches a pair goes through here."""
+        pair_id = (pair_id or "").strip().lower()
+        if not pair_id or not self.store.check_access(pair_id, (access_code or "").strip()):
+            raise AccessError(
+                "wrong pair id or access code; use the code shown when the pair was created "
+                "(`comentor sessions` lists pair ids on the machine that hosts comentor)"
+            )
+        return self.store.get_pair(pair_id)
+
+    def session_for(self, pair_id: str, access_code: str, session_id: str | None = None) -> LiveSession:
+        """The caller's live session: `session_id` if it is this pair's, else today's latest, else a new one."""
+        pair = self.open_pair(pair_id, access_code)
+        assert pair.id is not None
+        if session_id:
+            try:
+                info = self.store.get_session(session_id)
+            except NotFoundError:
+                info = None
+            if info is None or info.pair_id != pair.id:
+                raise AccessError("that session does not belong to this pair; open the pair again")
+            return self.resume(session_id)
+        today = self.clock().date()
+        latest = next((s for s in reversed(self.store.list_sessions(pair.id)) if s.date == today), None)
+        return self.resume(latest.id) if latest else self.start(pair, date=today)
+
+    def new_session(self, pair_id: str, access_code: str) -> LiveSession:
+        pair = self.open_pair(pair_id, access_code)
+        return self.start(pair, date=self.clock().date())
+
+    def history(self, pair_id: str, access_code: str) -> History:
+        pair = self.open_pair(pair_id, access_code)
+        assert pair.id is not None
+        return History(sessions=self.store.list_sessions(pair.id), open_items=self.store.open_commitments(pair.id))
+
+    def passage(self, citation: Citation) -> str | None:
+        """The text a citation points to: a guidance passage, a challenge pattern, or a bank question."""
+        if citation.source == QUESTION_BANK_SOURCE:
+            entry = self.bank.by_id(citation.id)
+            return entry.text if entry else None
+        pattern = self.patterns.by_id(citation.id)
+        if pattern is not None:
+            return pattern.description
+        if self.knowledge is None:
+            return citation.quote
+        hits = self.knowledge.get([citation.id])
+        return hits[0].text if hits else citation.quote
+
+    def ensure_demo_pair(self, pair: Pair) -> str | None:
+        """On first start (no pairs stored), save the demo pair and return its access code; otherwise None."""
+        if self.store.list_pairs():
+            return None
+        return self.store.create_pair(pair)
 
 
 class LiveSession:
@@ -171,9 +266,9 @@ class LiveSession:
         if pid is None:
             names = " or ".join(f"{p.first_name} ({p.id})" for p in self.pair.participants)
             raise MessageError(f"unknown speaker '{speaker}'; this session's partners are {names}")
-        text = text.strip()
+        text = _valid_text(text).strip()
         if not text:
-            yield Event(kind="notice", text="empty message ignored")
+            yield Event(kind="notice", text="empty message ignored; type something before sending")
             return
         limit = self.f.settings.max_message_chars
         if len(text) > limit:
@@ -194,7 +289,7 @@ class LiveSession:
     def ask(self, kind: RequestKind, text: str = "", *, by: str | None = None) -> Iterator[Event]:
         """A move asked for by a partner (buttons, slash commands)."""
         pid = self.pair.resolve_speaker(by) if by else None
-        request = Request(kind=kind, text=text, by=pid)
+        request = Request(kind=kind, text=_valid_text(text), by=pid)
         plan = decide(self.state, self.pair, self.turns, request=request, agenda=self.agenda, now=self.f.clock())
         if plan is not None:
             yield from self._perform(plan)
@@ -215,9 +310,13 @@ class LiveSession:
 
         streamed = self.f.brain.name != "offline"
         worker = threading.Thread(target=work, daemon=True)
-        worker.start()
         move: Move | None = None
         note: str | None = None
+        if streamed and self.state.model_calls >= self.f.settings.max_model_calls:  # consumption cap, OWASP LLM10
+            note = _cap_note(self.f.settings.max_model_calls)
+        else:
+            self.state.model_calls += int(streamed)
+            worker.start()
         while move is None and note is None:
             kind, payload = tokens.get()
             if kind == "token" and streamed:
@@ -229,7 +328,8 @@ class LiveSession:
                     move, note = None, f"the model's move was unusable ({'; '.join(problems)})"
             elif kind == "failed":
                 note = str(payload)
-        worker.join(timeout=1)
+        if worker.is_alive():
+            worker.join(timeout=1)
         if move is None:
             fallback, _ = validate_move(self.f.fallback.render(data), self.pair, allowed)
             move = fallback.model_copy(update={"note": f"{note}; the offline facilitator answered this turn"})
@@ -309,26 +409,170 @@ class LiveSession:
     def save(self) -> None:
         self.f.store.save_state(self.id, self.state.model_dump(mode="json"))
 
-    def start_agenda(self, minutes: int = 45) -> Event:
-        """Build today's agenda from both partners and the pair's open items, store it, and start its clock."""
-        from facilitator.agenda import agenda_markdown, build_agenda
+    def plan_agenda(self, minutes: int = 45) -> tuple[Agenda, list[str]]:
+        """Today's agenda from both partners and the pair's open items (worded by the model when one runs).
 
+        Not started yet: the pair may edit it first (`edit_agenda`) and then `use_agenda`."""
+        from facilitator.agenda import build_agenda, phrase_agenda
+
+        open_items = self.f.store.open_commitments(self.pair_id)
         agenda = build_agenda(
             self.pair,
             date=self.date,
             minutes=minutes,
-            open_items=self.f.store.open_commitments(self.pair_id),
+            open_items=open_items,
             bank=self.f.bank,
             knowledge=self.f.knowledge,
         )
+        notes: list[str] = []
+        chat_model = getattr(self.f.brain, "chat_model", None)
+        if chat_model is not None:
+            phrased = phrase_agenda(
+                agenda,
+                self.pair,
+                chat_model,
+                open_items=open_items,
+                knowledge=self.f.knowledge,
+                model_name=self.f.brain.name,
+            )
+            agenda = phrased.agenda
+            notes += [phrased.note] if phrased.note else []
+        return agenda, notes
+
+    def use_agenda(self, agenda: Agenda) -> Event:
+        """Store the agenda for this session and start its clock on the first item."""
+        from facilitator.agenda import agenda_markdown
+
         self.agenda = agenda
         self.state.agenda_item = 0
         self.state.item_started_at = self.f.clock()
         self.f.store.save_agenda(self.id, agenda)
         self.save()
-        move = Move(kind="notice", text=agenda_markdown(agenda, self.pair), addressee="both", reason="agenda requested")
+        move = Move(kind="notice", text=agenda_markdown(agenda, self.pair), addressee="both", reason="agenda started")
         self.f.store.append_move(self.id, self.turns[-1].index if self.turns else -1, move)
         return Event(kind="move", move=move, text=move.text)
+
+    def start_agenda(self, minutes: int = 45) -> Event:
+        """Build today's agenda and start it at once (the `/agenda` command)."""
+        agenda, _notes = self.plan_agenda(minutes)
+        return self.use_agenda(agenda)
+
+    def agenda_status(self) -> AgendaStatus:
+        count = len(self.agenda.items) if self.agenda else 0
+        item = self.current_item()
+        left: float | None = None
+        if item is not None and self.state.item_started_at is not None:
+            elapsed = (self.f.clock() - self.state.item_started_at).total_seconds() / 60
+            left = round(item.minutes - elapsed, 1)
+        return AgendaStatus(
+            position=self.state.agenda_item,
+            count=count,
+            item=item,
+            minutes_left=left,
+            over_time=left is not None and left < 0,
+        )
+
+    def balance(self) -> Balance:
+        return balance(self.turns, self.pair.ids, self.state.challenges)
+
+    def moves(self) -> list[tuple[int, Move]]:
+        """The facilitator's stored moves, each with the turn index it followed (-1: before any turn)."""
+        return self.f.store.moves(self.id)
+
+    # ------------------------------------------------------- accountability
+    def proposed_items(self) -> list[ItemView]:
+        """Items proposed so far, kept in the store so either partner can confirm, edit or delete them.
+
+        New items found in the conversation are added; an item nobody has touched follows the conversation (a
+        revised date replaces the earlier one; a retracted item goes); what a partner confirmed, edited or deleted is
+        never overridden."""
+        extracted = self.items_so_far()
+        stored = self.f.store.session_items(self.id)
+        untouched = {c.id for c, by, deleted in stored if c.id and not deleted and not by and self._untouched(c)}
+        seen: set[str] = set()
+        new: list[Commitment] = []
+        for item in extracted:
+            match = next((c for c, _, _ in stored if c.id not in seen and _same_item(item, c)), None)
+            if match is None:
+                new.append(item)
+                continue
+            assert match.id is not None
+            seen.add(match.id)
+            if match.id in untouched and item.due != match.due and item.due is not None:
+                self.f.store.update_commitment(match.id, session_id=self.id, due=item.due)
+        for cid in untouched - seen:
+            self.f.store.update_commitment(cid, session_id=self.id, delete=True)
+        if new:
+            self.f.store.save_commitments(self.id, new)
+        return self.items()
+
+    def _untouched(self, item: Commitment) -> bool:
+        assert item.id is not None
+        return all(e.by is None for e in self.f.store.commitment_history(item.id))
+
+    def items(self) -> list[ItemView]:
+        """This session's items as stored (deleted ones left out), with confirmations and quoted lines."""
+        by_index = {t.index: t for t in self.turns}
+        return [
+            ItemView(
+                item=c,
+                confirmed_by=confirmed,
+                quotes=[f"{self._name(by_index[i].speaker)}: {by_index[i].text}" for i in c.evidence if i in by_index],
+            )
+            for c, confirmed, deleted in self.f.store.session_items(self.id)
+            if not deleted
+        ]
+
+    def _name(self, pid: str) -> str:
+        return self.pair.participant(pid).first_name if pid in self.pair.ids else pid
+
+    def change_item(
+        self,
+        item_id: str,
+        *,
+        by: str,
+        confirm: bool = False,
+        delete: bool = False,
+        action: str | None = None,
+        due: str | None = None,
+        owner: str | None = None,
+    ) -> Event:
+        """A partner confirms, edits or deletes one of this session's items (history kept)."""
+        from facilitator.dates import resolve_due
+
+        pid = self.pair.resolve_speaker(by)
+        if pid is None:
+            raise InputError("choose who you are (the speaker) before confirming or editing an item")
+        mine = {c.id for c, _, deleted in self.f.store.session_items(self.id) if not deleted}
+        if item_id not in mine:
+            raise InputError("choose an item of this session first; the list shows them")
+        new_owner = None
+        if owner:
+            new_owner = self.pair.resolve_speaker(owner)
+            if new_owner is None:
+                raise InputError(
+                    f"the owner must be one of the partners ({', '.join(self._name(i) for i in self.pair.ids)})"
+                )
+        new_due = None
+        if due and due.strip():
+            new_due = resolve_due(due, self.date)
+            if new_due is None:
+                raise InputError(f"cannot read the date '{due}'; write e.g. 2026-12-01 or 'next Friday'")
+        action = action.strip() if action else None
+        if action is not None and len(action) > 500:
+            raise InputError("the action is too long; keep it under 500 characters")
+        self.f.store.update_commitment(
+            item_id,
+            by=pid,
+            session_id=self.id,
+            confirm=confirm,
+            delete=delete,
+            action=action or None,
+            due=new_due,
+            owner=new_owner,
+        )
+        verb = "deleted" if delete else "confirmed" if confirm else "updated"
+        return Event(kind="notice", text=f"{self._name(pid)} {verb} the item")
 
     # ------------------------------------------------------------ continuity
     def update_item(self, action: Literal["done", "dropped", "slipped"], rest: str, *, by: str | None = None) -> Event:
@@ -360,13 +604,56 @@ class LiveSession:
         from facilitator.export import next_meeting
         from facilitator.summary import summarize_turns
 
+        capped = self.f.brain.name != "offline" and self.state.model_calls >= self.f.settings.max_model_calls
         summary = summarize_turns(
-            self.turns, self.pair.participants, self.date, self.f.patterns, self.state.challenges, brain=self.f.brain
+            self.turns,
+            self.pair.participants,
+            self.date,
+            self.f.patterns,
+            self.state.challenges,
+            warnings=[f"{_cap_note(self.f.settings.max_model_calls)}; the offline extractor was used"] * capped,
+            brain=None if capped else self.f.brain,
         )
         summary = summary.model_copy(update={"next_meeting": next_meeting(self.date, self.pair.cadence)})
-        if summary.commitments:
-            summary = summary.model_copy(
-                update={"commitments": self.f.store.save_commitments(self.id, summary.commitments)}
-            )
+        stored = self.f.store.session_items(self.id)
+        new = [c for c in summary.commitments if not any(_same_item(c, s) for s, _, _ in stored)]
+        if new:
+            self.f.store.save_commitments(self.id, new)
+        kept = [c for c, _, deleted in self.f.store.session_items(self.id) if not deleted]
+        summary = summary.model_copy(update={"commitments": kept})
         self.f.store.end_session(self.id, summary)
         return summary
+
+    def summary(self) -> Summary | None:
+        """The stored summary (with the items as they are now), or None before the session was summarized."""
+        info = self.f.store.get_session(self.id)
+        if info.summary is None:
+            return None
+        return info.summary.model_copy(update={"commitments": [v.item for v in self.items()]})
+
+    def export(self, fmt: Literal["md", "json", "ics"]) -> bytes:
+        """The recap as Markdown, JSON or an .ics calendar; the session must have been summarized first."""
+        from facilitator.export import export_summary
+
+        summary = self.summary()
+        if summary is None:
+            raise InputError("nothing to export yet: summarize the session first (the Summarize button or /end)")
+        return export_summary(summary, self.pair.participants, self.turns, fmt, uid_prefix=self.id)
+
+
+def _valid_text(text: str) -> str:
+    """`text` if it can be stored and shown; a lone surrogate (broken JSON escapes, undecodable bytes) is refused."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise MessageError("the message has characters that are not valid text; type it again without them") from None
+    return text
+
+
+def _same_item(a: Commitment, b: Commitment) -> bool:
+    """Two proposals of the same item: one owner, and a shared evidence line or nearly the same action."""
+    from rapidfuzz import fuzz
+
+    if a.owner != b.owner:
+        return False
+    return bool(set(a.evidence) & set(b.evidence)) or fuzz.token_set_ratio(a.action, b.action) >= 85

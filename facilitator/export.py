@@ -110,3 +110,30 @@ def summary_ics(summary: Summary, participants: list[Participant], *, uid_prefix
         event.add("dtend", summary.next_meeting + dt.timedelta(days=1))
         cal.add_component(event)
     return bytes(cal.to_ical())
+
+
+def export_summary(
+    summary: Summary,
+    participants: list[Participant],
+    turns: list[Turn],
+    fmt: str,
+    *,
+    uid_prefix: str = "comentor",
+) -> bytes:
+    """One export of a summarized session: `md` (recap), `json` (the summary contract) or `ics` (dated items)."""
+    import json
+
+    from facilitator.exceptions import InputError
+
+    if fmt == "ics":
+        if not summary.next_meeting and not any(c.due and c.status != "dropped" for c in summary.commitments):
+            raise InputError(
+                "no dated items and no next meeting: nothing to put in a calendar yet; "
+                "give an item a due date (edit it) or set the pair's cadence"
+            )
+        return summary_ics(summary, participants, uid_prefix=uid_prefix)
+    if fmt == "json":
+        return (json.dumps(summary.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n").encode()
+    if fmt == "md":
+        return summary_markdown(summary, participants, turns).encode()
+    raise InputError(f"unknown export format '{fmt}'; use md, json or ics")

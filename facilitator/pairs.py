@@ -26,7 +26,9 @@ def load_pair(path: Path | str) -> Pair:
     try:
         data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as e:
-        raise PairFileError(f"{path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'} ({e})") from e
+        kind = "JSON" if path.suffix.lower() == ".json" else "YAML"
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise PairFileError(f"{path}: not valid {kind} ({first}); fix the file, starting from {EXAMPLE}") from e
     return parse_pair(data, origin=str(path))
 
 
@@ -38,7 +40,7 @@ def parse_pair(data: Any, *, origin: str = "pair") -> Pair:
     participants = data.get("participants")
     if isinstance(participants, list):
         for i, p in enumerate(participants):
-            if isinstance(p, dict) and "id" not in p and p.get("name"):
+            if isinstance(p, dict) and "id" not in p and str(p.get("name") or "").split():
                 p["id"] = str(p["name"]).split()[0].lower()
             if isinstance(p, dict) and "name" not in p:
                 raise PairFileError(f"{origin}: participants[{i}] is missing field 'name'")
@@ -47,4 +49,4 @@ def parse_pair(data: Any, *, origin: str = "pair") -> Pair:
     except ValidationError as e:
         first = e.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "participants"
-        raise PairFileError(f"{origin}: field '{where}': {first['msg']}") from e
+        raise PairFileError(f"{origin}: field '{where}': {first['msg']}; fix it (see {EXAMPLE})") from e

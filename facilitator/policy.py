@@ -36,6 +36,7 @@ class PolicyState(BaseModel):
     item_started_at: dt.datetime | None = None
     asked: list[str] = Field(default_factory=list, description="Question-bank ids already proposed.")
     probes_used: list[str] = Field(default_factory=list)
+    model_calls: int = Field(default=0, description="Moves worded by the model so far (capped: max_model_calls).")
 
 
 class Request(BaseModel):

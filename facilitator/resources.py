@@ -24,3 +24,8 @@ def knowledge_dir() -> Path:
 
 def guidance_dir() -> Path:
     return knowledge_dir() / "guidance"
+
+
+def demo_pair_path() -> Path:
+    """The demo pair (Ana and Ben) that `comentor ui` creates on first start."""
+    return _bundled("examples") / "pairs" / "ana-ben.yaml"

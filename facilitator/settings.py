@@ -22,13 +22,29 @@ class Settings(BaseSettings):
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite under home.")
     chroma_url: str | None = Field(default=None, description="http://host:port of a Chroma server; default embedded.")
     collection: str = Field(default="guidance", description="Chroma collection name prefix.")
-    embedder: Literal["local", "openai"] = Field(default="local", description="local MiniLM or OpenAI embeddings.")
+    embedder: Literal["local", "sentence-transformers", "openai"] = Field(
+        default="local",
+        description="local MiniLM on onnxruntime, the same model on sentence-transformers (torch), or OpenAI.",
+    )
     embedding_model: str = Field(default="all-MiniLM-L6-v2", description="Embedding model name.")
     llm_timeout: float = Field(default=30.0, gt=0, description="Seconds before one model call is abandoned.")
-    llm_max_retries: int = Field(default=2, ge=0, le=10, description="The openai client's own retries.")
+    llm_max_retries: int = Field(
+        default=3, ge=0, le=10, description="Retries of a failed model call (3 keep >= 99% of moves at 30% faults)."
+    )
+    llm_budget: float | None = Field(
+        default=None,
+        gt=0,
+        description="Seconds one move or one summary may wait for the model in all, retries included, before the "
+        "offline facilitator answers; default timeout x (retries + 1) + 5.",
+    )
+    max_model_calls: int = Field(
+        default=400, ge=0, description="Model calls one session may make; past it the offline facilitator answers."
+    )
     max_message_chars: int = Field(default=8000, gt=0)
     max_file_mb: float = Field(default=20.0, gt=0, description="Largest file accepted by ingest or summarize.")
     auth: str | None = Field(default=None, description="user:password[,user:password] for the UI's launch auth.")
+    ui_concurrency: int = Field(default=8, ge=1, le=256, description="UI events processed at once.")
+    ui_queue_size: int = Field(default=100, ge=1, description="UI events waiting at most; more are told to retry.")
 
     openai_api_key: SecretStr | None = Field(default=None, validation_alias=AliasChoices("OPENAI_API_KEY"))
     openai_base_url: str | None = Field(default=None, validation_alias=AliasChoices("OPENAI_BASE_URL"))
@@ -47,6 +63,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.home_dir / 'comentor.db'}"
+
+    @property
+    def model_budget(self) -> float:
+        """Seconds a move or a summary waits for the model in all (COMENTOR_LLM_BUDGET, or derived)."""
+        return self.llm_budget or self.llm_timeout * (self.llm_max_retries + 1) + 5.0
 
     @property
     def use_llm(self) -> bool:

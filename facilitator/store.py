@@ -29,7 +29,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 
-from facilitator.exceptions import NotFoundError, StoreError
+from facilitator.exceptions import InputError, NotFoundError, StoreError
 from facilitator.models import Agenda, Commitment, CommitmentStatus, Move, Pair, Summary, Turn
 
 
@@ -164,6 +164,18 @@ class Store:
             row.data = pair.model_dump(mode="json")
             return row.access_code
 
+    def create_pair(self, pair: Pair) -> str:
+        """Create a new pair (never overwrites one) and return its fresh access code."""
+        assert pair.id is not None
+        with self._sessions.begin() as db:
+            if db.get(PairRow, pair.id) is not None:
+                raise InputError(
+                    f"a pair '{pair.id}' already exists; open it with its access code, or choose another pair id"
+                )
+            code = secrets.token_urlsafe(9)
+            db.add(PairRow(id=pair.id, data=pair.model_dump(mode="json"), access_code=code))
+            return code
+
     def get_pair(self, pair_id: str) -> Pair:
         with self._sessions() as db:
             row = db.get(PairRow, pair_id)
@@ -175,6 +187,12 @@ class Store:
         with self._sessions() as db:
             row = db.get(PairRow, pair_id)
             return row is not None and secrets.compare_digest(row.access_code, access_code or "")
+
+    def access_code(self, pair_id: str) -> str | None:
+        """A pair's access code, for the host's own terminal (the demo pair's link); never sent to a page."""
+        with self._sessions() as db:
+            row = db.get(PairRow, pair_id)
+            return row.access_code if row else None
 
     def list_pairs(self) -> list[Pair]:
         with self._sessions() as db:
@@ -303,6 +321,13 @@ class Store:
             if pair_id:
                 query = query.where(CommitmentRow.pair_id == pair_id)
             return [_commitment(r) for r in db.scalars(query)]
+
+    def session_items(self, session_id: str) -> list[tuple[Commitment, list[str], bool]]:
+        """Every item of one session in conversation order, deleted ones included: (item, confirmed by, deleted)."""
+        with self._sessions() as db:
+            rows = list(db.scalars(select(CommitmentRow).where(CommitmentRow.session_id == session_id)))
+            rows.sort(key=lambda r: (min(r.evidence or [10**9]), r.id))
+            return [(_commitment(r), list(r.confirmed_by or []), r.status == "deleted") for r in rows]
 
     def open_commitments(self, pair_id: str) -> list[Commitment]:
         return [c for c in self.commitments(pair_id=pair_id) if c.status in ("open", "slipped")]

@@ -59,7 +59,10 @@ def parse_json_transcript(data: Any, *, origin: str = "transcript") -> Transcrip
     try:
         participants = [Participant.model_validate(p) for p in participants_raw]
     except ValidationError as e:
-        raise TranscriptError(f"{origin}: participants: {e.errors()[0]['msg']}") from e
+        raise TranscriptError(
+            f"{origin}: participants: {e.errors()[0]['msg']}; each needs an 'id' and a 'name' "
+            "(see the README's transcript format)"
+        ) from e
     known = {p.id for p in participants}
     by_label = {label: p.id for p in participants for label in (p.id, p.name.strip().lower())}
     turns: list[Turn] = []
@@ -122,4 +125,4 @@ def _parse_date(value: Any, origin: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(str(value))
     except ValueError as e:
-        raise TranscriptError(f"{origin}: date {value!r} is not YYYY-MM-DD") from e
+        raise TranscriptError(f"{origin}: date {value!r} is not a date; write it as YYYY-MM-DD") from e

@@ -8,7 +8,12 @@ can let the offline brain answer that turn.
 from __future__ import annotations
 
 import datetime as dt
+import queue
 import re
+import threading
+import time
+from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -25,6 +30,7 @@ if TYPE_CHECKING:
     from facilitator.settings import Settings
 
 S = TypeVar("S", bound=BaseModel)
+T = TypeVar("T")
 StructuredMethod = Literal["json_schema", "function_calling"]
 _CITE = re.compile(r"\[([A-Za-z0-9_.:-]{2,64})\]")
 
@@ -81,9 +87,14 @@ EXTRACT_WINDOW_TURNS = 80
 class LLMBrain:
     """Words moves with a chat model. The model object is injected (tests pass one aimed at a local fake server)."""
 
-    def __init__(self, chat_model: BaseChatModel, model_name: str) -> None:
+    def __init__(self, chat_model: BaseChatModel, model_name: str, *, settings: Settings | None = None) -> None:
         self._model = chat_model
         self._model_name = model_name
+        # Failures the openai client does not retry (broken JSON, a stream cut short) are retried here, as many times
+        # as the client retries the others; the whole move or summary is bounded by the budget (None: unbounded).
+        self._attempts = settings.llm_max_retries + 1 if settings else 1
+        self._budget = settings.model_budget if settings else None
+        self._limits = f"{settings.llm_timeout:g} s timeout per call" if settings else ""
         self._method: StructuredMethod = "json_schema"
         self._system = load_prompt("system")
         self._move = load_prompt("move")
@@ -92,7 +103,12 @@ class LLMBrain:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> LLMBrain:
-        return cls(make_chat_model(settings), settings.model)
+        return cls(make_chat_model(settings), settings.model, settings=settings)
+
+    @property
+    def chat_model(self) -> BaseChatModel:
+        """The LangChain chat model this brain talks to (the agenda phrasing shares it)."""
+        return self._model
 
     @property
     def name(self) -> str:
@@ -109,6 +125,13 @@ class LLMBrain:
 
         The caller validates them (facilitator.commitments.validate_commitments); nothing here is trusted.
         """
+        return self._bounded(
+            "extract the accountability items", lambda: self._extract_items(turns, participants, session_date)
+        )
+
+    def _extract_items(
+        self, turns: list[Turn], participants: list[Participant], session_date: dt.date
+    ) -> list[Commitment]:
         names = ", ".join(f"{p.id} ({p.name})" for p in participants)
         items: list[Commitment] = []
         try:
@@ -118,7 +141,7 @@ class LLMBrain:
                 user = self._extract.render(
                     participants=names, session_date=session_date.isoformat(), conversation=conversation
                 )
-                result = self._call_structured(user, Extraction)
+                result = self._retrying(partial(self._call_structured, user, Extraction))
                 for raw in result.items:
                     due, flags = None, []
                     if raw.due:
@@ -132,18 +155,64 @@ class LLMBrain:
         except ModelError:
             raise
         except Exception as e:  # any failure of the call or its output: the caller uses the offline extractor
-            raise ModelError(f"the model failed to extract items ({e.__class__.__name__}: {str(e)[:200]})") from e
+            raise ModelError(
+                f"the model failed to extract items{self._tried()} ({e.__class__.__name__}: {str(e)[:200]})"
+            ) from e
         return items
 
     def render(self, data: BrainInput, on_token: TokenSink | None = None) -> Move:
+        return self._bounded("answer", lambda: self._render(data, on_token))
+
+    def _render(self, data: BrainInput, on_token: TokenSink | None) -> Move:
         try:
             if data.plan.kind == "answer":
-                return self._stream_answer(data, on_token)
-            return self._structured_move(data, on_token)
+                return self._retrying(lambda: self._stream_answer(data, on_token))
+            return self._retrying(lambda: self._structured_move(data, on_token))
         except ModelError:
             raise
         except Exception as e:  # any failure of the model call or its output: the offline brain takes the turn
-            raise ModelError(f"the model failed ({e.__class__.__name__}: {str(e)[:200]})") from e
+            raise ModelError(f"the model failed{self._tried()} ({e.__class__.__name__}: {str(e)[:200]})") from e
+
+    # ------------------------------------------------------ retries and budget
+    def _tried(self) -> str:
+        return f" after {self._attempts - 1} retries ({self._limits})" if self._limits else ""
+
+    def _retrying(self, call: Callable[[], T]) -> T:
+        """`call`, tried again on the failures the openai client does not retry itself (see `_client_gave_up`)."""
+        for attempt in range(1, self._attempts + 1):
+            try:
+                return call()
+            except Exception as e:
+                if attempt == self._attempts or _client_gave_up(e):
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _bounded(self, what: str, call: Callable[[], T]) -> T:
+        """`call` within the budget: past it, ModelError (the offline facilitator answers) while the call is left."""
+        if self._budget is None:
+            return call()
+        outcome: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=1)
+
+        def run() -> None:
+            try:
+                outcome.put((True, call()))
+            except Exception as e:  # handed to the caller's thread
+                outcome.put((False, e))
+
+        threading.Thread(target=run, daemon=True, name="comentor-model-call").start()
+        started = time.monotonic()
+        try:
+            ok, value = outcome.get(timeout=self._budget)
+        except queue.Empty:
+            raise ModelError(
+                f"the model did not {what} within the {self._budget:g} s budget ({self._limits}, "
+                f"{self._attempts - 1} retries; waited {time.monotonic() - started:.1f} s)"
+            ) from None
+        if not ok:
+            if isinstance(value, ModelError):
+                raise value
+            raise ModelError(f"the model failed{self._tried()} ({value.__class__.__name__}: {str(value)[:200]})")
+        return value
 
     # ----------------------------------------------------------------- calls
     def _messages(self, user: str) -> list[Any]:
@@ -233,6 +302,14 @@ def structured_call(
     if not isinstance(result, schema):
         raise ModelError("the model's structured output did not parse")
     return result, method
+
+
+def _client_gave_up(error: Exception) -> bool:
+    """True for failures the openai client already retried (timeouts, 408/409/429/5xx) or that retrying cannot fix
+    (other 4xx); False for a broken answer (malformed JSON, a stream cut short, output that does not parse)."""
+    import openai
+
+    return isinstance(error, openai.APITimeoutError | openai.APIStatusError)
 
 
 def system_and_user(user: str) -> list[Any]:

@@ -18,6 +18,7 @@ _LIQUID = re.compile(r"\{%-?.*?-?%\}|\{\{-?.*?-?\}\}", re.DOTALL)
 _KRAMDOWN_ATTR = re.compile(r"^\{:[^}]*\}\s*$", re.MULTILINE)
 _H1 = re.compile(r"^#\s+(.+?)\s*#*\s*$", re.MULTILINE)
 _HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+_HEADINGS_ONLY = re.compile(r"^[ \t]*#{1,6}(?:[ \t].*)?$", re.MULTILINE)
 # Front matter keys that describe what a page is about; their values become part of every chunk's heading.
 CONTEXT_KEYS = ("section", "category", "categories", "tags", "keywords")
 MAX_CONTEXT_CHARS = 160
@@ -64,12 +65,16 @@ def read_document(path: Path, *, source: str, max_bytes: int) -> LoadedDocument:
     if kind == "pdf":
         return _read_pdf(data, source=source, path=path, digest=digest)
     if b"\x00" in data[:8192]:
-        raise IngestError(f"{source}: looks like a binary file, not text; only .md, .txt and .pdf can be indexed")
+        raise IngestError(
+            f"{source}: looks like a binary file, not text; check the file: only .md, .txt and .pdf can be indexed"
+        )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = data.decode("latin-1")
     text = text.replace("\r\n", "\n")
+    if not any(ch.isprintable() and not ch.isspace() for ch in text):
+        raise IngestError(f"{source}: no readable text (only spaces or control characters); check the file")
     if kind == "markdown":
         return _read_markdown(text, source=source, path=path, digest=digest)
     title = _title_from_name(path)
@@ -106,6 +111,8 @@ def _read_markdown(text: str, *, source: str, path: Path, digest: str) -> Loaded
         title = h1.group(1).strip() if h1 else _title_from_name(path)
     if not body:
         raise IngestError(f"{source}: no text after the front matter; nothing to index")
+    if not _HEADINGS_ONLY.sub("", body).strip():
+        raise IngestError(f"{source}: only headings, no text under them; nothing to index")
     return LoadedDocument(
         source=source, kind="markdown", title=title, body=body, content_hash=digest, context=_context(meta, title)
     )

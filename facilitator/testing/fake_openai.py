@@ -13,7 +13,9 @@ Usage::
         assert len(srv.requests) == 2 and srv.requests[-1].body["messages"][0]["content"] == "hi"
 
 Queued replies are consumed in order; when the queue is empty ``srv.responder(body)`` decides (default: "ok").
-``FakeOpenAIServer(fault_rate=0.3, seed=1)`` injects random faults into chat requests (see ``srv.fault_log``).
+``FakeOpenAIServer(fault_rate=0.3, seed=1)`` injects random faults into chat requests (see ``srv.fault_log``):
+HTTP 500, 429 (with a ``Retry-After`` of ``retry_after`` seconds), a hang of ``hang_seconds`` (set it past the
+client's timeout), malformed JSON, and a truncated body or stream; ``faults=`` picks which.
 
 Endpoints: ``POST /v1/chat/completions`` (plain and SSE streaming), ``POST /v1/embeddings``,
 ``GET /v1/models`` and ``GET /v1/models/<id>``. Anything else answers 404 with an OpenAI-style error body.
@@ -311,7 +313,7 @@ def _split_content(content: str) -> list[str]:
     return pieces
 
 
-def _fault_reply(fault: str, hang_seconds: float) -> Reply:
+def _fault_reply(fault: str, hang_seconds: float, retry_after: float = 0.0) -> Reply:
     if fault == "hang":
         return Reply.hang(hang_seconds)
     if fault == "malformed":
@@ -319,7 +321,7 @@ def _fault_reply(fault: str, hang_seconds: float) -> Reply:
     if fault == "truncated":
         return Reply.truncated("partial ans")
     status = int(fault)
-    headers = {"retry-after": "0"} if status == 429 else {}
+    headers = {"retry-after": f"{retry_after:g}"} if status == 429 else {}
     return Reply.error(status, message=f"Injected fault {status}", headers=headers)
 
 
@@ -341,12 +343,15 @@ class FakeOpenAIServer:
         faults: Sequence[str] = DEFAULT_FAULTS,
         seed: int | None = None,
         hang_seconds: float = 30.0,
+        retry_after: float = 0.0,
         embedding_dim: int = 64,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
         if not 0.0 <= fault_rate <= 1.0:
             raise ValueError("fault_rate must be within [0, 1]")
+        if retry_after < 0:
+            raise ValueError("retry_after must be >= 0 seconds")
         for fault in faults:
             if fault not in _NAMED_FAULTS and not (fault.isdigit() and 400 <= int(fault) <= 599):
                 raise ValueError(f"unknown fault {fault!r}: use an HTTP status 400-599, hang, malformed or truncated")
@@ -363,6 +368,7 @@ class FakeOpenAIServer:
         self.fault_rate = fault_rate
         self.faults: tuple[str, ...] = tuple(faults)
         self.hang_seconds = hang_seconds
+        self.retry_after = retry_after
         self.embedding_dim = embedding_dim
         self.requests: list[RecordedRequest] = []
         self.fault_log: list[FaultEvent] = []
@@ -470,7 +476,7 @@ class FakeOpenAIServer:
             if endpoint == "chat" and self.fault_rate > 0 and self._rng.random() < self.fault_rate:
                 fault = self._rng.choice(self.faults)
                 self.fault_log.append(FaultEvent(index, path, fault))
-                return _fault_reply(fault, self.hang_seconds)
+                return _fault_reply(fault, self.hang_seconds, self.retry_after)
             queue = self._queues[endpoint]
             if queue:
                 return queue.popleft()

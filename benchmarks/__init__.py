@@ -1,0 +1,1 @@
+"""Performance benchmarks: `make bench` (python -m benchmarks.run) writes benchmarks/results/."""
