@@ -499,6 +499,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "reliability" / "results" / "load.json")
     args = parser.parse_args(argv)
     with workspace() as work:
+        baseline = _timed(
+            "baseline (one pair, two clients)",
+            lambda: run_capacity(work / "one", pairs=1, messages=args.messages, concurrency=args.concurrency),
+        )
         capacity = _timed(
             "capacity",
             lambda: run_capacity(
@@ -507,7 +511,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         busy = _timed("over capacity", lambda: run_busy(work))
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"capacity": capacity, "over_capacity": busy}, indent=2) + "\n")
+    args.out.write_text(
+        json.dumps({"baseline": baseline, "capacity": capacity, "over_capacity": busy}, indent=2) + "\n"
+    )
     print(f"wrote {args.out}")
     bad = capacity["errors"] or capacity["turns_lost"] or not capacity["within_time"] or busy["other_errors"]
     return 1 if bad or not busy["busy"] else 0

@@ -52,6 +52,7 @@ REFUSALS = {
     "not-this-session": re.compile(r"choose an item of this session first", re.IGNORECASE),
     "unknown-speaker": re.compile(r"unknown speaker", re.IGNORECASE),
 }
+VISITORS = ("fresh", "raw", "other-pair", "wrong-code")
 ASK_ENDPOINTS = ("/on_ask", "/on_ask_1", "/on_ask_2", "/on_ask_3")
 EXPORT_ENDPOINTS = ("/handler_3", "/handler_4", "/handler_5")
 
@@ -66,7 +67,7 @@ class Planted(BaseModel):
     session: str
     items: list[str]
     export_urls: list[str]
-    export_files: list[str] = Field(description="The originals the app wrote under the temp exports folder.")
+    export_files: list[str] = Field(description="The originals the app wrote under COMENTOR_HOME/exports.")
 
 
 def text_of(value: Any) -> str:
@@ -89,7 +90,7 @@ def plant(url: str, store: Store, n: int) -> list[Planted]:
         c.predict(b, f"Great, and I will send you my {canary} slides by Monday.", api_name="/on_send")
         summary = c.predict(api_name="/on_summarize")
         exports = [f for f in summary[9:12] if isinstance(f, dict) and f.get("url")]
-        folder = Path(tempfile.gettempdir()) / "comentor-exports" / session
+        folder = Path(str(store.engine.url.database)).parent / "exports" / session  # COMENTOR_HOME/exports
         planted.append(
             Planted(
                 pair=pair.id,
@@ -308,10 +309,12 @@ def run_probes(url: str, store: Store, planted: list[Planted], total: int, seed:
     started = time.monotonic()
     jobs: list[tuple[Visitor | None, str, str, Any, str]] = []
     visitors: dict[tuple[str, str], Visitor] = {}
+    rounds = 0
     while len(jobs) < total:
         victim = rng.choice(planted)
         other = rng.choice([p for p in planted if p.pair != victim.pair])
-        kind = rng.choice(["fresh", "wrong-code", "other-pair", "raw"])
+        kind = VISITORS[rounds % len(VISITORS)]
+        rounds += 1
         if kind == "raw":
             for probe_kind, endpoint, fn, request in raw_probes(url, victim, other):
                 jobs.append((None, probe_kind, endpoint, fn, request))
@@ -342,8 +345,17 @@ def run_probes(url: str, store: Store, planted: list[Planted], total: int, seed:
             sample=text[:200] if outcome == "answered" else "",
         )
 
+    # one gradio_client session sends one event at a time (as a page does); visitors and raw calls run side by side
+    groups: dict[int, list[tuple[int, tuple[Visitor | None, str, str, Any, str]]]] = {}
+    for n, job in enumerate(jobs):
+        groups.setdefault(id(job[0]) if job[0] is not None else -n - 1, []).append((n, job))
+
+    def run_group(group: list[tuple[int, tuple[Visitor | None, str, str, Any, str]]]) -> list[tuple[int, Probe]]:
+        return [(n, run(job)) for n, job in group]
+
     with ThreadPoolExecutor(max_workers=4) as pool:
-        probes = list(pool.map(run, jobs))
+        done = [item for chunk in pool.map(run_group, groups.values()) for item in chunk]
+    probes = [probe for _n, probe in sorted(done, key=lambda item: item[0])]
     after = snapshot(store, planted)
     outcomes = Counter(p.outcome for p in probes)
     owner = planted[0]

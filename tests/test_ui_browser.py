@@ -274,6 +274,13 @@ def test_full_flow_in_a_real_browser(server: UIServer, browser: Any, tmp_path: P
     page.idle()
     page.shot("commitment-confirmed")
 
+    # either partner can edit an item: a new due date
+    page.pick("item-pick", "negotiation checklist")
+    page.fill("edit-due", "2026-12-04")
+    page.el("edit-item").click()
+    expect(items).to_contain_text("2026-12-04", timeout=20_000)
+    page.idle()
+
     # balance chart is drawn
     expect(page.el("balance").locator("img")).to_be_visible()
 
@@ -295,6 +302,13 @@ def test_full_flow_in_a_real_browser(server: UIServer, browser: Any, tmp_path: P
     events = [str(e.get("summary")) for e in calendar.walk("VEVENT")]
     assert any(e.startswith("Carla: ") and "negotiation checklist" in e for e in events), events
     page.shot("exported")
+    assert any(e.get("dtstart").dt.isoformat() == "2026-12-04" for e in calendar.walk("VEVENT"))
+
+    # history: this session and the pair's open items
+    p.get_by_role("tab", name="History").click()
+    expect(page.el("history")).to_contain_text("this session", timeout=10_000)
+    expect(page.el("history")).to_contain_text("negotiation checklist")
+    page.shot("history")
 
     # the page fetched nothing from outside
     assert page.outside() == [], page.outside()

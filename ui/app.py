@@ -12,7 +12,6 @@ import contextlib
 import os
 import re
 import secrets
-import tempfile
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
@@ -199,7 +198,8 @@ def history_view(fac: Facilitator, access: Access) -> str:
     for info in reversed(history.sessions):
         items = len(info.summary.commitments) if info.summary else 0
         current = " (this session)" if info.id == access.session else ""
-        lines.append(f"- {info.date.isoformat()} · {info.status} · {items} items agreed{current}")
+        agreed = f"{items} item{'s' if items != 1 else ''} agreed"
+        lines.append(f"- {info.date.isoformat()} · {info.status} · {agreed}{current}")
     lines += ["", "### Open commitments", ""]
     if not history.open_items:
         lines.append("None open.")
@@ -232,12 +232,17 @@ def pair_view(pair: Pair, code: str | None = None, link: str | None = None) -> s
 
 
 # --------------------------------------------------------------------------------------------------- exports
-def export_files(live: LiveSession) -> tuple[str | None, str | None, str | None]:
-    """Write the session's exports to a private temp folder; (None, None, None) before it was summarized."""
+def export_files(live: LiveSession, home: Path) -> tuple[str | None, str | None, str | None]:
+    """Write the session's exports to a folder only this user can read; (None, None, None) before a summary.
+
+    Gradio serves a copy from its cache under an unguessable link, given only to this pair's page; the cache is
+    emptied hourly (`delete_cache` in `build_app`)."""
     if live.summary() is None:
         return None, None, None
-    folder = Path(tempfile.gettempdir()) / "comentor-exports" / live.id
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = home / "exports" / live.id
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    for part in (home / "exports", folder):
+        part.chmod(0o700)
     paths: list[str | None] = []
     for fmt, name in (("md", "recap.md"), ("json", "summary.json"), ("ics", "commitments.ics")):
         try:
@@ -247,13 +252,16 @@ def export_files(live: LiveSession) -> tuple[str | None, str | None, str | None]
             continue
         path = folder / f"comentor-{live.date.isoformat()}-{name}"
         path.write_bytes(data)
+        path.chmod(0o600)
         paths.append(str(path))
     return paths[0], paths[1], paths[2]
 
 
 # ------------------------------------------------------------------------------------------------------ app
 def build_app(fac: Facilitator, *, settings: Settings | None = None, secret: str | None = None) -> gr.Blocks:
-    """The Blocks app over one Facilitator. `secret` encrypts what the browser remembers (pair id and code)."""
+    """The Blocks app over one Facilitator. `secret` is the key Gradio's BrowserState uses for what this browser
+    remembers (pair id and access code, in its local storage); Gradio also sends it to the page, so it is no
+    protection against someone who uses the same browser profile — only a stable key across restarts."""
     settings = settings or fac.settings
     if fac.brain.name == "offline":
         banner = (
@@ -275,7 +283,7 @@ def build_app(fac: Facilitator, *, settings: Settings | None = None, secret: str
 
     def view(live: LiveSession, access: Access) -> list[Any]:
         views = live.items()
-        md, js, ics = export_files(live)
+        md, js, ics = export_files(live, Path(settings.home))
         summary = live.summary()
         return [
             chat_messages(fac, live),
@@ -305,7 +313,11 @@ def build_app(fac: Facilitator, *, settings: Settings | None = None, secret: str
         gr.Warning(str(e))
         return status(str(e), warn=True)
 
-    with gr.Blocks(title="comentor — co-mentoring facilitator", analytics_enabled=False) as demo:
+    with gr.Blocks(
+        title="comentor — co-mentoring facilitator",
+        analytics_enabled=False,
+        delete_cache=(3600, 3600),  # exported files leave Gradio's cache within two hours
+    ) as demo:
         access_state = gr.State(None)
         draft_state = gr.State(None)
         remembered = gr.BrowserState(None, storage_key="comentor-access", secret=secret)
@@ -733,7 +745,7 @@ def theme() -> gr.themes.Base:
 
 
 def ui_secret(settings: Settings) -> str:
-    """The key that encrypts what browsers remember; kept under COMENTOR_HOME so a restart keeps sessions."""
+    """The BrowserState key, kept under COMENTOR_HOME so that what browsers remember survives a restart."""
     path = Path(settings.home) / "ui-secret"
     try:
         if path.is_file():

@@ -1,0 +1,83 @@
+"""The web app through its API, as `comentor ui` runs: many pairs at once, a full queue, isolation and file routes.
+
+Reduced counts of `python -m reliability.load` and `python -m reliability.probes` (the full runs write
+reliability/results/load.json and probes.json). Each test starts the real app in a subprocess with its own home; the
+model, when there is one, is the local fake OpenAI server answering after 1-3 s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reliability.load import BUSY_WORDS, UIProcess, run_busy, run_capacity
+from reliability.probes import Planted, plant, run_file_probes, run_probes
+
+pytest.importorskip("gradio_client")
+pytestmark = pytest.mark.slow
+
+
+def test_several_pairs_at_once_through_the_api_lose_nothing(tmp_path: Path) -> None:
+    result = run_capacity(tmp_path, pairs=4, messages=2, concurrency=8, time_limit=150, timeout=60)
+    assert result.clients == 8 and result.opened == 8, result.error_samples
+    assert result.errors == 0, result.error_samples
+    assert result.turns_sent == 16 and result.turns_stored == 16
+    assert result.turns_lost == 0 and result.turns_duplicated == 0 and result.cross_pair_turns == 0
+    assert result.model_calls >= 8  # every question went through the (slow) model
+    assert result.question_p50_s >= 1.0  # ... so it took at least the model's shortest latency
+    assert result.within_time
+
+
+def test_over_capacity_the_queue_answers_busy_and_recovers(tmp_path: Path) -> None:
+    result = run_busy(tmp_path, concurrency=1, queue_size=2, simultaneous=8, timeout=60)
+    assert result.other_errors == 0, result.other_error_samples
+    assert result.served >= 3  # one running plus two waiting were always admitted
+    assert result.busy >= 1 and result.served + result.busy == 8
+    assert BUSY_WORDS.search(result.client_message), result.client_message
+    assert result.http_status == 503
+    assert "busy" in result.http_detail and "try again" in result.http_detail.lower()
+    assert result.http_retry_after is not None and int(result.http_retry_after) > 0
+    assert "busy" in result.browser_message.lower()
+    assert result.served_after
+
+
+@pytest.fixture(scope="module")
+def planted_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[UIProcess, list[Planted]]]:
+    home = tmp_path_factory.mktemp("probe-home")
+    with UIProcess(home, {"COMENTOR_FACILITATOR": "offline"}) as ui:
+        yield ui, plant(ui.url, ui.store(), 3)
+
+
+def test_canaries_are_planted_where_a_leak_would_show(planted_app: tuple[UIProcess, list[Planted]]) -> None:
+    ui, planted = planted_app
+    store = ui.store()
+    for p in planted:
+        turns = " ".join(t.text for t in store.turns(p.session))
+        assert p.canary in turns
+        assert len(p.items) >= 1 and len(p.export_urls) == 3
+
+
+def test_cross_session_probes_are_refused_and_leak_nothing(planted_app: tuple[UIProcess, list[Planted]]) -> None:
+    ui, planted = planted_app
+    result = run_probes(ui.url, ui.store(), planted, total=160)
+    assert result.detector_control  # the same check flags the owner's own view
+    assert result.probes == 160
+    assert set(result.by_visitor) == {"fresh", "wrong-code", "other-pair", "raw-http"}
+    assert result.leaks == 0
+    assert result.answered == 0, result.answered_samples
+    assert result.pairs_changed == []
+
+
+def test_file_routes_serve_nothing_outside_the_app(planted_app: tuple[UIProcess, list[Planted]]) -> None:
+    ui, planted = planted_app
+    files: dict[str, Any] = run_file_probes(ui.url, ui.home, planted)
+    assert files["file_probes"] >= 100
+    assert files["files_served"] == 0, files["served_samples"]
+    assert files["ssrf_followed"] == [], files["ssrf_followed"]
+    assert files["upload"]["25mb_status"] == 413  # COMENTOR_MAX_FILE_MB caps Gradio's upload route
+    # a pair's own export link works (it holds the canary) and cannot be guessed (a 64-hex digest in the path)
+    assert files["export_links"] and all(link["holds_canary"] for link in files["export_links"])
+    assert all(link["path_has_64_hex"] for link in files["export_links"])
