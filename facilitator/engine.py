@@ -488,7 +488,8 @@ class LiveSession:
         never overridden."""
         extracted = self.items_so_far()
         stored = self.f.store.session_items(self.id)
-        untouched = {c.id for c, by, deleted in stored if c.id and not deleted and not by and self._untouched(c)}
+        touched = self.f.store.touched_items(self.id)
+        untouched = {c.id for c, by, deleted in stored if c.id and not deleted and not by and c.id not in touched}
         seen: set[str] = set()
         new: list[Commitment] = []
         for item in extracted:
@@ -505,10 +506,6 @@ class LiveSession:
         if new:
             self.f.store.save_commitments(self.id, new)
         return self.items()
-
-    def _untouched(self, item: Commitment) -> bool:
-        assert item.id is not None
-        return all(e.by is None for e in self.f.store.commitment_history(item.id))
 
     def items(self) -> list[ItemView]:
         """This session's items as stored (deleted ones left out), with confirmations and quoted lines."""
@@ -631,11 +628,12 @@ class LiveSession:
             return None
         return info.summary.model_copy(update={"commitments": [v.item for v in self.items()]})
 
-    def export(self, fmt: Literal["md", "json", "ics"]) -> bytes:
-        """The recap as Markdown, JSON or an .ics calendar; the session must have been summarized first."""
+    def export(self, fmt: Literal["md", "json", "ics"], summary: Summary | None = None) -> bytes:
+        """The recap as Markdown, JSON or an .ics calendar; the session must have been summarized first.
+        Pass `summary` (from `summary()`) to export several formats without reading it again."""
         from facilitator.export import export_summary
 
-        summary = self.summary()
+        summary = summary or self.summary()
         if summary is None:
             raise InputError("nothing to export yet: summarize the session first (the Summarize button or /end)")
         return export_summary(summary, self.pair.participants, self.turns, fmt, uid_prefix=self.id)

@@ -329,6 +329,16 @@ class Store:
             rows.sort(key=lambda r: (min(r.evidence or [10**9]), r.id))
             return [(_commitment(r), list(r.confirmed_by or []), r.status == "deleted") for r in rows]
 
+    def touched_items(self, session_id: str) -> set[str]:
+        """Ids of this session's items that a partner changed (any history event with an author), in one query."""
+        with self._sessions() as db:
+            query = (
+                select(CommitmentEventRow.commitment_id)
+                .join(CommitmentRow, CommitmentRow.id == CommitmentEventRow.commitment_id)
+                .where(CommitmentRow.session_id == session_id, CommitmentEventRow.by.is_not(None))
+            )
+            return set(db.scalars(query))
+
     def open_commitments(self, pair_id: str) -> list[Commitment]:
         return [c for c in self.commitments(pair_id=pair_id) if c.status in ("open", "slipped")]
 

@@ -9,9 +9,6 @@ import json
 import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from facilitator.store import Store
 from facilitator.testing.fake_openai import FakeOpenAIServer, Reply
+from reliability.load import UIProcess
 
 from .conftest import ROOT
 
@@ -38,69 +35,16 @@ expect = playwright_api.expect
 pytestmark = pytest.mark.slow
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+class UIServer(UIProcess):
+    """`comentor ui` as users start it (reliability.load.UIProcess), plus the demo pair's link it prints."""
 
-
-class UIServer:
-    """`comentor ui` in a subprocess with its own COMENTOR_HOME; restartable over the same home."""
-
-    def __init__(self, home: Path, env: dict[str, str] | None = None) -> None:
-        self.home = home
-        self.port = _free_port()
-        self.env = {**os.environ, "COMENTOR_HOME": str(home), **(env or {})}
-        self.proc: subprocess.Popen[str] | None = None
-        self.demo_link = ""
+    demo_link = ""
 
     def start(self) -> UIServer:
-        self.home.mkdir(parents=True, exist_ok=True)
-        self.log = self.home / f"ui-{time.time_ns()}.log"
-        with self.log.open("w") as out:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "facilitator.cli", "ui", "--port", str(self.port)],
-                env=self.env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                text=True,
-            )
-        deadline = time.monotonic() + 120
-        text = ""
-        while time.monotonic() < deadline:
-            text = self.log.read_text()
-            if self.proc.poll() is not None:
-                raise RuntimeError("comentor ui exited:\n" + text)
-            if re.search(r"facilitator.* at http://", text):
-                break
-            time.sleep(0.2)
-        else:
-            raise RuntimeError("comentor ui did not start in 120 s:\n" + text)
-        found = re.search(r"open (http://\S+)", text)
+        super().start()
+        found = re.search(r"open (http://\S+)", self.log.read_text())
         self.demo_link = found.group(1) if found else ""
-        while time.monotonic() < deadline:  # the URL is printed before launch; wait until it answers
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    break
-            except OSError:
-                time.sleep(0.2)
         return self
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/"
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-            self.proc = None
-
-    def store(self) -> Store:
-        return Store(f"sqlite:///{self.home / 'comentor.db'}")
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ from pydantic import BaseModel
 from facilitator.engine import AgendaStatus, Facilitator, ItemView, LiveSession
 from facilitator.exceptions import ComentorError, InputError
 from facilitator.knowledge.bank import QUESTION_BANK_SOURCE
-from facilitator.models import Agenda, Balance, Move, Pair, Participant
+from facilitator.models import Agenda, Balance, Move, Pair, Participant, Summary
 from facilitator.settings import Settings
 from facilitator.textutil import clip, safe_markdown
 
@@ -191,9 +191,8 @@ def item_choices(pair: Pair, views: list[ItemView]) -> list[tuple[str, str]]:
     ]
 
 
-def history_view(fac: Facilitator, access: Access) -> str:
+def history_view(fac: Facilitator, access: Access, pair: Pair) -> str:
     history = fac.history(access.pair, access.code)
-    pair = fac.open_pair(access.pair, access.code)
     lines = ["### Past sessions", ""]
     for info in reversed(history.sessions):
         items = len(info.summary.commitments) if info.summary else 0
@@ -232,12 +231,12 @@ def pair_view(pair: Pair, code: str | None = None, link: str | None = None) -> s
 
 
 # --------------------------------------------------------------------------------------------------- exports
-def export_files(live: LiveSession, home: Path) -> tuple[str | None, str | None, str | None]:
+def export_files(live: LiveSession, summary: Summary | None, home: Path) -> tuple[str | None, str | None, str | None]:
     """Write the session's exports to a folder only this user can read; (None, None, None) before a summary.
 
     Gradio serves a copy from its cache under an unguessable link, given only to this pair's page; the cache is
     emptied hourly (`delete_cache` in `build_app`)."""
-    if live.summary() is None:
+    if summary is None:
         return None, None, None
     folder = home / "exports" / live.id
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -246,7 +245,7 @@ def export_files(live: LiveSession, home: Path) -> tuple[str | None, str | None,
     paths: list[str | None] = []
     for fmt, name in (("md", "recap.md"), ("json", "summary.json"), ("ics", "commitments.ics")):
         try:
-            data = live.export(fmt)  # type: ignore[arg-type]
+            data = live.export(fmt, summary)  # type: ignore[arg-type]
         except InputError:
             paths.append(None)
             continue
@@ -283,8 +282,8 @@ def build_app(fac: Facilitator, *, settings: Settings | None = None, secret: str
 
     def view(live: LiveSession, access: Access) -> list[Any]:
         views = live.items()
-        md, js, ics = export_files(live, Path(settings.home))
         summary = live.summary()
+        md, js, ics = export_files(live, summary, Path(settings.home))
         return [
             chat_messages(fac, live),
             gr.update(choices=[(p.first_name, p.id) for p in live.pair.participants]),
@@ -297,13 +296,13 @@ def build_app(fac: Facilitator, *, settings: Settings | None = None, secret: str
             md,
             js,
             ics,
-            history_view(fac, access),
+            history_view(fac, access, live.pair),
         ]
 
-    def _summary_text(summary: Any, live: LiveSession) -> str:
+    def _summary_text(summary: Summary | None, live: LiveSession) -> str:
         if summary is None:
             return "*No summary yet. Press **Summarize commitments** when you are ready to close.*"
-        recap = safe_markdown(live.export("md").decode())
+        recap = safe_markdown(live.export("md", summary).decode())
         return re.sub(r"^(#{1,4}) ", lambda m: "#" * (len(m.group(1)) + 2) + " ", recap, flags=re.MULTILINE)
 
     def status(text: str, warn: bool = False) -> str:
