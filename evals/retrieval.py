@@ -151,7 +151,7 @@ def build_eval_kb(home: Path, embedder: Embedder) -> KnowledgeBase:
         path=str(home / "chroma"), settings=chromadb.Settings(anonymized_telemetry=False)
     )
     kb = KnowledgeBase(client, embedder, collection_prefix="retrieval-eval")
-    for report in (kb.add_bundled(), kb.add([GSOC_GUIDES])):
+    for report in (kb.add_bundled(), kb.add([GSOC_GUIDES], relative_to=GSOC_GUIDES.parents[1])):
         if report.errors:
             raise KnowledgeError("; ".join(report.errors))
     return kb

@@ -177,7 +177,7 @@ class EvalContext:
                 raise ConfigError("the bundled guidance failed to index: " + "; ".join(report.errors))
             gsoc = self.data / "gsoc_guides"
             if gsoc.is_dir():
-                kb.add([gsoc])
+                kb.add([gsoc], relative_to=self.data.parent)
             else:
                 self._kb_notes.append(f"{gsoc} is missing: the GSoC guides were not indexed")
             self._kb = kb

@@ -71,6 +71,13 @@ def knowledge_add(
     bundled: Annotated[
         bool, typer.Option("--bundled", help="Index the program guidance shipped with comentor.")
     ] = False,
+    relative_to: Annotated[
+        Path | None,
+        typer.Option(
+            "--relative-to",
+            help="Name sources relative to this folder (portable citations) instead of by absolute path.",
+        ),
+    ] = None,
 ) -> None:
     """Index files and folders; unchanged files are skipped."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -99,7 +106,7 @@ def knowledge_add(
             reports.append(kb.add_bundled(progress=advance))
         if paths:
             progress.update(task, total=None)
-            reports.append(kb.add(paths, progress=advance))
+            reports.append(kb.add(paths, progress=advance, relative_to=relative_to))
     added = [s for r in reports for s in r.added]
     updated = [s for r in reports for s in r.updated]
     unchanged = [s for r in reports for s in r.unchanged]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -161,6 +162,18 @@ def test_llm_replay_through_the_fake_server_matches_the_recording_and_flags_stal
     suite = again.suites[0]
     assert suite.metrics["stale_prompts"] == 1 and suite.metrics["cassette_misses"] == 1
     assert any(first.case in note for note in suite.notes)
+
+
+def test_committed_cassettes_replay_fresh_wherever_the_data_sits(tmp_path: Path, shared_data: Path) -> None:
+    """CI clones the repo to another path: prompts (source names, chunk ids) must not carry where files sit."""
+    for cassette in (Path(__file__).resolve().parents[1] / "evals/cassettes").glob("*.json"):
+        assert str(shared_data.resolve()) not in cassette.read_text(), f"{cassette.name} holds an absolute data path"
+    moved = tmp_path / "elsewhere" / "data"
+    shutil.copytree(shared_data / "gsoc_guides", moved / "gsoc_guides")
+    report = run(EvalOptions(facilitator="llm", suites=["grounding"], data=moved))
+    metrics = report.suites[0].metrics
+    assert metrics["stale_prompts"] == 0 and metrics["cassette_misses"] == 0
+    assert metrics["in_scope_answered_with_citation"] == 1.0
 
 
 def test_harness_matches_by_case_and_purpose_not_prompt_text() -> None:

@@ -130,6 +130,18 @@ def test_remove_and_list(kb: Any, tmp_path: Path) -> None:
         kb.remove(str(a))
 
 
+def test_sources_named_relative_to_a_base_folder(kb: Any, tmp_path: Path) -> None:
+    inside = tmp_path / "base" / "guides"
+    inside.mkdir(parents=True)
+    _write(inside / "a.md", "# A\n\nMeet every two weeks and book the dates ahead.\n")
+    outside = _write(tmp_path / "b.md", "# B\n\ntext b\n")
+    report = kb.add([inside, outside], relative_to=tmp_path / "base")
+    assert report.added == ["guides/a.md"]
+    assert len(report.errors) == 1 and "outside" in report.errors[0] and "without a base folder" in report.errors[0]
+    assert [s.source for s in kb.sources()] == ["guides/a.md"]
+    assert kb.search("how often should we meet", k=1)[0].source == "guides/a.md"
+
+
 def test_hybrid_search_on_real_guides_returns_contract_fields_best_first(kb: Any, shared_data: Path) -> None:
     report = kb.add([shared_data / "gsoc_guides"])
     assert len(report.added) == 54 and not report.errors
@@ -143,7 +155,7 @@ def test_hybrid_search_on_real_guides_returns_contract_fields_best_first(kb: Any
 
 def test_cli_add_search_json_in_new_processes(tmp_path: Path, comentor_home: Path) -> None:
     """The index written by one process is read by another (nothing process-local, no absolute venv paths)."""
-    added = run_cli("knowledge", "add", str(GSOC), home=comentor_home)
+    added = run_cli("knowledge", "add", str(GSOC), "--relative-to", str(GSOC.parent), home=comentor_home)
     assert added.returncode == 0, added.stderr
     assert "added 54" in added.stdout
     query = "how to write a good project proposal"
@@ -153,6 +165,7 @@ def test_cli_add_search_json_in_new_processes(tmp_path: Path, comentor_home: Pat
     assert len(results) == 5
     assert set(results[0]) == {"source", "title", "section", "score", "text", "id"}
     assert any("writing_a_proposal" in r["source"] for r in results)
+    assert all(r["source"].startswith("gsoc_guides/") for r in results)  # named relative to --relative-to
 
 
 def test_cli_bad_usage_exits_2_with_message(tmp_path: Path) -> None:

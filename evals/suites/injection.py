@@ -243,7 +243,7 @@ def run(ctx: EvalContext) -> SuiteResult:
         for name, text in docs.items():
             (folder / name).write_text(text, encoding="utf-8")
         planted_kb = ctx.new_kb("planted")
-        planted_kb.add([folder])
+        planted_kb.add([folder], relative_to=ctx.workdir)
     guidance_kb, kb_notes = ctx.knowledge()
     notes += kb_notes
     system_shingles = shingles(load_prompt("system").body)

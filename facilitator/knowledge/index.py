@@ -156,21 +156,37 @@ class KnowledgeBase:
         return self.collection.count()
 
     # ---------------------------------------------------------------- ingest
-    def add(self, paths: Sequence[Path | str], *, progress: Callable[[str, int], None] | None = None) -> IngestReport:
-        """Index files and folders (recursively: .md, .markdown, .txt, .pdf). Unchanged files are skipped by hash."""
+    def add(
+        self,
+        paths: Sequence[Path | str],
+        *,
+        progress: Callable[[str, int], None] | None = None,
+        relative_to: Path | None = None,
+    ) -> IngestReport:
+        """Index files and folders (recursively: .md, .markdown, .txt, .pdf). Unchanged files are skipped by hash.
+
+        Sources are named by absolute path, or relative to `relative_to` when given, so that an index (and every
+        prompt that quotes a source name or chunk id) is the same wherever the files happen to sit.
+        """
         report = IngestReport()
+        base = relative_to.expanduser().resolve() if relative_to is not None else None
         files: list[tuple[Path, str]] = []
         for raw in paths:
             path = Path(raw).expanduser()
             if not path.exists():
                 report.errors.append(f"{raw}: no such file or folder; check the path")
-            elif path.is_dir():
-                found = _files_in(path)
-                if not found:
-                    report.errors.append(f"{raw}: folder has no .md, .txt or .pdf files")
-                files.extend((f, str(f.resolve())) for f in found)
-            else:
-                files.append((path, str(path.resolve())))
+                continue
+            found = _files_in(path) if path.is_dir() else [path]
+            if path.is_dir() and not found:
+                report.errors.append(f"{raw}: folder has no .md, .txt or .pdf files")
+            for file in found:
+                resolved = file.resolve()
+                if base is None:
+                    files.append((file, str(resolved)))
+                elif resolved.is_relative_to(base):
+                    files.append((file, resolved.relative_to(base).as_posix()))
+                else:
+                    report.errors.append(f"{raw}: {file} is outside {base}; add it without a base folder")
         self._ingest(files, report, progress)
         return report
 
