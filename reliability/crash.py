@@ -51,10 +51,12 @@ def turn_text(index: int) -> str:
 
 
 # ------------------------------------------------------------------------------------------------ the driver
-def drive(database_url: str, session_id: str, total: int, speaker: str | None = None) -> None:
+def drive(database_url: str, session_id: str, total: int, speaker: str | None = None, gate: Path | None = None) -> None:
     """Resume `session_id` and say turns until `total` are stored; `ACK <index>` once each is committed.
 
-    With `speaker`, say `total` turns as that partner whatever else is stored (for two concurrent processes).
+    With `speaker`, say `total` turns as that partner whatever else is stored (for two concurrent processes). With
+    `gate`, touch `<gate>.<speaker>.ready` once resumed and wait for `gate` to exist before the first turn, so that
+    two processes start writing together however long each took to import.
     """
     from facilitator.brains.offline import OfflineBrain
     from facilitator.engine import Facilitator
@@ -72,6 +74,13 @@ def drive(database_url: str, session_id: str, total: int, speaker: str | None = 
     )
     live = fac.resume(session_id)
     print(f"RESUMED {len(live.turns)}", flush=True)
+    if gate is not None:
+        Path(f"{gate}.{speaker or 'any'}.ready").touch()
+        deadline = time.monotonic() + 300
+        while not gate.exists():
+            if time.monotonic() > deadline:
+                raise SystemExit(f"the start gate {gate} never opened")
+            time.sleep(0.01)
     if speaker is not None:  # another process writes to the same session: `total` turns of this partner's own
         for k in range(total):
             for event in live.say(speaker, f"{speaker} {k}"):
@@ -333,13 +342,14 @@ def main(argv: list[str] | None = None) -> int:
     driver.add_argument("session_id")
     driver.add_argument("total", type=int)
     driver.add_argument("--speaker", default=None, help="say every turn as this partner, text '<speaker> <index>'")
+    driver.add_argument("--gate", type=Path, default=None, help="wait for this file before the first turn")
     parser.add_argument("--turns", type=int, default=200)
     parser.add_argument("--ingest-kills", type=int, default=5)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path, default=ROOT / "reliability" / "results" / "crash.json")
     args = parser.parse_args(argv)
     if args.command == "drive":
-        drive(args.database_url, args.session_id, args.total, args.speaker)
+        drive(args.database_url, args.session_id, args.total, args.speaker, args.gate)
         return 0
     report: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="comentor-crash-") as tmp:

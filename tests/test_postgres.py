@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -148,9 +149,12 @@ def test_access_codes_on_postgres(pg_url: str) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- two processes
-def _driver(url: str, session_id: str, speaker: str, turns: int) -> subprocess.Popen[str]:
+def _driver(url: str, session_id: str, speaker: str, turns: int, gate: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "reliability.crash", "drive", url, session_id, str(turns), "--speaker", speaker],
+        [
+            *(sys.executable, "-m", "reliability.crash", "drive", url, session_id, str(turns)),
+            *("--speaker", speaker, "--gate", str(gate)),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -159,12 +163,18 @@ def _driver(url: str, session_id: str, speaker: str, turns: int) -> subprocess.P
     )
 
 
-def test_two_app_processes_write_the_same_session_concurrently(pg_url: str) -> None:
+def test_two_app_processes_write_the_same_session_concurrently(pg_url: str, tmp_path: Path) -> None:
     store = Store(pg_url)
     store.save_pair(PAIR)
     session = store.create_session("ana-ben", DATE)
     turns = 60
-    procs = {who: _driver(pg_url, session.id, who, turns) for who in ("ana", "ben")}
+    gate = tmp_path / "go"
+    procs = {who: _driver(pg_url, session.id, who, turns, gate) for who in ("ana", "ben")}
+    deadline = time.monotonic() + 300  # both imported and resumed, then both start at once (not one after the other)
+    while not all(Path(f"{gate}.{who}.ready").exists() for who in procs) and time.monotonic() < deadline:
+        assert all(p.poll() is None for p in procs.values()), "a driver died before the start gate"
+        time.sleep(0.05)
+    gate.touch()
     outputs: dict[str, tuple[str, str]] = {}
 
     def collect(who: str) -> None:
