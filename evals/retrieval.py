@@ -185,6 +185,7 @@ def main() -> None:
     import argparse
 
     from facilitator.knowledge.embeddings import LocalEmbedder
+    from facilitator.settings import Settings
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--dataset", type=Path, default=DATASET)
@@ -193,7 +194,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="comentor-retrieval-") as tmp:
         start = time.perf_counter()
-        kb = build_eval_kb(Path(tmp), LocalEmbedder())
+        kb = build_eval_kb(Path(tmp), LocalEmbedder(Settings().home_dir / "models"))
         ingest = time.perf_counter() - start
         report = evaluate(kb, load_queries(args.dataset), k=args.k)
         print(format_report(report))

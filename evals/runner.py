@@ -139,8 +139,9 @@ class EvalContext:
     def embedder(self) -> Embedder:
         if self._embedder is None:
             from facilitator.knowledge.embeddings import LocalEmbedder
+            from facilitator.settings import Settings
 
-            self._embedder = LocalEmbedder()
+            self._embedder = LocalEmbedder(Settings().home_dir / "models")
         return self._embedder
 
     @property

@@ -272,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
         client = chromadb.PersistentClient(
             path=str(Path(tmp) / "chroma"), settings=chromadb.Settings(anonymized_telemetry=False)
         )
-        kb = KnowledgeBase(client, LocalEmbedder())
+        kb = KnowledgeBase(client, LocalEmbedder(Settings().home_dir / "models"))
         kb.add_bundled()
         transient = run_session(
             knowledge=kb, workdir=Path(tmp), fault_rate=0.3, moves=args.turns, seed=args.seed, retries=args.retries

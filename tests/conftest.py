@@ -82,8 +82,9 @@ def comentor_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def embedder() -> Any:
     """The real local MiniLM embedder, loaded once per test session."""
     from facilitator.knowledge.embeddings import LocalEmbedder
+    from facilitator.settings import Settings
 
-    return LocalEmbedder()
+    return LocalEmbedder(Settings().home_dir / "models")
 
 
 @pytest.fixture(scope="session")

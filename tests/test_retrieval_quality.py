@@ -52,8 +52,9 @@ def test_files_indexed_by_an_older_chunker_are_reindexed(kb: Any, tmp_path: Path
 @pytest.fixture(scope="module")
 def eval_kb(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Any:
     from facilitator.knowledge.embeddings import LocalEmbedder
+    from facilitator.settings import Settings
 
-    return build_eval_kb(tmp_path_factory.mktemp("retrieval-eval"), LocalEmbedder())
+    return build_eval_kb(tmp_path_factory.mktemp("retrieval-eval"), LocalEmbedder(Settings().home_dir / "models"))
 
 
 @pytest.fixture(scope="module")

@@ -78,13 +78,13 @@ class _QueryCache:
 class OnnxMiniLMEmbedder:
     """all-MiniLM-L6-v2 on onnxruntime (mean pooling, L2-normalised, 256-token truncation), the default embedder.
 
-    `cache_dir` holds the exported ONNX file (default: COMENTOR_HOME/models, resolved on first use). Texts are sorted
+    `cache_dir` holds the exported ONNX file (`make_embedder` passes COMENTOR_HOME/models). Texts are sorted
     by length and embedded in batches of `batch_size`, which keeps padding (and so wasted work) small.
     """
 
     name = MINILM_NAME
 
-    def __init__(self, cache_dir: Path | None = None, *, batch_size: int = 16, threads: int | None = None) -> None:
+    def __init__(self, cache_dir: Path, *, batch_size: int = 16, threads: int | None = None) -> None:
         self._cache_dir = cache_dir
         self._batch_size = batch_size
         self._threads = threads
@@ -96,10 +96,6 @@ class OnnxMiniLMEmbedder:
     @property
     def model_file(self) -> Path:
         """Where the exported ONNX model is cached (it may not exist yet)."""
-        if self._cache_dir is None:  # resolved once, so the file stays the one that was loaded
-            from facilitator.settings import Settings
-
-            self._cache_dir = Settings().home_dir / "models"
         return self._cache_dir / f"{MINILM_NAME}-{_export_key(minilm_path())}.onnx"
 
     def _load(self) -> tuple[Any, Any]:
