@@ -59,6 +59,12 @@ class Settings(BaseSettings):
         return self.home_dir / "chroma"
 
     @property
+    def gradio_cache_dir(self) -> Path:
+        """Where the web app's Gradio keeps the files it serves when GRADIO_TEMP_DIR is not set: under home,
+        owner-only, rather than a /tmp/gradio folder every local user can read."""
+        return self.home_dir / "gradio-cache"
+
+    @property
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url

@@ -38,6 +38,7 @@ from urllib.parse import quote
 import httpx
 from pydantic import BaseModel, Field
 
+from facilitator.settings import Settings
 from facilitator.store import Store
 from reliability.load import ROOT, UIProcess, client, fn_index, make_pairs, status_of
 
@@ -67,7 +68,7 @@ class Planted(BaseModel):
     session: str
     items: list[str]
     export_urls: list[str]
-    export_files: list[str] = Field(description="The originals the app wrote under COMENTOR_HOME/exports.")
+    export_files: list[str] = Field(description="The originals the app wrote to its private temporary folder.")
 
 
 def text_of(value: Any) -> str:
@@ -90,7 +91,7 @@ def plant(url: str, store: Store, n: int) -> list[Planted]:
         c.predict(b, f"Great, and I will send you my {canary} slides by Monday.", api_name="/on_send")
         summary = c.predict(api_name="/on_summarize")
         exports = [f for f in summary[9:12] if isinstance(f, dict) and f.get("url")]
-        folder = Path(str(store.engine.url.database)).parent / "exports" / session  # COMENTOR_HOME/exports
+        originals = Path(tempfile.gettempdir()).glob(f"comentor-exports-*/{session}/*")  # the app's private folder
         planted.append(
             Planted(
                 pair=pair.id,
@@ -100,7 +101,7 @@ def plant(url: str, store: Store, n: int) -> list[Planted]:
                 session=session,
                 items=[item.id or "" for item, _by, _deleted in store.session_items(session)],
                 export_urls=[f["url"] for f in exports],
-                export_files=sorted(str(p) for p in folder.glob("*")),
+                export_files=sorted(str(p) for p in originals),
             )
         )
     return planted
@@ -402,13 +403,13 @@ def file_targets(home: Path, planted: list[Planted]) -> dict[str, tuple[str, byt
     return targets
 
 
-def traversal_paths(abs_path: str) -> list[str]:
-    """Ways to name one absolute path through each file route."""
+def traversal_paths(abs_path: str, gradio_cache: Path) -> list[str]:
+    """Ways to name one absolute path through each file route (some starting inside Gradio's own cache)."""
     up = "../" * 12 + abs_path.lstrip("/")
     enc = quote(up, safe="")
     dot = up.replace("..", "%2e%2e")
     double = up.replace("..", "%252e%252e").replace("/", "%252f")
-    tmp_gradio = str(Path(tempfile.gettempdir()) / "gradio")
+    tmp_gradio = str(gradio_cache)
     return [
         f"gradio_api/file={abs_path}",
         f"gradio_api/file={quote(abs_path, safe='')}",
@@ -441,7 +442,7 @@ def run_file_probes(url: str, home: Path, planted: list[Planted]) -> dict[str, A
     probes: list[FileProbe] = []
     canaries = [p.canary.encode() for p in planted]
     for target, (abs_path, marker) in file_targets(home, planted).items():
-        for path in traversal_paths(abs_path):
+        for path in traversal_paths(abs_path, Settings(home=home).gradio_cache_dir):
             try:
                 response = fetch(url, path)
                 body = response.content
@@ -494,8 +495,8 @@ def run_file_probes(url: str, home: Path, planted: list[Planted]) -> dict[str, A
         upload["small_status"] = small.status_code
         if small.status_code == 200:
             stored = small.json()[0]
-            upload["small_stored_under_gradio_temp"] = str(Path(stored).resolve()).startswith(
-                str((Path(tempfile.gettempdir()) / "gradio").resolve())
+            upload["small_stored_under_gradio_cache"] = str(Path(stored).resolve()).startswith(
+                str(Settings(home=home).gradio_cache_dir.resolve())
             )
             upload["small_escaped_name_kept"] = Path(stored).name
         big = http.post(

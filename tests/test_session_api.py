@@ -6,6 +6,8 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from facilitator.agenda import edit_agenda
 from facilitator.exceptions import AccessError, ConfigError, InputError, MessageError
@@ -163,3 +165,40 @@ def test_chat_text_cannot_fetch_or_inject_anything() -> None:
     )
     assert "![" not in shown and "<img" not in shown and "&lt;img" in shown
     assert "image not shown" in shown and "`http://e.example/p`" in shown
+
+
+BYPASSES = [
+    "![a](http://203.0.113.9/p.png (title))",  # a title in parentheses
+    "![a [b] c](http://203.0.113.9/p.png)",  # nested brackets
+    "![a\\]b](http://203.0.113.9/p.png)",  # an escaped bracket
+    "![a\nb](http://203.0.113.9/p.png)",  # alt text over two lines
+    "[![a](http://203.0.113.9/i.png)](http://203.0.113.9/l)",  # an image inside a link
+    "![a][r]\n\n[r]:\n  http://203.0.113.9/p.png",  # a reference image, its definition over two lines
+    "[hidden][r]\n\n[r]: http://203.0.113.9/l",  # a reference link that hides where it goes
+    "<http://203.0.113.9/x> <img src=http://203.0.113.9/p.png>",  # an autolink and raw HTML
+]
+
+
+@pytest.mark.parametrize("text", BYPASSES)
+def test_markdown_that_slips_past_simple_patterns_renders_no_image_or_hidden_link(text: str) -> None:
+    from markdown_it import MarkdownIt
+
+    from facilitator.textutil import safe_markdown
+
+    rendered = MarkdownIt("commonmark").render(safe_markdown(text))
+    assert "<img" not in rendered and "<a " not in rendered, rendered
+    assert "203.0.113.9" in rendered  # nothing hidden: the address stays visible as text
+
+
+MARKDOWN_BITS = ["![", "[", "]", "](", "(", ")", "]:", "http://h/p.png", " ", "\n", "\\", "<", ">", '"t"', "a", "`"]
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(st.sampled_from(MARKDOWN_BITS), max_size=16).map("".join))
+def test_no_markdown_built_from_its_special_characters_renders_an_image_or_html(text: str) -> None:
+    from markdown_it import MarkdownIt
+
+    from facilitator.textutil import safe_markdown
+
+    rendered = MarkdownIt("commonmark").render(safe_markdown(text))
+    assert "<img" not in rendered and "<a " not in rendered, (text, rendered)

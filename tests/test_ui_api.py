@@ -7,13 +7,15 @@ model, when there is one, is the local fake OpenAI server answering after 1-3 s.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from reliability.load import BUSY_WORDS, UIProcess, run_busy, run_capacity
+from reliability.load import BUSY_WORDS, UIProcess, client, run_busy, run_capacity
 from reliability.probes import Planted, plant, run_file_probes, run_probes
 
 pytest.importorskip("gradio_client")
@@ -45,10 +47,18 @@ def test_over_capacity_the_queue_answers_busy_and_recovers(tmp_path: Path) -> No
 
 
 @pytest.fixture(scope="module")
-def planted_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[UIProcess, list[Planted]]]:
-    home = tmp_path_factory.mktemp("probe-home")
-    with UIProcess(home, {"COMENTOR_FACILITATOR": "offline"}) as ui:
-        yield ui, plant(ui.url, ui.store(), 3)
+def planted_app() -> Iterator[tuple[UIProcess, list[Planted]]]:
+    """The app with its home outside the temp folder and the working directory, as deployed (/var/lib/comentor):
+    Gradio only takes files from those two places or its own cache, so exports must still work from here."""
+    base = Path("/var/tmp")
+    if not base.is_dir() or base.resolve().is_relative_to(Path(tempfile.gettempdir()).resolve()):
+        pytest.skip("needs /var/tmp apart from the temp folder")
+    home = Path(tempfile.mkdtemp(prefix="comentor-probe-home-", dir=base))
+    try:
+        with UIProcess(home, {"COMENTOR_FACILITATOR": "offline"}) as ui:
+            yield ui, plant(ui.url, ui.store(), 3)
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
 
 
 def test_canaries_are_planted_where_a_leak_would_show(planted_app: tuple[UIProcess, list[Planted]]) -> None:
@@ -81,3 +91,16 @@ def test_file_routes_serve_nothing_outside_the_app(planted_app: tuple[UIProcess,
     # a pair's own export link works (it holds the canary) and cannot be guessed (a 64-hex digest in the path)
     assert files["export_links"] and all(link["holds_canary"] for link in files["export_links"])
     assert all(link["path_has_64_hex"] for link in files["export_links"])
+    # the originals are owner-only and not under home; Gradio's copies sit in an owner-only cache under home
+    assert files["export_original_file_modes"] == ["0o600"] and files["export_original_folder_modes"] == ["0o700"]
+    assert files["upload"]["small_stored_under_gradio_cache"]
+    assert oct((ui.home / "gradio-cache").stat().st_mode & 0o777) == "0o700"
+    assert any(p.parent.parent == ui.home / "gradio-cache" for p in (ui.home / "gradio-cache").rglob("comentor-*"))
+
+
+def test_a_summarized_session_reopens_with_its_exports(planted_app: tuple[UIProcess, list[Planted]]) -> None:
+    ui, planted = planted_app
+    p = planted[0]
+    again = client(ui.url).predict(p.pair, p.code, api_name="/on_open")
+    exports = [f for f in again if isinstance(f, dict) and str(f.get("url", "")).endswith((".md", ".json", ".ics"))]
+    assert again[0]["session"] == p.session and len(exports) == 3, again

@@ -8,10 +8,13 @@ store through `Facilitator.session_for`, because the Gradio API can be called wi
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import re
 import secrets
+import shutil
+import tempfile
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
@@ -153,7 +156,7 @@ def balance_figure(pair: Pair, bal: Balance) -> Any:
         left.text(min(value + 2, 88), y, f"{value:.0f}%", va="center", fontsize=9)
     left.invert_yaxis()
     right.bar(names, challenges, color=colors)
-    right.set_title("Challenged (times)", fontsize=10)
+    right.set_title("Own assumptions challenged", fontsize=10)
     right.set_ylim(0, max([*challenges, 2]) + 1)
     right.yaxis.get_major_locator().set_params(integer=True)
     for ax in (left, right):
@@ -231,16 +234,18 @@ def pair_view(pair: Pair, code: str | None = None, link: str | None = None) -> s
 
 
 # --------------------------------------------------------------------------------------------------- exports
-def export_files(live: LiveSession, summary: Summary | None, home: Path) -> tuple[str | None, str | None, str | None]:
-    """Write the session's exports to a folder only this user can read; (None, None, None) before a summary.
+def export_files(live: LiveSession, summary: Summary | None, root: Path) -> tuple[str | None, str | None, str | None]:
+    """Write the session's exports under `root/<session>/`, readable by this user only; (None, None, None) before a
+    summary.
 
-    Gradio serves a copy from its cache under an unguessable link, given only to this pair's page; the cache is
-    emptied hourly (`delete_cache` in `build_app`)."""
+    `root` is a private temporary folder of the app (see `build_app`): Gradio accepts files from the temp folder
+    but never serves them from there; it serves a copy from its own cache (`use_private_gradio_cache`) under an
+    unguessable link, given only to this pair's page, and deletes the copy within two hours (`delete_cache`)."""
     if summary is None:
         return None, None, None
-    folder = home / "exports" / live.id
+    folder = root / live.id
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    for part in (home / "exports", folder):
+    for part in (root, folder):
         part.chmod(0o700)
     paths: list[str | None] = []
     for fmt, name in (("md", "recap.md"), ("json", "summary.json"), ("ics", "commitments.ics")):
@@ -256,12 +261,25 @@ def export_files(live: LiveSession, summary: Summary | None, home: Path) -> tupl
     return paths[0], paths[1], paths[2]
 
 
+def use_private_gradio_cache(settings: Settings) -> Path:
+    """Point Gradio's cache at `settings.gradio_cache_dir` unless GRADIO_TEMP_DIR is set; call before building the
+    app (Gradio reads it when the app is built and launched)."""
+    if not os.environ.get("GRADIO_TEMP_DIR"):
+        folder = settings.gradio_cache_dir
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        folder.chmod(0o700)
+        os.environ["GRADIO_TEMP_DIR"] = str(folder)
+    return Path(os.environ["GRADIO_TEMP_DIR"])
+
+
 # ------------------------------------------------------------------------------------------------------ app
 def build_app(fac: Facilitator, *, settings: Settings | None = None, secret: str | None = None) -> gr.Blocks:
     """The Blocks app over one Facilitator. `secret` is the key Gradio's BrowserState uses for what this browser
     remembers (pair id and access code, in its local storage); Gradio also sends it to the page, so it is no
     protection against someone who uses the same browser profile — only a stable key across restarts."""
     settings = settings or fac.settings
+    exports_root = Path(tempfile.mkdtemp(prefix="comentor-exports-"))  # 0700; removed when the process exits
+    atexit.register(shutil.rmtree, exports_root, True)
     if fac.brain.name == "offline":
         banner = (
             "**comentor** · running the **offline facilitator** (no language model). "
@@ -283,7 +301,7 @@ def build_app(fac: Facilitator, *, settings: Settings | None = None, secret: str
     def view(live: LiveSession, access: Access) -> list[Any]:
         views = live.items()
         summary = live.summary()
-        md, js, ics = export_files(live, summary, Path(settings.home))
+        md, js, ics = export_files(live, summary, exports_root)
         return [
             chat_messages(fac, live),
             gr.update(choices=[(p.first_name, p.id) for p in live.pair.participants]),
@@ -309,7 +327,7 @@ def build_app(fac: Facilitator, *, settings: Settings | None = None, secret: str
         return f'<span class="warn">⚠ {safe_markdown(text)}</span>' if warn else safe_markdown(text)
 
     def failed(e: ComentorError) -> str:
-        gr.Warning(str(e))
+        gr.Warning(str(e).replace("`", "'"))  # the toast shows plain text, not Markdown
         return status(str(e), warn=True)
 
     with gr.Blocks(
@@ -384,7 +402,7 @@ def build_app(fac: Facilitator, *, settings: Settings | None = None, secret: str
                                 interactive=True,
                                 elem_id="agenda-table",
                                 wrap=True,
-                                column_widths=["64%", "16%", "20%"],
+                                column_widths=["60%", "20%", "20%"],
                             )
                             start_btn = gr.Button("Start this agenda", elem_id="start-agenda", size="sm")
                         balance_plot = gr.Plot(label="Balance", show_label=False, elem_id="balance")
@@ -693,7 +711,8 @@ def build_app(fac: Facilitator, *, settings: Settings | None = None, secret: str
                     live.export(kind)  # type: ignore[arg-type]
                 except ComentorError as e:
                     return failed(e)
-                return status(f"{kind} export downloaded")
+                label = {"md": "Markdown recap", "json": "JSON summary", "ics": "Calendar (.ics)"}[kind]
+                return status(f"{label} downloaded")
 
             return handler
 
@@ -745,7 +764,7 @@ def theme() -> gr.themes.Base:
 
 def ui_secret(settings: Settings) -> str:
     """The BrowserState key, kept under COMENTOR_HOME so that what browsers remember survives a restart."""
-    path = Path(settings.home) / "ui-secret"
+    path = settings.home_dir / "ui-secret"
     try:
         if path.is_file():
             return path.read_text(encoding="utf-8").strip()
@@ -790,6 +809,7 @@ def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 7860, fac:
     """`comentor ui`: build and launch the app (blocking)."""
     auth = parse_auth(settings.auth)
     fac, demo_code = prepare(settings, fac)
+    use_private_gradio_cache(settings)
     app = build_app(fac, settings=settings, secret=ui_secret(settings))
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     if demo_code:
