@@ -17,8 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ValidationError, field_validator
+from pydantic import Field as PField
 from rapidfuzz import fuzz
 
+from facilitator.exceptions import InputError
 from facilitator.models import Commitment, Participant, Turn
 
 __all__ = [
@@ -73,33 +76,80 @@ class Case:
     distractors: list[Distractor] = field(default_factory=list)
 
 
+class _FileParticipant(BaseModel):
+    id: str
+    name: str | None = None
+    role: str = ""
+
+
+class _FileTurn(BaseModel):
+    speaker: str
+    text: str
+
+
+class _FileCommitment(BaseModel):
+    owner: str
+    action: str
+    due: dt.date | None = None
+    evidence: list[int] = PField(default_factory=list)
+    rule: str = "unknown"
+
+    @field_validator("due", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: Any) -> Any:
+        return value or None
+
+
+class _FileDistractor(BaseModel):
+    turn: int
+    speaker: str = ""
+    rule: str = "unknown"
+    text_hint: str = ""
+
+
+class _FileLabels(BaseModel):
+    commitments: list[_FileCommitment] = PField(default_factory=list)
+    distractors: list[_FileDistractor] = PField(default_factory=list)
+
+
+class _TranscriptFile(BaseModel):
+    """The labelled transcript file's schema (extra keys such as `register` are allowed and ignored)."""
+
+    id: str | None = None
+    date: dt.date
+    participants: list[_FileParticipant]
+    turns: list[_FileTurn]
+    expected: _FileLabels = PField(default_factory=_FileLabels)
+
+
 def _case(path: Path) -> Case:
-    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    labels = data.get("expected", {})
-    participants = [
-        Participant(id=p["id"], name=p.get("name") or p["id"], role=p.get("role", "")) for p in data["participants"]
-    ]
-    turns = [Turn(index=i, speaker=t["speaker"], text=t["text"]) for i, t in enumerate(data["turns"])]
+    """One labelled transcript; a malformed file raises InputError naming the file and what is wrong."""
+    from evals.data import _problem
+
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as e:
+        raise InputError(f"{path}:{e.lineno}: not valid JSON ({e.msg} at column {e.colno}); fix that line") from e
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(f"{path}: cannot be read ({e}); restore it from the repository") from e
+    try:
+        data = _TranscriptFile.model_validate(raw)
+        participants = [Participant(id=p.id, name=p.name or p.id, role=p.role) for p in data.participants]
+        turns = [Turn(index=i, speaker=t.speaker, text=t.text) for i, t in enumerate(data.turns)]
+    except ValidationError as e:
+        raise InputError(f"{path}: {_problem(e)}; fix that file (see the README in its folder)") from e
+    labels = data.expected
     expected = [
-        Expected(
-            owner=c["owner"],
-            action=c["action"],
-            due=dt.date.fromisoformat(c["due"]) if c.get("due") else None,
-            evidence=tuple(c.get("evidence", [])),
-            rule=c.get("rule", "unknown"),
-        )
-        for c in labels.get("commitments", [])
+        Expected(owner=c.owner, action=c.action, due=c.due, evidence=tuple(c.evidence), rule=c.rule)
+        for c in labels.commitments
     ]
     distractors = [
-        Distractor(
-            turn=d["turn"], speaker=d.get("speaker", ""), rule=d.get("rule", "unknown"), hint=d.get("text_hint", "")
-        )
-        for d in labels.get("distractors", [])
+        Distractor(turn=d.turn, speaker=d.speaker, rule=d.rule, hint=d.text_hint) for d in labels.distractors
     ]
     return Case(
-        id=data.get("id", path.stem),
+        id=data.id if data.id is not None else path.stem,
         path=path,
-        date=dt.date.fromisoformat(data["date"]),
+        date=data.date,
         participants=participants,
         turns=turns,
         expected=expected,
@@ -258,7 +308,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = list(sys.argv[1:] if argv is None else argv)
     folder = Path(args[0]) if args else DEFAULT_FOLDER
-    cases = load_cases(folder)
+    try:
+        cases = load_cases(folder)
+    except InputError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     if not cases:
         print(f"no labelled .json cases in {folder}", file=sys.stderr)
         return 1

@@ -48,21 +48,33 @@ def _problem(e: ValidationError) -> str:
     return f"{where}: {first['msg']}" + (f" (and {e.error_count() - 1} more)" if e.error_count() > 1 else "")
 
 
-def load_jsonl(path: Path, model: type[M]) -> list[M]:
-    """Every non-blank line of a JSONL file as `model`; a bad line raises InputError with file:line."""
+def _jsonl(path: Path, model: type[M]) -> list[tuple[Any, M]]:
+    """(raw JSON value, validated model) per non-blank line; a bad line raises InputError with file:line."""
     if not path.is_file():
         raise InputError(f"{path} is missing; restore it from the repository")
-    cases: list[M] = []
+    rows: list[tuple[Any, M]] = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
             continue
         try:
-            cases.append(model.model_validate(json.loads(line)))
+            raw = json.loads(line)
+            rows.append((raw, model.model_validate(raw)))
         except json.JSONDecodeError as e:
             raise InputError(f"{path}:{number}: not valid JSON ({e.msg} at column {e.colno}); fix that line") from e
         except ValidationError as e:
             raise InputError(f"{path}:{number}: {_problem(e)}; fix that line") from e
-    return cases
+    return rows
+
+
+def load_jsonl(path: Path, model: type[M]) -> list[M]:
+    """Every non-blank line of a JSONL file as `model`; a bad line raises InputError with file:line."""
+    return [case for _, case in _jsonl(path, model)]
+
+
+def load_jsonl_dicts(path: Path, model: type[BaseModel]) -> list[dict[str, Any]]:
+    """Every non-blank line of a JSONL file as the object it holds, each checked against `model` (a schema of the
+    keys the caller reads); a bad line raises InputError with file:line."""
+    return [raw for raw, _ in _jsonl(path, model)]
 
 
 def load_yaml(path: Path) -> dict[str, Any]:

@@ -7,7 +7,9 @@ server's responder is an `LLMHarness`:
   the exact prompt, so a prompt change still replays and the real parsing and validation run on the recorded
   answer; a cassette whose recorded prompt hash differs from today's prompt is flagged stale (re-record it);
 - record: asks an upstream (the scripted reference responder, or a real endpoint with `--live`) and writes what it
-  answered, with the request (keys never reach the body; anything key-like is scrubbed anyway).
+  answered, with the request (keys never reach the body; anything key-like, and the configured key itself, is
+  scrubbed anyway). A failed upstream call is collected in `errors` (later calls are not sent); the runner then
+  keeps the old cassette and fails the run.
 
 The committed cassettes were produced by `reference_answer` (no language model is reachable where they were made)
 and say so in their metadata (source "synthetic"): they check the LLM pipeline (prompts, structured output,
@@ -21,18 +23,24 @@ import hashlib
 import json
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 
+from facilitator.brains.offline import OfflineBrain
 from facilitator.exceptions import ConfigError, InputError
 from facilitator.testing.fake_openai import FakeOpenAIServer, Reply
+
+if TYPE_CHECKING:
+    from facilitator.brains.base import BrainInput, TokenSink
+    from facilitator.models import Move
 
 CASSETTES = Path(__file__).resolve().parent / "cassettes"
 SYNTHETIC_MODEL = "reference-responder"
 _KEYLIKE = re.compile(r"\b(sk-[A-Za-z0-9_-]{8,}|Bearer\s+\S+)")
+MIN_SECRET = 8  # a configured key shorter than this is not scrubbed verbatim (it could be any common word)
 _ITEM = re.compile(r'<item id="([^"]+)" source="([^"]+)"(?: title="[^"]*")?(?: for="([^"]+)")?>\n(.*?)\n</item>', re.S)
 
 Upstream = Callable[[dict[str, Any]], str]
@@ -82,18 +90,32 @@ def prompt_hash(body: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(messages, ensure_ascii=False).encode()).hexdigest()[:12]
 
 
-def scrub(text: str) -> str:
+def scrub(text: str, secrets: Iterable[str] = ()) -> str:
+    """`text` with key-like strings (`sk-...`, `Bearer ...`) and each of `secrets` (the configured API key, when
+    at least MIN_SECRET characters long) replaced by "[scrubbed]"."""
+    for secret in sorted({s for s in secrets if s and len(s) >= MIN_SECRET}, key=len, reverse=True):
+        text = text.replace(secret, "[scrubbed]")
     return _KEYLIKE.sub("[scrubbed]", text)
 
 
-def request_record(body: dict[str, Any]) -> dict[str, Any]:
+def display_url(url: str | None) -> str:
+    """An endpoint as it may be shown or stored: user:password@ removed; the OpenAI API when unset."""
+    if not url:
+        return "the OpenAI API (OPENAI_BASE_URL unset)"
+    return re.sub(r"^([a-z][a-z0-9+.-]*://)[^/@\s]*@", r"\1", url, flags=re.I)
+
+
+def request_record(body: dict[str, Any], secrets: Iterable[str] = ()) -> dict[str, Any]:
     """What a cassette keeps of a request: model, purpose, messages (scrubbed), whether it streamed."""
     return {
         "model": body.get("model"),
         "purpose": purpose_of(body),
         "stream": bool(body.get("stream")),
         "messages": [
-            {"role": m.get("role"), "content": scrub(m.get("content") if isinstance(m.get("content"), str) else "")}
+            {
+                "role": m.get("role"),
+                "content": scrub(m.get("content") if isinstance(m.get("content"), str) else "", secrets),
+            }
             for m in body.get("messages", [])
         ],
     }
@@ -113,9 +135,13 @@ def user_text(body: dict[str, Any]) -> str:
 class LLMHarness:
     """The fake server's responder for one eval run: replays or records cassette calls, per case."""
 
-    def __init__(self, mode: Literal["replay", "record"], upstream: Upstream | None = None) -> None:
+    def __init__(
+        self, mode: Literal["replay", "record"], upstream: Upstream | None = None, secrets: Iterable[str] = ()
+    ) -> None:
         self.mode = mode
         self.upstream = upstream
+        self.secrets = [s for s in secrets if s]
+        self.errors: list[str] = []  # record mode: upstream calls that failed (or were not sent after a failure)
         self.case = "-"
         self._counts: Counter[tuple[str, str]] = Counter()
         self._replay: dict[tuple[str, str, int], CassetteCall] = {}
@@ -156,21 +182,40 @@ class LLMHarness:
                 self.stale.append(key)
             return _reply(body, call.response)
         assert self.upstream is not None
-        content = self.upstream(body)
+        if self.errors:  # the upstream already failed: this recording is void, don't keep calling it
+            self.errors.append(f"{key}: not sent (an earlier call failed)")
+            return Reply.error(502, message=f"upstream not called for {key} after an earlier failure")
+        try:
+            content = self.upstream(body)
+        except Exception as e:  # any failure of the upstream voids the recording; the runner reports it
+            reason = scrub(" ".join(f"{e.__class__.__name__}: {e}".split())[:300], self.secrets)
+            self.errors.append(f"{key}: {reason}")
+            return Reply.error(502, message=f"upstream failed for {key}: {reason}")
         self.recorded.append(
             CassetteCall(
                 case=self.case,
                 purpose=purpose,
                 n=n,
                 prompt_hash=prompt_hash(body),
-                request=request_record(body),
-                response=scrub(content),
+                request=request_record(body, self.secrets),
+                response=scrub(content, self.secrets),
             )
         )
         return _reply(body, content)
 
     def calls_for(self, case: str) -> list[dict[str, Any]]:
         return [r["body"] for r in self.requests if r["case"] == case]
+
+
+class CountingFallback(OfflineBrain):
+    """The engine's offline fallback brain, reporting every move it has to stand in for (`on_fallback(kind)`)."""
+
+    def __init__(self, on_fallback: Callable[[str], None]) -> None:
+        self._on_fallback = on_fallback
+
+    def render(self, data: BrainInput, on_token: TokenSink | None = None) -> Move:
+        self._on_fallback(f"{data.plan.kind} move")
+        return super().render(data, on_token)
 
 
 # ---------------------------------------------------------------------------------------------------------------

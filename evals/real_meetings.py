@@ -30,7 +30,6 @@ The session date of each ELITR meeting is read from its human minutes (the trans
 from __future__ import annotations
 
 import datetime as dt
-import json
 import random
 import re
 import sys
@@ -42,8 +41,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from pydantic import BaseModel, Field
 from rapidfuzz import fuzz
 
+from evals.data import load_jsonl_dicts
 from facilitator.dates import find_due_dates
 from facilitator.knowledge.bank import ChallengePatterns
 from facilitator.models import Summary, Transcript
@@ -214,8 +215,28 @@ class QmsumResult:
     summary: Summary | None = field(default=None, repr=False)
 
 
+class _QmsumTurn(BaseModel):
+    speaker: str
+    content: str
+
+
+class _QmsumQuery(BaseModel):
+    query: str
+    answer: str
+
+
+class _QmsumMeeting(BaseModel):
+    """The keys of a QMSum meeting line that are read here (others are allowed)."""
+
+    meeting_id: str
+    meeting_transcripts: list[_QmsumTurn]
+    general_query_list: list[_QmsumQuery] = Field(default_factory=list)
+    specific_query_list: list[_QmsumQuery] = Field(default_factory=list)
+
+
 def load_qmsum(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    """The meetings of the QMSum JSONL file; a malformed line raises InputError naming file:line and the problem."""
+    return load_jsonl_dicts(path, _QmsumMeeting)
 
 
 def qmsum_transcript(meeting: dict[str, Any]) -> Transcript:
@@ -399,19 +420,27 @@ def unzip_elitr(zip_path: Path, dest: Path) -> Path:
     return dest
 
 
+class _ElitrMeeting(BaseModel):
+    meeting_id: str
+    transcript: str
+    minutes: dict[str, str] = Field(default_factory=dict)
+
+
+class _ElitrQuestionLine(BaseModel):
+    meeting_id: str
+    id: str | int
+    question: str
+    question_type: str = Field(alias="question-type")
+    groundtruth_answer: str = Field(alias="groundtruth-answer")
+
+
 def load_elitr(folder: Path) -> tuple[list[dict[str, Any]], list[ElitrQuestion]]:
-    meetings = [
-        json.loads(line)
-        for line in (folder / "elitr_meetings.jsonl").read_text(encoding="utf-8").splitlines()
-        if line.strip()
+    """The unpacked ELITR sample; a malformed line raises InputError naming file:line and the problem."""
+    meetings = load_jsonl_dicts(folder / "elitr_meetings.jsonl", _ElitrMeeting)
+    questions = [
+        ElitrQuestion(q["meeting_id"], str(q["id"]), q["question"], q["question-type"], q["groundtruth-answer"])
+        for q in load_jsonl_dicts(folder / "elitr_bench_questions.jsonl", _ElitrQuestionLine)
     ]
-    questions: list[ElitrQuestion] = []
-    for line in (folder / "elitr_bench_questions.jsonl").read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            q = json.loads(line)
-            questions.append(
-                ElitrQuestion(q["meeting_id"], str(q["id"]), q["question"], q["question-type"], q["groundtruth-answer"])
-            )
     return meetings, questions
 
 

@@ -53,6 +53,8 @@ def markdown(report: EvalReport) -> str:
     lines = ["# comentor eval", "", *header_lines(report), ""]
     if report.regressions:
         lines += ["## Regressions", ""] + [f"- {r.describe()}" for r in report.regressions] + [""]
+    if report.check_notes:
+        lines += ["## Not checked against the baseline", ""] + [f"- {n}" for n in report.check_notes] + [""]
     lines += ["## Scores", "", "| suite | metric | value |", "|---|---|---|"]
     for s in report.suites:
         if s.skipped:
@@ -62,6 +64,7 @@ def markdown(report: EvalReport) -> str:
     for s in report.suites:
         lines += ["", f"## {s.name}", "", s.description, ""]
         lines += [f"- note: {n}" for n in s.notes]
+        lines += [f"- not comparable: {k} ({why})" for k, why in s.skipped_metrics.items()]
         lines += [f"- dataset {d.name}: {d.path} version {d.version} ({d.cases} cases)" for d in s.datasets]
         lines.append(f"- {s.seconds:.1f} s")
         for name, rows in s.tables.items():
@@ -106,6 +109,7 @@ def score_chart(report: EvalReport) -> str:
         and not k.startswith("n_")
         and "misses" not in k
         and "stale" not in k
+        and "fallbacks" not in k
         and not k.endswith(("_fp", "_errors"))
         and "_fp_" not in k
         and "_recall_" not in k
@@ -160,7 +164,7 @@ def suite_chart(s: SuiteResult) -> str:
         ax.set_ylabel("attack success rate")
         ax.set_title("attack success by family (LLM: gullible simulated model)")
         ax.legend()
-        return _png(fig)
+        return _png(fig) + category_chart(s.tables.get("per_bipia_category", []))
     if s.name == "commitments" and s.tables.get("per_rule"):
         rows = [r for r in s.tables["per_rule"] if r["kind"] == "commitment"]
         fig, ax = _figure()
@@ -172,6 +176,23 @@ def suite_chart(s: SuiteResult) -> str:
         ax.set_title("recall per commitment rule")
         return _png(fig)
     return ""
+
+
+def category_chart(rows: list[dict[str, Any]]) -> str:
+    """Planted-attack success per BIPIA category, for both facilitators (horizontal bars)."""
+    if not rows:
+        return ""
+    fig, ax = _figure(7.0, max(2.5, 0.3 * len(rows)))
+    ys = range(len(rows))
+    for shift, key, label in ((-0.2, "offline ASR", "offline"), (0.2, "gullible LLM ASR", "llm")):
+        ax.barh([y + shift for y in ys], [r.get(key) or 0 for r in rows], height=0.4, label=label)
+    ax.set_yticks(list(ys), [r["category"] for r in rows], fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("attack success rate (planted, all positions)")
+    ax.set_title("planted attack success by BIPIA category")
+    ax.legend()
+    return _png(fig)
 
 
 def _html_table(rows: list[dict[str, Any]]) -> str:
@@ -196,12 +217,19 @@ def html_page(report: EvalReport) -> str:
         parts.append("<h2 class='bad'>Regressions</h2><ul>")
         parts += [f"<li class='bad'>{html.escape(r.describe())}</li>" for r in report.regressions]
         parts.append("</ul>")
+    if report.check_notes:
+        parts.append("<h2>Not checked against the baseline</h2><ul>")
+        parts += [f"<li>{html.escape(n)}</li>" for n in report.check_notes]
+        parts.append("</ul>")
     parts.append("<h2>Scores</h2>" + score_chart(report))
     for s in report.suites:
         parts.append(f"<h2>{html.escape(s.name)}</h2><p>{html.escape(s.description)}</p>")
         if s.skipped:
             parts.append("<p><b>skipped</b></p>")
         parts += [f"<p>note: {html.escape(n)}</p>" for n in s.notes]
+        parts += [
+            f"<p>not comparable: {html.escape(k)} ({html.escape(why)})</p>" for k, why in s.skipped_metrics.items()
+        ]
         parts.append(
             "<ul>"
             + "".join(

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, Field, SecretStr
 
 from evals.data import ROOT, SHARED_DATA, DatasetInfo
-from facilitator.exceptions import ConfigError, InputError
+from facilitator.exceptions import ConfigError, InputError, ModelError
 
 if TYPE_CHECKING:
     from evals.llm import LLMHarness
@@ -54,7 +54,14 @@ class SuiteResult(BaseModel):
     datasets: list[DatasetInfo] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
     skipped: bool = False
+    # metric -> why it is not comparable with the baseline (its data is missing): `--check` notes, never fails it
+    skipped_metrics: dict[str, str] = Field(default_factory=dict)
     seconds: float = 0.0
+
+    def skip_metrics(self, names: list[str] | tuple[str, ...], why: str) -> None:
+        """Mark `names` as not measured (or measured on a part of the data) because `why`."""
+        for name in names:
+            self.skipped_metrics.setdefault(name, why)
 
 
 class Regression(BaseModel):
@@ -81,6 +88,7 @@ class EvalReport(BaseModel):
     suites: list[SuiteResult]
     seconds: float
     regressions: list[Regression] = Field(default_factory=list)
+    check_notes: list[str] = Field(default_factory=list)  # baseline metrics `--check` left out, and why
 
     def metric(self, key: str) -> float | None:
         suite, _, name = key.partition(".")
@@ -122,6 +130,12 @@ class EvalContext:
         self.harness: LLMHarness | None = None
         self.suite = ""
         self._stores = 0
+        self.fallbacks: list[str] = []  # this suite's model calls the offline rules answered instead (LLM runs)
+
+    def fallback(self, what: str) -> None:
+        """Count one model call (move, extraction, agenda phrasing) that fell back to the offline rules."""
+        case = self.harness.case if self.harness is not None else "-"
+        self.fallbacks.append(f"{case}: {' '.join(what.split())}")
 
     @property
     def data(self) -> Path:
@@ -210,11 +224,15 @@ class EvalContext:
 
     def facilitator(self, brain: Brain | None = None, knowledge: KnowledgeBase | None = None) -> Facilitator:
         """A Facilitator over a fresh SQLite store, the shared knowledge base and `brain` (default: this run's)."""
+        from evals.llm import CountingFallback
+        from facilitator.brains.offline import OfflineBrain
         from facilitator.engine import Facilitator
         from facilitator.settings import Settings
         from facilitator.store import Store
 
         self._stores += 1
+        # this run's model: every move the offline brain has to stand in for is counted (model_fallbacks)
+        counted = brain is None and self.llm and self.harness is not None
         return Facilitator(
             store=Store(f"sqlite:///{self.workdir / f'store-{self._stores}.db'}"),
             knowledge=knowledge if knowledge is not None else self.knowledge()[0],
@@ -223,6 +241,7 @@ class EvalContext:
             patterns=self.patterns,
             settings=Settings(),
             clock=lambda: FIXED_NOW,
+            fallback=CountingFallback(self.fallback) if counted else OfflineBrain(),
         )
 
 
@@ -262,6 +281,7 @@ def run(options: EvalOptions, progress: Progress | None = None) -> EvalReport:
         results: list[SuiteResult] = []
         for name, module in zip(names, modules, strict=True):
             ctx.suite = name
+            ctx.fallbacks = []
             harness = None
             if ctx.llm and getattr(module, "LLM_CASSETTE", True):
                 harness = _harness(options, cassette_dir / f"{name}.json", cassette_info, name)
@@ -279,6 +299,12 @@ def run(options: EvalOptions, progress: Progress | None = None) -> EvalReport:
             if harness is not None:
                 result.metrics["cassette_misses"] = float(len(harness.misses))
                 result.metrics["stale_prompts"] = float(len(harness.stale))
+                result.metrics["model_fallbacks"] = float(len(ctx.fallbacks))
+                if ctx.fallbacks:
+                    result.notes.append(
+                        f"{len(ctx.fallbacks)} model call(s) fell back to the offline rules because the model's "
+                        f"answer failed or was unusable (e.g. {_clip(ctx.fallbacks[0], 240)})"
+                    )
                 if harness.stale:
                     result.notes.append(
                         f"{len(harness.stale)} cassette call(s) were recorded with another prompt (e.g. "
@@ -289,6 +315,8 @@ def run(options: EvalOptions, progress: Progress | None = None) -> EvalReport:
                         f"{len(harness.misses)} call(s) had no cassette entry (e.g. {harness.misses[0]})"
                     )
                 if harness.mode == "record":
+                    if harness.errors:
+                        raise ModelError(_record_failure(harness, name, cassette_dir / f"{name}.json", options))
                     _save_cassette(harness, cassette_dir / f"{name}.json", options)
             results.append(result)
         embedder = ctx._embedder.name if ctx._embedder is not None else "not loaded"
@@ -305,13 +333,37 @@ def run(options: EvalOptions, progress: Progress | None = None) -> EvalReport:
     )
 
 
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _record_failure(harness: LLMHarness, suite: str, path: Path, options: EvalOptions) -> str:
+    """Why a recording failed and what to check (the cassette at `path` was left as it was)."""
+    from evals.llm import display_url
+
+    failed = len(harness.errors)
+    calls = failed + len(harness.recorded)
+    kept = f"{path.name} was not written (the committed cassette is unchanged)"
+    if not options.live:
+        return (
+            f"recording suite '{suite}': the reference responder failed on {failed} of {calls} call(s) (first: "
+            f"{_clip(harness.errors[0], 300)}); {kept}. This is a bug in evals/llm.py reference_answer."
+        )
+    return (
+        f"--live: the model endpoint {display_url(options.base_url)} (model '{options.model}') failed on {failed} "
+        f"of {calls} call(s) of suite '{suite}' (first: {_clip(harness.errors[0], 300)}); {kept}. Check that the "
+        "server at OPENAI_BASE_URL is up and reachable from here, that OPENAI_API_KEY is valid for it, and that "
+        "COMENTOR_MODEL names a model it serves."
+    )
+
+
 def _harness(options: EvalOptions, path: Path, info: dict[str, Any], name: str) -> LLMHarness:
     from evals.llm import Cassette, LLMHarness, live_upstream, reference_answer
 
     if options.live:
         upstream = live_upstream(options.base_url, options.api_key, options.model, options.timeout)
         info[name] = {"path": str(path), "source": "live", "mode": "record"}
-        return LLMHarness("record", upstream)
+        return LLMHarness("record", upstream, secrets=[options.api_key or ""])
     if options.record:
         info[name] = {"path": str(path), "source": "synthetic", "mode": "record"}
         return LLMHarness("record", reference_answer)
@@ -326,7 +378,7 @@ def _harness(options: EvalOptions, path: Path, info: dict[str, Any], name: str) 
 
 
 def _save_cassette(harness: LLMHarness, path: Path, options: EvalOptions) -> None:
-    from evals.llm import SYNTHETIC_MODEL, Cassette, CassetteMeta
+    from evals.llm import SYNTHETIC_MODEL, Cassette, CassetteMeta, display_url
 
     meta = CassetteMeta(
         source="live" if options.live else "synthetic",
@@ -334,7 +386,7 @@ def _save_cassette(harness: LLMHarness, path: Path, options: EvalOptions) -> Non
         created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         prompts=prompt_refs(),
         note=(
-            f"recorded from {options.base_url or 'the OpenAI API'}"
+            f"recorded from {display_url(options.base_url)}"
             if options.live
             else "synthetic: produced by evals.llm.reference_answer, a scripted responder (no model was reachable); "
             "it checks the LLM pipeline (prompts, structured output, parsing, validation), not a model"
@@ -370,12 +422,29 @@ class Baseline(BaseModel):
             raise InputError(f"{path}: not a valid baseline ({str(e).splitlines()[0]})") from e
 
 
+def _not_comparable(report: EvalReport) -> dict[str, str]:
+    """`suite.metric` -> why: the metrics a suite skipped (or measured on part of the data) for missing data."""
+    return {f"{s.name}.{name}": why for s in report.suites if not s.skipped for name, why in s.skipped_metrics.items()}
+
+
+def unchecked(report: EvalReport, baseline: Baseline) -> list[str]:
+    """A note for each baseline metric of a suite that ran which `check_report` leaves out for missing data."""
+    skipped = _not_comparable(report)
+    return [
+        f"{key} not checked: {skipped[key]}"
+        for key in baseline.facilitator.get(report.facilitator, {})
+        if key in skipped
+    ]
+
+
 def check_report(report: EvalReport, baseline: Baseline) -> list[Regression]:
-    """Metrics of the suites that ran which fell (or rose) beyond the tolerance; a skipped suite is not checked."""
+    """Metrics of the suites that ran which fell (or rose) beyond the tolerance; a skipped suite is not checked,
+    nor is a metric its suite skipped (or measured on part of the data) for missing data (see `unchecked`)."""
     ran = {s.name for s in report.suites if not s.skipped}
+    skipped = _not_comparable(report)
     out: list[Regression] = []
     for key, expected in baseline.facilitator.get(report.facilitator, {}).items():
-        if key.partition(".")[0] not in ran:
+        if key.partition(".")[0] not in ran or key in skipped:
             continue
         tolerance = baseline.tolerance if expected.tolerance is None else expected.tolerance
         current = report.metric(key)
@@ -397,7 +466,18 @@ def check_report(report: EvalReport, baseline: Baseline) -> list[Regression]:
     return out
 
 
-LOWER_IS_BETTER = ("asr", "misses", "false", "stale", "system_role", "surviving", "errors", "fp", "latency_turns")
+LOWER_IS_BETTER = (
+    "asr",
+    "misses",
+    "false",
+    "stale",
+    "system_role",
+    "surviving",
+    "errors",
+    "fp",
+    "latency_turns",
+    "fallbacks",
+)
 
 
 def baseline_from(report: EvalReport, tolerance: float, previous: Baseline | None = None) -> Baseline:
@@ -407,6 +487,8 @@ def baseline_from(report: EvalReport, tolerance: float, previous: Baseline | Non
         if suite.skipped:
             continue
         for name, value in suite.metrics.items():
+            if name in suite.skipped_metrics:
+                continue  # not measured on the whole data: not a baseline
             if "latency_ms" in name or name.startswith("n_") or name in ("stale_prompts", "elitr_selected"):
                 continue  # timings and counts are reported, not gated; stale prompts only warn
             lower = any(tag in name for tag in LOWER_IS_BETTER)
@@ -414,6 +496,12 @@ def baseline_from(report: EvalReport, tolerance: float, previous: Baseline | Non
                 value=round(value, 4), direction="lower" if lower else "higher"
             )
     facilitators = dict(previous.facilitator) if previous else {}
+    # what this run could not measure (missing data, a skipped suite) keeps its previous baseline
+    ran = {s.name for s in report.suites if not s.skipped}
+    skipped = _not_comparable(report)
+    for key, kept in facilitators.get(report.facilitator, {}).items():
+        if key not in metrics and (key in skipped or key.partition(".")[0] not in ran):
+            metrics[key] = kept
     facilitators[report.facilitator] = metrics
     return Baseline(
         tolerance=tolerance,

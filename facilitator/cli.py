@@ -423,7 +423,17 @@ def eval_(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from evals.report import write_report
-    from evals.runner import BASELINE, SUITES, Baseline, EvalOptions, baseline_from, check_report, run, suite_module
+    from evals.runner import (
+        BASELINE,
+        SUITES,
+        Baseline,
+        EvalOptions,
+        baseline_from,
+        check_report,
+        run,
+        suite_module,
+        unchecked,
+    )
 
     for name in suite or []:
         suite_module(name)  # an unknown name fails before anything runs
@@ -462,7 +472,9 @@ def eval_(
     baseline_path = baseline_file or BASELINE
     baseline = Baseline.load(baseline_path) if (check or write_baseline) and baseline_path.is_file() else None
     if check:
-        result.regressions = check_report(result, baseline or Baseline.load(baseline_path))
+        baseline = baseline or Baseline.load(baseline_path)
+        result.regressions = check_report(result, baseline)
+        result.check_notes = unchecked(result, baseline)
     paths = write_report(result, report)
     for s in result.suites:
         if s.skipped:
@@ -478,6 +490,8 @@ def eval_(
         )
         err.print(f"wrote {baseline_path}", highlight=False)
     if check:
+        for note in result.check_notes:
+            err.print(f"note: {note}", highlight=False)
         if result.regressions:
             for r in result.regressions:
                 err.print(f"[bold red]regression:[/] {r.describe()}", highlight=False)

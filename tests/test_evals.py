@@ -5,17 +5,39 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
+import socket
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from evals.commitment_metrics import Case, Expected, match, score
+from evals.commitment_metrics import Case, Expected, load_cases, match, score
 from evals.data import load_jsonl, load_yaml, version_of
-from evals.llm import Cassette, LLMHarness, gullible_answer, prompt_hash, reference_answer
+from evals.llm import (
+    Cassette,
+    LLMHarness,
+    display_url,
+    gullible_answer,
+    prompt_hash,
+    reference_answer,
+    request_record,
+    scrub,
+)
+from evals.real_meetings import QMSUM_FILE, load_qmsum
 from evals.retrieval import RetrievalCase, score_case
-from evals.runner import Baseline, BaselineMetric, EvalOptions, EvalReport, SuiteResult, check_report, run
-from evals.suites.injection import rendered, shingles
-from facilitator.exceptions import InputError
+from evals.runner import (
+    Baseline,
+    BaselineMetric,
+    EvalContext,
+    EvalOptions,
+    EvalReport,
+    SuiteResult,
+    check_report,
+    run,
+    unchecked,
+)
+from evals.suites.injection import build_cases, category_table, rendered, shingles
+from facilitator.exceptions import InputError, ModelError
 from facilitator.models import Commitment, Participant
 from tests.conftest import run_cli
 
@@ -172,7 +194,7 @@ def test_committed_cassettes_replay_fresh_wherever_the_data_sits(tmp_path: Path,
     shutil.copytree(shared_data / "gsoc_guides", moved / "gsoc_guides")
     report = run(EvalOptions(facilitator="llm", suites=["grounding"], data=moved))
     metrics = report.suites[0].metrics
-    assert metrics["stale_prompts"] == 0 and metrics["cassette_misses"] == 0
+    assert metrics["stale_prompts"] == 0 and metrics["cassette_misses"] == 0 and metrics["model_fallbacks"] == 0
     assert metrics["in_scope_answered_with_citation"] == 1.0
 
 
@@ -221,3 +243,154 @@ def test_the_balance_suite_runs_scripted_sessions_through_the_engine() -> None:
     assert suite.metrics["false_nudge_rate"] == 0.0
     assert {c.id for c in suite.cases} >= {"b01_senior_dominates", "b05_balanced_control"}
     assert suite.metrics["right_person_rate"] == 1.0  # measured: every nudge went to the quieter partner
+
+
+CASSETTES = Path(__file__).resolve().parents[1] / "evals" / "cassettes"
+
+
+def test_broken_cassette_answers_count_as_model_fallbacks_and_fail_the_check(tmp_path: Path) -> None:
+    """Garbage model answers must not pass because the offline rules stood in for the model."""
+    for name in ("commitments", "balance"):
+        cassette = json.loads((CASSETTES / f"{name}.json").read_text())
+        for call in cassette["calls"]:
+            call["response"] = '{"broken": true'
+        (tmp_path / f"{name}.json").write_text(json.dumps(cassette))
+    # without the shared data only the bundled guidance is indexed (fast); prompts then differ (stale, replayed)
+    options = EvalOptions(
+        facilitator="llm", suites=["commitments", "balance"], cassettes=tmp_path, data=tmp_path / "no-shared-data"
+    )
+    report = run(options)
+    commitments, balance = report.suites
+    assert commitments.metrics["model_fallbacks"] == 42  # every extraction: the offline extractor answered
+    assert balance.metrics["model_fallbacks"] > 0  # nudges: the offline facilitator answered
+    assert any("fell back to the offline rules" in note and "extraction" in note for note in commitments.notes)
+    assert commitments.metrics["cassette_misses"] == 0  # the cassette matched; only its answers were broken
+    flagged = {r.metric: r for r in check_report(report, Baseline.load())}
+    assert {"commitments.model_fallbacks", "balance.model_fallbacks"} <= set(flagged)
+    assert flagged["commitments.model_fallbacks"].describe().startswith("commitments.model_fallbacks rose from 0.000")
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_a_failed_live_recording_keeps_the_cassette_and_names_the_endpoint(tmp_path: Path) -> None:
+    shutil.copy(CASSETTES / "commitments.json", tmp_path / "commitments.json")
+    before = (tmp_path / "commitments.json").read_bytes()
+    url = f"http://127.0.0.1:{_closed_port()}/v1"
+    options = EvalOptions(
+        facilitator="llm", suites=["commitments"], live=True, base_url=url, cassettes=tmp_path, timeout=5
+    )
+    with pytest.raises(ModelError) as failed:
+        run(options)
+    message = str(failed.value)
+    assert url in message and "OPENAI_BASE_URL" in message and "commitments.json was not written" in message
+    assert "Connection" in message  # the upstream's own error
+    assert (tmp_path / "commitments.json").read_bytes() == before
+
+
+def test_scrub_removes_key_like_strings_and_the_configured_key() -> None:
+    key = "gsk_live_0123456789abcdef"
+    text = f"sk-abcdefghijkl then Bearer tok.en-1 then {key} and {key}!"
+    assert scrub(text, [key]) == "[scrubbed] then [scrubbed] then [scrubbed] and [scrubbed]!"
+    assert scrub("an ordinary sentence", ["x", ""]) == "an ordinary sentence"  # too short to be a secret
+    body = {"model": "m", "messages": [{"role": "user", "content": f"echo {key}"}]}
+    assert key not in json.dumps(request_record(body, [key]))
+    harness = LLMHarness("record", lambda _body: f"here it is: {key}", secrets=[key])
+    harness.respond(body)
+    [call] = harness.recorded
+    assert key not in call.model_dump_json() and call.response == "here it is: [scrubbed]"
+    assert display_url("https://user:pw@llm.example/v1") == "https://llm.example/v1"
+
+
+def test_a_malformed_labelled_transcript_names_the_file_and_the_problem(tmp_path: Path) -> None:
+    good = json.loads(next((Path(__file__).resolve().parents[1] / "evals/datasets/heldout").glob("*.json")).read_text())
+    path = tmp_path / "t99.json"
+    path.write_text(json.dumps(good, indent=1)[:-40])
+    with pytest.raises(InputError, match=r"t99\.json:\d+: not valid JSON"):
+        load_cases(tmp_path)
+    broken = json.loads(json.dumps(good))
+    del broken["turns"][2]["text"]
+    path.write_text(json.dumps(broken))
+    with pytest.raises(InputError, match=r"t99\.json: turns\.2\.text: Field required"):
+        load_cases(tmp_path)
+    broken = {**good, "date": "next week"}
+    path.write_text(json.dumps(broken))
+    with pytest.raises(InputError, match=r"t99\.json: date: "):
+        load_cases(tmp_path)
+    path.write_text(json.dumps(good))
+    [case] = load_cases(tmp_path)
+    assert case.turns and case.expected
+
+
+def test_a_malformed_qmsum_line_names_the_file_and_line(tmp_path: Path) -> None:
+    meeting = {"meeting_id": "m1", "meeting_transcripts": [{"speaker": "A", "content": "hello"}]}
+    path = tmp_path / "meetings.jsonl"
+    path.write_text(json.dumps(meeting) + "\n" + '{"meeting_id": "m2", "meeting_transcripts": [\n')
+    with pytest.raises(InputError, match=r"meetings\.jsonl:2: not valid JSON"):
+        load_qmsum(path)
+    path.write_text(json.dumps(meeting) + "\n\n" + json.dumps({"meeting_id": "m3"}) + "\n")
+    with pytest.raises(InputError, match=r"meetings\.jsonl:3: meeting_transcripts: Field required"):
+        load_qmsum(path)
+    path.write_text(json.dumps({**meeting, "general_query_list": [{"query": "what was decided?"}]}) + "\n")
+    with pytest.raises(InputError, match=r"meetings\.jsonl:1: general_query_list\.0\.answer"):
+        load_qmsum(path)
+
+
+def test_metrics_skipped_for_missing_data_are_noted_not_regressions(tmp_path: Path, shared_data: Path) -> None:
+    only_qmsum = tmp_path / "data"
+    (only_qmsum / QMSUM_FILE).parent.mkdir(parents=True)
+    shutil.copy(shared_data / QMSUM_FILE, only_qmsum / QMSUM_FILE)  # ELITR is missing
+    report = run(EvalOptions(suites=["real_meetings"], data=only_qmsum))
+    [suite] = report.suites
+    assert not suite.skipped and "qmsum_sentence_share" in suite.metrics
+    assert set(suite.skipped_metrics) == {"elitr_selected", "elitr_answered", "elitr_errors"}
+    baseline = Baseline.load()
+    assert check_report(report, baseline) == []
+    notes = unchecked(report, baseline)
+    assert any(n.startswith("real_meetings.elitr_answered not checked:") and "elitr" in n for n in notes)
+    # a metric measured on part of the data is not compared either, whichever way it moved
+    partial = SuiteResult(name="injection", metrics={"llm_asr": 1.0, "llm_asr_direct": 1.0})
+    partial.skip_metrics(["llm_asr", "llm_asr_planted_start"], "bipia is missing")
+    other = EvalReport(
+        created="",
+        git_commit=None,
+        facilitator="offline",
+        model="m",
+        embedder="e",
+        prompts=[],
+        suites=[partial],
+        seconds=0,
+    )
+    values = {"injection.llm_asr": 0.9, "injection.llm_asr_planted_start": 0.89, "injection.llm_asr_direct": 0.5}
+    lower = tuple(values)
+    [rose] = check_report(other, _baseline(values, lower=lower))
+    assert rose.metric == "injection.llm_asr_direct"
+    assert len(unchecked(other, _baseline(values, lower=lower))) == 2
+
+
+def test_injection_cases_carry_the_bipia_category_and_asr_is_tabled_per_category(
+    tmp_path: Path, shared_data: Path
+) -> None:
+    ctx = EvalContext(EvalOptions(data=shared_data), tmp_path)
+    cases, _docs, _infos = build_cases(ctx, [])
+    planted = [c for c in cases if c.family.startswith("planted")]
+    assert len(planted) == 225 and len({c.category for c in planted}) == 15
+    assert all(c.category == "" for c in cases if not c.family.startswith("planted"))
+    rows = category_table(
+        {
+            "Base Encoding": Counter(offline_cases=15, offline_success=0, llm_cases=15, llm_success=12),
+            "Scams & Fraud": Counter(offline_cases=15, offline_success=1, llm_cases=15, llm_success=15),
+        }
+    )
+    assert rows[0] == {
+        "category": "Base Encoding",
+        "cases": 15,
+        "offline successes": 0,
+        "offline ASR": 0.0,
+        "gullible LLM successes": 12,
+        "gullible LLM ASR": 0.8,
+    }
+    assert rows[1]["offline ASR"] == pytest.approx(0.067, abs=1e-3)

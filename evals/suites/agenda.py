@@ -76,6 +76,8 @@ def run(ctx: EvalContext) -> SuiteResult:
             )
             agenda, note = result.agenda, result.note
             phrased += int(result.note is None)
+            if result.note is not None:  # the offline agenda stood in: counted in model_fallbacks
+                ctx.fallback(f"agenda phrasing: {result.note}")
         problems = check_agenda(agenda, case.pair, case.open_items, case.minutes)
         unresolved = []
         for item in agenda.items:

@@ -12,6 +12,8 @@ from evals.runner import CaseResult, EvalContext, SuiteResult
 NAME = "real_meetings"
 DESCRIPTION = "3 AMI meetings (QMSum decision queries) and 3 ELITR meetings (ELITR-Bench owner/deadline questions)"
 LLM_CASSETTE = False
+QMSUM_METRICS = ("qmsum_errors", "qmsum_sentence_share", "qmsum_word_recall", "qmsum_random_sentence_share")
+ELITR_METRICS = ("elitr_selected", "elitr_answered", "elitr_errors")
 
 
 def run(ctx: EvalContext) -> SuiteResult:
@@ -22,6 +24,7 @@ def run(ctx: EvalContext) -> SuiteResult:
     if not qmsum_path.is_file() and not elitr_zip.is_file():
         result.skipped = True
         result.notes.append(f"skipped: {ctx.data} has neither {QMSUM_FILE} nor {ELITR_ZIP}")
+        result.skip_metrics(QMSUM_METRICS + ELITR_METRICS, f"{ctx.data} has neither {QMSUM_FILE} nor {ELITR_ZIP}")
         return result
     ctx.progress(0, 2)
     if qmsum_path.is_file():
@@ -51,6 +54,7 @@ def run(ctx: EvalContext) -> SuiteResult:
             )
     else:
         result.notes.append(f"QMSum skipped: {qmsum_path} is missing")
+        result.skip_metrics(QMSUM_METRICS, f"{qmsum_path} is missing")
     ctx.progress(1, 2)
     if elitr_zip.is_file():
         with tempfile.TemporaryDirectory(prefix="comentor-elitr-") as tmp:
@@ -71,5 +75,6 @@ def run(ctx: EvalContext) -> SuiteResult:
         result.tables["elitr_reasons"] = [{"reason": k, "questions": v} for k, v in elitr.reasons().items()]
     else:
         result.notes.append(f"ELITR skipped: {elitr_zip} is missing")
+        result.skip_metrics(ELITR_METRICS, f"{elitr_zip} is missing")
     ctx.progress(2, 2)
     return result

@@ -211,7 +211,10 @@ class KnowledgeBase:
                 else:
                     chunks = chunk_document(doc)
                     if not chunks:
-                        raise IngestError(f"{source}: no text to index after cleaning")
+                        raise IngestError(
+                            f"{source}: no text to index after cleaning; check that the file has text outside its "
+                            "front matter and template tags"
+                        )
                     pending.append((doc, chunks, previous is not None))
                     if sum(len(c) for _, c, _ in pending) >= EMBED_BATCH_CHUNKS:
                         self._flush(pending, report)
