@@ -174,9 +174,7 @@ class Facilitator:
             if info is None or info.pair_id != pair.id:
                 raise AccessError("that session does not belong to this pair; open the pair again")
             return self.resume(session_id)
-        today = self.clock().date()
-        latest = next((s for s in reversed(self.store.list_sessions(pair.id)) if s.date == today), None)
-        return self.resume(latest.id) if latest else self.start(pair, date=today)
+        return self.resume(self.store.session_of_day(pair.id, self.clock().date()).id)
 
     def new_session(self, pair_id: str, access_code: str) -> LiveSession:
         pair = self.open_pair(pair_id, access_code)

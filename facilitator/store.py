@@ -24,6 +24,7 @@ from sqlalchemy import (
     event,
     func,
     select,
+    update,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
@@ -212,6 +213,27 @@ class Store:
                     state={},
                 )
             )
+        return self.get_session(sid)
+
+    def session_of_day(self, pair_id: str, date: dt.date) -> SessionInfo:
+        """The pair's latest session on `date`, created if there is none, in one step: partners who open the pair
+        at the same moment (from one app process or several, on SQLite or PostgreSQL) get the same session.
+
+        The transaction starts with a no-op write to the pair's row, which takes that row's lock (PostgreSQL) or the
+        database's write lock (SQLite), so a second caller waits and then sees the session the first one made."""
+        self.get_pair(pair_id)
+        with self._sessions.begin() as db:
+            db.execute(update(PairRow).where(PairRow.id == pair_id).values(access_code=PairRow.access_code))
+            row = db.scalars(
+                select(SessionRow)
+                .where(SessionRow.pair_id == pair_id, SessionRow.date == date)
+                .order_by(SessionRow.created_at.desc())
+                .limit(1)
+            ).first()
+            if row is None:
+                row = SessionRow(id=str(uuid.uuid4()), pair_id=pair_id, date=date, agenda=None, state={})
+                db.add(row)
+            sid = row.id
         return self.get_session(sid)
 
     def get_session(self, session_id: str) -> SessionInfo:

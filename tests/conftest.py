@@ -168,3 +168,32 @@ def run_cli(
         cwd=ROOT,
         timeout=300,
     )
+
+
+def open_at_once(new_facilitator: Any, pairs: int = 10) -> list[set[str]]:
+    """For `pairs` new pairs, both partners open the pair at the same moment, each through its own Facilitator
+    (its own Store and connections, as two app processes would): the session ids each pair's two partners got."""
+    import threading
+
+    from facilitator.models import Pair, Participant
+
+    first = new_facilitator()
+    got: list[set[str]] = []
+    for i in range(pairs):
+        pair = Pair(participants=[Participant(id=f"a{i}", name=f"Ann {i}"), Participant(id=f"b{i}", name=f"Bo {i}")])
+        code = first.create_pair(pair)
+        barrier = threading.Barrier(2)
+        ids: set[str] = set()
+
+        def open_pair(pair_id: str, code: str, barrier: threading.Barrier, ids: set[str]) -> None:
+            fac = new_facilitator()
+            barrier.wait()
+            ids.add(fac.session_for(pair_id, code).id)
+
+        threads = [threading.Thread(target=open_pair, args=(str(pair.id), code, barrier, ids)) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        got.append(ids)
+    return got

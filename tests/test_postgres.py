@@ -28,7 +28,7 @@ from facilitator.knowledge import ChallengePatterns, QuestionBank
 from facilitator.models import Commitment, Pair, Participant
 from facilitator.settings import Settings
 from facilitator.store import Store
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT, open_at_once, run_cli
 from tests.pg import PostgresCluster, find_bindir, postgres_cluster
 from tests.test_deploy import chroma_server  # noqa: F401  (the real `chroma run` fixture)
 
@@ -243,3 +243,8 @@ def test_cli_on_postgres_and_a_chroma_server_together(pg_url: str, chroma_server
     [info] = store.list_sessions(pair.id)
     assert info.status == "ended" and len(store.turns(info.id)) == 3
     assert [c.owner for c in store.open_commitments(pair.id)] == ["ana"]
+
+
+def test_partners_opening_a_pair_at_the_same_moment_share_one_session(pg_url: str) -> None:
+    sessions = open_at_once(lambda: _facilitator(pg_url), pairs=12)
+    assert all(len(ids) == 1 for ids in sessions), sessions

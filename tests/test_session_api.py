@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 from facilitator.agenda import edit_agenda
 from facilitator.exceptions import AccessError, ConfigError, InputError, MessageError
 from facilitator.models import Pair, Participant
+from tests.conftest import open_at_once
 
 DAY = dt.datetime(2026, 3, 4, 10, 0, tzinfo=dt.UTC)
 
@@ -202,3 +204,26 @@ def test_no_markdown_built_from_its_special_characters_renders_an_image_or_html(
 
     rendered = MarkdownIt("commonmark").render(safe_markdown(text))
     assert "<img" not in rendered and "<a " not in rendered, (text, rendered)
+
+
+def test_partners_opening_a_pair_at_the_same_moment_share_one_session(tmp_path: Path) -> None:
+    from facilitator.brains.offline import OfflineBrain
+    from facilitator.engine import Facilitator
+    from facilitator.knowledge.bank import ChallengePatterns, QuestionBank
+    from facilitator.settings import Settings
+    from facilitator.store import Store
+
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+
+    def new_facilitator() -> Facilitator:
+        return Facilitator(
+            store=Store(url),
+            knowledge=None,
+            brain=OfflineBrain(),
+            bank=QuestionBank.load(),
+            patterns=ChallengePatterns.load(),
+            settings=Settings(),
+        )
+
+    sessions = open_at_once(new_facilitator, pairs=12)
+    assert all(len(ids) == 1 for ids in sessions), sessions  # never one session per partner
