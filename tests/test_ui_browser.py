@@ -199,6 +199,15 @@ def test_full_flow_in_a_real_browser(server: UIServer, browser: Any, tmp_path: P
     page.idle()
     page.shot("question-and-challenge")
 
+    # a balance check says how the airtime is shared; the next agenda item moves the agenda on
+    page.el("balance-check").click()
+    expect(chat).to_contain_text(re.compile(r"Talk is balanced|heard mostly from"), timeout=20_000)
+    page.idle()
+    page.el("next-item").click()
+    expect(chat).to_contain_text("Next:", timeout=20_000)
+    expect(page.el("agenda")).to_contain_text("Now (2 of", timeout=20_000)
+    page.idle()
+
     # a commitment, proposed live, confirmed by both partners
     page.say("Dev", "Could you send me the negotiation checklist by next Friday?")
     page.say("Carla", "Yes, I'll send you the negotiation checklist by next Friday.")
