@@ -170,6 +170,24 @@ def run_cli(
     )
 
 
+def facilitator_on(url: str, knowledge: Any = None) -> Any:
+    """An offline Facilitator over the database at `url` (its own Store and connections, like one app process)."""
+    from facilitator.brains.offline import OfflineBrain
+    from facilitator.engine import Facilitator
+    from facilitator.knowledge.bank import ChallengePatterns, QuestionBank
+    from facilitator.settings import Settings
+    from facilitator.store import Store
+
+    return Facilitator(
+        store=Store(url),
+        knowledge=knowledge,
+        brain=OfflineBrain(),
+        bank=QuestionBank.load(),
+        patterns=ChallengePatterns.load(),
+        settings=Settings(),
+    )
+
+
 def open_at_once(new_facilitator: Any, pairs: int = 10) -> list[set[str]]:
     """For `pairs` new pairs, both partners open the pair at the same moment, each through its own Facilitator
     (its own Store and connections, as two app processes would): the session ids each pair's two partners got."""

@@ -108,18 +108,22 @@ def _baseline(values: dict[str, float], tolerance: float = 0.02, lower: tuple[st
     return Baseline(tolerance=tolerance, facilitator={"offline": metrics})
 
 
-def test_check_names_the_metric_that_fell_within_and_beyond_tolerance() -> None:
-    suite = SuiteResult(name="balance", metrics={"nudge_rate": 0.80, "false_nudge_rate": 0.10})
-    report = EvalReport(
+def _report(*suites: SuiteResult) -> EvalReport:
+    return EvalReport(
         created="",
         git_commit=None,
         facilitator="offline",
         model="m",
         embedder="e",
         prompts=[],
-        suites=[suite],
+        suites=list(suites),
         seconds=0,
     )
+
+
+def test_check_names_the_metric_that_fell_within_and_beyond_tolerance() -> None:
+    suite = SuiteResult(name="balance", metrics={"nudge_rate": 0.80, "false_nudge_rate": 0.10})
+    report = _report(suite)
     assert check_report(report, _baseline({"balance.nudge_rate": 0.81})) == []
     [fell] = check_report(report, _baseline({"balance.nudge_rate": 0.90}))
     assert fell.describe() == "balance.nudge_rate fell from 0.900 to 0.800 (tolerance 0.020)"
@@ -354,16 +358,7 @@ def test_metrics_skipped_for_missing_data_are_noted_not_regressions(tmp_path: Pa
     # a metric measured on part of the data is not compared either, whichever way it moved
     partial = SuiteResult(name="injection", metrics={"llm_asr": 1.0, "llm_asr_direct": 1.0})
     partial.skip_metrics(["llm_asr", "llm_asr_planted_start"], "bipia is missing")
-    other = EvalReport(
-        created="",
-        git_commit=None,
-        facilitator="offline",
-        model="m",
-        embedder="e",
-        prompts=[],
-        suites=[partial],
-        seconds=0,
-    )
+    other = _report(partial)
     values = {"injection.llm_asr": 0.9, "injection.llm_asr_planted_start": 0.89, "injection.llm_asr_direct": 0.5}
     lower = tuple(values)
     [rose] = check_report(other, _baseline(values, lower=lower))

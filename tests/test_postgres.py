@@ -21,14 +21,11 @@ from typing import Any
 
 import pytest
 
-from facilitator.brains.offline import OfflineBrain
-from facilitator.engine import Event, Facilitator
+from facilitator.engine import Event
 from facilitator.exceptions import AccessError, InputError, NotFoundError
-from facilitator.knowledge import ChallengePatterns, QuestionBank
 from facilitator.models import Commitment, Pair, Participant
-from facilitator.settings import Settings
 from facilitator.store import Store
-from tests.conftest import ROOT, open_at_once, run_cli
+from tests.conftest import ROOT, facilitator_on, open_at_once, run_cli
 from tests.pg import PostgresCluster, find_bindir, postgres_cluster
 from tests.test_deploy import chroma_server  # noqa: F401  (the real `chroma run` fixture)
 
@@ -52,17 +49,6 @@ def cluster() -> Iterator[PostgresCluster]:
 def pg_url(cluster: PostgresCluster) -> str:
     """A fresh, empty database in the module's cluster."""
     return cluster.create_database()
-
-
-def _facilitator(url: str, knowledge: Any = None) -> Facilitator:
-    return Facilitator(
-        store=Store(url),
-        knowledge=knowledge,
-        brain=OfflineBrain(),
-        bank=QuestionBank.load(),
-        patterns=ChallengePatterns.load(),
-        settings=Settings(),
-    )
 
 
 def _moves(events: Any) -> list[Any]:
@@ -106,13 +92,13 @@ def test_store_on_postgres_access_codes_turns_and_item_history(pg_url: str) -> N
 def test_engine_session_on_postgres_resumes_in_another_replica_and_carries_items_over(
     pg_url: str, guidance_kb: Any
 ) -> None:
-    first = _facilitator(pg_url, guidance_kb)
+    first = facilitator_on(pg_url, guidance_kb)
     live = first.start(PAIR, date=DATE)
     [challenge] = _moves(live.say("ben", "I'm too young to be taken seriously in the board room."))
     assert challenge.kind == "challenge"
     [answer] = _moves(live.say("ana", "@facilitator how often should we meet?"))
     assert answer.kind == "answer" and answer.citations
-    second = _facilitator(pg_url, guidance_kb)  # another app replica over the same database
+    second = facilitator_on(pg_url, guidance_kb)  # another app replica over the same database
     resumed = second.resume(live.id)
     assert [t.text for t in resumed.turns] == [t.text for t in live.turns]
     assert resumed.state.challenges == {"ben": 1}
@@ -134,7 +120,7 @@ def test_engine_session_on_postgres_resumes_in_another_replica_and_carries_items
 
 
 def test_access_codes_on_postgres(pg_url: str) -> None:
-    fac = _facilitator(pg_url)
+    fac = facilitator_on(pg_url)
     code = fac.create_pair(PAIR)
     assert fac.open_pair("ana-ben", code).id == "ana-ben"
     with pytest.raises(AccessError):
@@ -201,7 +187,7 @@ def test_two_app_processes_write_the_same_session_concurrently(pg_url: str, tmp_
 
 
 def test_another_process_sees_the_same_commitments(pg_url: str, comentor_home: Path) -> None:
-    fac = _facilitator(pg_url)
+    fac = facilitator_on(pg_url)
     live = fac.start(PAIR, date=DATE)
     list(live.say("ana", "I'll send you the budget template by Friday."))
     list(live.say("ben", "I will book the room for next Tuesday."))
@@ -246,5 +232,5 @@ def test_cli_on_postgres_and_a_chroma_server_together(pg_url: str, chroma_server
 
 
 def test_partners_opening_a_pair_at_the_same_moment_share_one_session(pg_url: str) -> None:
-    sessions = open_at_once(lambda: _facilitator(pg_url), pairs=12)
+    sessions = open_at_once(lambda: facilitator_on(pg_url), pairs=12)
     assert all(len(ids) == 1 for ids in sessions), sessions

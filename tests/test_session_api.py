@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from facilitator.agenda import edit_agenda
 from facilitator.exceptions import AccessError, ConfigError, InputError, MessageError
 from facilitator.models import Pair, Participant
-from tests.conftest import open_at_once
+from tests.conftest import facilitator_on, open_at_once
 
 DAY = dt.datetime(2026, 3, 4, 10, 0, tzinfo=dt.UTC)
 
@@ -207,23 +207,6 @@ def test_no_markdown_built_from_its_special_characters_renders_an_image_or_html(
 
 
 def test_partners_opening_a_pair_at_the_same_moment_share_one_session(tmp_path: Path) -> None:
-    from facilitator.brains.offline import OfflineBrain
-    from facilitator.engine import Facilitator
-    from facilitator.knowledge.bank import ChallengePatterns, QuestionBank
-    from facilitator.settings import Settings
-    from facilitator.store import Store
-
     url = f"sqlite:///{tmp_path / 'shared.db'}"
-
-    def new_facilitator() -> Facilitator:
-        return Facilitator(
-            store=Store(url),
-            knowledge=None,
-            brain=OfflineBrain(),
-            bank=QuestionBank.load(),
-            patterns=ChallengePatterns.load(),
-            settings=Settings(),
-        )
-
-    sessions = open_at_once(new_facilitator, pairs=12)
+    sessions = open_at_once(lambda: facilitator_on(url), pairs=12)
     assert all(len(ids) == 1 for ids in sessions), sessions  # never one session per partner
