@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field, SecretStr
 
 from evals.data import ROOT, SHARED_DATA, DatasetInfo
 from facilitator.exceptions import ConfigError, InputError, ModelError
+from facilitator.textutil import clip
 
 if TYPE_CHECKING:
     from evals.llm import LLMHarness
@@ -303,7 +304,7 @@ def run(options: EvalOptions, progress: Progress | None = None) -> EvalReport:
                 if ctx.fallbacks:
                     result.notes.append(
                         f"{len(ctx.fallbacks)} model call(s) fell back to the offline rules because the model's "
-                        f"answer failed or was unusable (e.g. {_clip(ctx.fallbacks[0], 240)})"
+                        f"answer failed or was unusable (e.g. {clip(ctx.fallbacks[0], 240)})"
                     )
                 if harness.stale:
                     result.notes.append(
@@ -333,10 +334,6 @@ def run(options: EvalOptions, progress: Progress | None = None) -> EvalReport:
     )
 
 
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
 def _record_failure(harness: LLMHarness, suite: str, path: Path, options: EvalOptions) -> str:
     """Why a recording failed and what to check (the cassette at `path` was left as it was)."""
     from evals.llm import display_url
@@ -347,11 +344,11 @@ def _record_failure(harness: LLMHarness, suite: str, path: Path, options: EvalOp
     if not options.live:
         return (
             f"recording suite '{suite}': the reference responder failed on {failed} of {calls} call(s) (first: "
-            f"{_clip(harness.errors[0], 300)}); {kept}. This is a bug in evals/llm.py reference_answer."
+            f"{clip(harness.errors[0], 300)}); {kept}. This is a bug in evals/llm.py reference_answer."
         )
     return (
         f"--live: the model endpoint {display_url(options.base_url)} (model '{options.model}') failed on {failed} "
-        f"of {calls} call(s) of suite '{suite}' (first: {_clip(harness.errors[0], 300)}); {kept}. Check that the "
+        f"of {calls} call(s) of suite '{suite}' (first: {clip(harness.errors[0], 300)}); {kept}. Check that the "
         "server at OPENAI_BASE_URL is up and reachable from here, that OPENAI_API_KEY is valid for it, and that "
         "COMENTOR_MODEL names a model it serves."
     )

@@ -126,6 +126,21 @@ class Facilitator:
             settings=settings,
         )
 
+    @classmethod
+    def offline(
+        cls, store: Store, *, knowledge: KnowledgeBase | None = None, settings: Settings | None = None
+    ) -> Facilitator:
+        """The offline facilitator over `store` (and `knowledge`, if any), with the shipped question bank and
+        challenge patterns: what scripts and tests that drive the engine directly need."""
+        return cls(
+            store=store,
+            knowledge=knowledge,
+            brain=OfflineBrain(),
+            bank=QuestionBank.load(),
+            patterns=ChallengePatterns.load(),
+            settings=settings or Settings(),
+        )
+
     @property
     def description(self) -> str:
         """Which facilitator runs, for banners: 'offline' or the model's name."""

@@ -58,20 +58,10 @@ def drive(database_url: str, session_id: str, total: int, speaker: str | None = 
     `gate`, touch `<gate>.<speaker>.ready` once resumed and wait for `gate` to exist before the first turn, so that
     two processes start writing together however long each took to import.
     """
-    from facilitator.brains.offline import OfflineBrain
     from facilitator.engine import Facilitator
-    from facilitator.knowledge.bank import ChallengePatterns, QuestionBank
-    from facilitator.settings import Settings
     from facilitator.store import Store
 
-    fac = Facilitator(
-        store=Store(database_url),
-        knowledge=None,
-        brain=OfflineBrain(),
-        bank=QuestionBank.load(),
-        patterns=ChallengePatterns.load(),
-        settings=Settings(),
-    )
+    fac = Facilitator.offline(Store(database_url))
     live = fac.resume(session_id)
     print(f"RESUMED {len(live.turns)}", flush=True)
     if gate is not None:
@@ -193,20 +183,10 @@ def crash_turn_writes(workdir: Path, *, turns: int = 200, seed: int = 1, max_del
 
 
 def _resume_and_end(url: str, session_id: str, turns: int) -> bool:
-    from facilitator.brains.offline import OfflineBrain
     from facilitator.engine import Facilitator
-    from facilitator.knowledge.bank import ChallengePatterns, QuestionBank
-    from facilitator.settings import Settings
     from facilitator.store import Store
 
-    fac = Facilitator(
-        store=Store(url),
-        knowledge=None,
-        brain=OfflineBrain(),
-        bank=QuestionBank.load(),
-        patterns=ChallengePatterns.load(),
-        settings=Settings(),
-    )
+    fac = Facilitator.offline(Store(url))
     live = fac.resume(session_id)
     events = list(live.say("ana", "After the crashes: I will send the summary by Monday."))
     summary = live.end()

@@ -91,7 +91,7 @@ def plant(url: str, store: Store, n: int) -> list[Planted]:
         c.predict(b, f"Great, and I will send you my {canary} slides by Monday.", api_name="/on_send")
         summary = c.predict(api_name="/on_summarize")
         exports = [f for f in summary[9:12] if isinstance(f, dict) and f.get("url")]
-        originals = Path(tempfile.gettempdir()).glob(f"comentor-exports-*/{session}/*")  # the app's private folder
+        originals = Path(tempfile.gettempdir()).glob(f"comentor-exports-*/{session}/*/*")  # the app's private folder
         planted.append(
             Planted(
                 pair=pair.id,

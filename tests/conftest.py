@@ -172,20 +172,10 @@ def run_cli(
 
 def facilitator_on(url: str, knowledge: Any = None) -> Any:
     """An offline Facilitator over the database at `url` (its own Store and connections, like one app process)."""
-    from facilitator.brains.offline import OfflineBrain
     from facilitator.engine import Facilitator
-    from facilitator.knowledge.bank import ChallengePatterns, QuestionBank
-    from facilitator.settings import Settings
     from facilitator.store import Store
 
-    return Facilitator(
-        store=Store(url),
-        knowledge=knowledge,
-        brain=OfflineBrain(),
-        bank=QuestionBank.load(),
-        patterns=ChallengePatterns.load(),
-        settings=Settings(),
-    )
+    return Facilitator.offline(Store(url), knowledge=knowledge)
 
 
 def open_at_once(new_facilitator: Any, pairs: int = 10) -> list[set[str]]:

@@ -297,21 +297,11 @@ def test_fuzz_pair_files(scratch: Path) -> None:
 # ---------------------------------------------------------------------------------------------- chat messages
 @pytest.fixture(scope="module")
 def chat_facilitator(guidance_kb: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
-    from facilitator.brains.offline import OfflineBrain
     from facilitator.engine import Facilitator
-    from facilitator.knowledge import ChallengePatterns, QuestionBank
-    from facilitator.settings import Settings
     from facilitator.store import Store
 
     db = tmp_path_factory.mktemp("fuzz-chat") / "chat.db"
-    return Facilitator(
-        store=Store(f"sqlite:///{db}"),
-        knowledge=guidance_kb,
-        brain=OfflineBrain(),
-        bank=QuestionBank.load(),
-        patterns=ChallengePatterns.load(),
-        settings=Settings(),
-    )
+    return Facilitator.offline(Store(f"sqlite:///{db}"), knowledge=guidance_kb)
 
 
 @pytest.mark.slow

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import hashlib
 import os
 import re
 import secrets
@@ -235,29 +236,34 @@ def pair_view(pair: Pair, code: str | None = None, link: str | None = None) -> s
 
 # --------------------------------------------------------------------------------------------------- exports
 def export_files(live: LiveSession, summary: Summary | None, root: Path) -> tuple[str | None, str | None, str | None]:
-    """Write the session's exports under `root/<session>/`, readable by this user only; (None, None, None) before a
-    summary.
+    """Write the session's exports under `root/<session>/<summary version>/`, readable by this user only;
+    (None, None, None) before a summary.
 
     `root` is a private temporary folder of the app (see `build_app`): Gradio accepts files from the temp folder
     but never serves them from there; it serves a copy from its own cache (`use_private_gradio_cache`) under an
     unguessable link, given only to this pair's page, and deletes the copy within two hours (`delete_cache`)."""
     if summary is None:
         return None, None, None
-    folder = root / live.id
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    for part in (root, folder):
-        part.chmod(0o700)
-    paths: list[str | None] = []
-    for fmt, name in (("md", "recap.md"), ("json", "summary.json"), ("ics", "commitments.ics")):
+    # one folder per version of the summary: every page event re-renders the view, but only a changed summary
+    # is exported again
+    version = hashlib.sha256(summary.model_dump_json().encode()).hexdigest()[:16]
+    folder = root / live.id / version
+    names = [f"comentor-{live.date.isoformat()}-{name}" for name in ("recap.md", "summary.json", "commitments.ics")]
+    if not folder.is_dir():
+        staging = Path(tempfile.mkdtemp(dir=root))  # 0700; renamed into place whole, so never seen half-written
+        for fmt, name in zip(("md", "json", "ics"), names, strict=True):
+            try:
+                data = live.export(fmt, summary)  # type: ignore[arg-type]
+            except InputError:  # e.g. a calendar needs at least one dated item
+                continue
+            (staging / name).write_bytes(data)
+            (staging / name).chmod(0o600)
+        folder.parent.mkdir(mode=0o700, exist_ok=True)
         try:
-            data = live.export(fmt, summary)  # type: ignore[arg-type]
-        except InputError:
-            paths.append(None)
-            continue
-        path = folder / f"comentor-{live.date.isoformat()}-{name}"
-        path.write_bytes(data)
-        path.chmod(0o600)
-        paths.append(str(path))
+            staging.rename(folder)
+        except OSError:  # another event exported the same version first
+            shutil.rmtree(staging, ignore_errors=True)
+    paths = [str(folder / name) if (folder / name).is_file() else None for name in names]
     return paths[0], paths[1], paths[2]
 
 
