@@ -26,7 +26,8 @@ from facilitator.export import next_meeting
 from facilitator.knowledge.bank import QUESTION_BANK_SOURCE, QuestionBank, QuestionEntry
 from facilitator.models import Agenda, AgendaItem, AgendaQuestion, Citation, Commitment, Pair, Participant
 from facilitator.moves import exchange_topic, sanitize
-from facilitator.prompts import load_prompt
+from facilitator.prompts import Block, blocks, load_prompt
+from facilitator.prompts import item as prompt_item
 from facilitator.textutil import clip
 
 if TYPE_CHECKING:
@@ -643,13 +644,11 @@ def _agenda_text(agenda: Agenda, pair: Pair) -> str:
     return "\n\n".join(blocks)
 
 
-def _references(agenda: Agenda, knowledge: KnowledgeBase | None) -> str:
+def _references(agenda: Agenda, knowledge: KnowledgeBase | None) -> Block:
     ids = [c.id for item in agenda.items for c in item.citations if c.source != QUESTION_BANK_SOURCE]
     if knowledge is None or not ids:
-        return "(none)"
-    hits = knowledge.get(ids)
-    blocks = [f'<item id="{h.id}" title="{h.title}">\n{clip(h.text, 1200)}\n</item>' for h in hits]
-    return "\n".join(blocks) or "(none)"
+        return blocks([])
+    return blocks([prompt_item(clip(h.text, 1200), id=h.id, title=h.title) for h in knowledge.get(ids)])
 
 
 # ------------------------------------------------------------------------------------------------ one call for shells

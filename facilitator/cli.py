@@ -28,6 +28,8 @@ app = typer.Typer(
 )
 knowledge_app = typer.Typer(help="The program guidance the facilitator draws on.", no_args_is_help=True)
 app.add_typer(knowledge_app, name="knowledge")
+pairs_app = typer.Typer(help="Pairs stored on this machine and their access codes.", no_args_is_help=True)
+app.add_typer(pairs_app, name="pairs")
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -336,6 +338,27 @@ class ExportFormat(StrEnum):
     json = "json"
     md = "md"
     ics = "ics"
+
+
+@pairs_app.command("code")
+@handle_errors
+def pairs_code(
+    pair_id: Annotated[str, typer.Argument(help="The pair id (`comentor sessions` lists them).")],
+    rotate: Annotated[bool, typer.Option("--rotate", help="Issue a new code; the old one stops working.")] = False,
+) -> None:
+    """A pair's access code. Codes are stored hashed, so the only way to get one is a new one: `--rotate` prints it
+    once, and the old code, and every browser that opened the pair with it, lose access."""
+    from facilitator.store import Store
+
+    store = Store(_settings().resolved_database_url)
+    if not rotate:
+        store.get_pair(pair_id.strip().lower())  # says so when there is no such pair
+        raise InputError(
+            "access codes are stored hashed and cannot be shown again; "
+            f"`comentor pairs code {pair_id} --rotate` issues a new one (the old one stops working)"
+        )
+    code = store.rotate_code(pair_id.strip().lower())
+    out.print(f"{pair_id.strip().lower()}: new access code {code} (shown once; the old code no longer works)")
 
 
 @app.command()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import queue
 import re
+import secrets
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from facilitator.access import EXPIRED, WRONG, AttemptLimits, Signer, signing_key
 from facilitator.brains.base import Brain, BrainInput
 from facilitator.brains.offline import OfflineBrain
 from facilitator.context import conversation_context, state_text
@@ -29,6 +31,8 @@ from facilitator.signals import balance, detect_assumptions
 from facilitator.store import SessionInfo, Store
 
 Clock = Callable[[], dt.datetime]
+_PAIR_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,139}$")
+_PRINTABLE = re.compile(r"[^\x20-\x7e]")
 GUIDANCE_K = 3
 COVERED_SIMILARITY = 0.35  # below this dense similarity the guidance is taken not to cover a question
 _COMMANDS: dict[str, RequestKind] = {
@@ -84,6 +88,14 @@ class AgendaStatus(BaseModel):
     over_time: bool = False
 
 
+@dataclass(frozen=True)
+class Opened:
+    """A pair opened with its code (or a new session of it): the session and the grant the page sends back."""
+
+    live: LiveSession
+    token: str
+
+
 class History(BaseModel):
     """A pair's past sessions and open items, for the history view."""
 
@@ -92,6 +104,7 @@ class History(BaseModel):
 
 
 DEMO_PAIR_ID = "ana-ben"
+_STATE_COUNTERS = ("model_calls",)  # PolicyState's integer fields that count (merged by adding, see `save`)
 
 
 @dataclass
@@ -106,6 +119,8 @@ class Facilitator:
     settings: Settings = field(default_factory=Settings)
     clock: Clock = field(default=lambda: dt.datetime.now(dt.UTC))
     fallback: OfflineBrain = field(default_factory=OfflineBrain)
+    signer: Signer = field(default_factory=Signer.random)
+    limits: AttemptLimits = field(default_factory=AttemptLimits)
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, *, brain: Brain | None = None) -> Facilitator:
@@ -124,6 +139,12 @@ class Facilitator:
             bank=QuestionBank.load(),
             patterns=ChallengePatterns.load(),
             settings=settings,
+            signer=Signer(signing_key(settings), lifetime=dt.timedelta(hours=settings.access_hours)),
+            limits=AttemptLimits(
+                window=dt.timedelta(minutes=settings.access_window_minutes),
+                per_client=settings.access_attempts,
+                per_pair=settings.access_attempts_per_pair,
+            ),
         )
 
     @classmethod
@@ -167,29 +188,83 @@ class Facilitator:
         """Save a new pair and return its access code; an existing pair is never overwritten."""
         return self.store.create_pair(pair)
 
-    def open_pair(self, pair_id: str, access_code: str) -> Pair:
-        """The pair, if the caller shows its access code. Every shell call that touches a pair goes through here."""
-        pair_id = (pair_id or "").strip().lower()
-        if not pair_id or not self.store.check_access(pair_id, (access_code or "").strip()):
-            raise AccessError(
-                "wrong pair id or access code; use the code shown when the pair was created "
-                "(`comentor sessions` lists pair ids on the machine that hosts comentor)"
-            )
-        return self.store.get_pair(pair_id)
+    def register_pair(self, pair: Pair) -> tuple[Pair, str]:
+        """A pair created by an anonymous visitor (the web form): its id gets a random suffix, so a second pair with
+        the same first names gets its own id and no id can be guessed or confirmed to exist. Returns the pair as
+        stored and its access code (shown once)."""
+        base = pair.id or "pair"
+        for _attempt in range(5):
+            candidate = pair.model_copy(update={"id": f"{base[:120]}-{secrets.token_hex(3)}"})
+            if not self.store.has_pair(candidate.id or ""):
+                return candidate, self.store.create_pair(candidate)
+        raise InputError("could not find a free pair id; try again")
+
+    def open_pair(self, pair_id: str, access_code: str, *, client: str = "local") -> Pair:
+        """The pair, if the caller shows its access code. Every shell call that touches a pair goes through here.
+
+        The same answer for an unknown pair and a wrong code; after too many wrong attempts from one client (or on
+        one pair) every attempt is refused for a while, the right code included."""
+        return self.store.get_pair(self._check_code(pair_id, access_code, client)[0])
+
+    def _check_code(self, pair_id: str, access_code: str, client: str) -> tuple[str, str]:
+        """(pair id, code fingerprint) for a right code within the attempt limits; AccessError otherwise."""
+        pair_id = (pair_id or "").strip().lower() if isinstance(pair_id, str) else ""
+        valid = bool(_PAIR_ID.match(pair_id))
+        pair_id = pair_id if valid else "(not a pair id)"  # never sent to the database as given (NUL, any length)
+        client = _PRINTABLE.sub("?", client)[:200] or "unknown"
+        now = self.clock()
+        limits = self.limits
+        by_client, by_pair = self.store.recent_failures(pair_id, client, now - limits.window)
+        if by_client >= limits.per_client or by_pair >= limits.per_pair:
+            raise AccessError(limits.locked_message())
+        code = access_code.strip() if isinstance(access_code, str) else ""
+        found = self.store.check_access(pair_id, code) if valid else None
+        if found is None:
+            self.store.record_failure(pair_id, client, now, keep=limits.window)
+            raise AccessError(WRONG)
+        return pair_id, found
+
+    def grant(self, pair_id: str, access_code: str, *, client: str, session_id: str | None = None) -> Opened:
+        """Open a pair with its code (within the attempt limits): its session and a signed, expiring grant for it."""
+        pid, tag = self._check_code(pair_id, access_code, client)
+        live = self._session_of(pid, session_id)
+        return Opened(live=live, token=self.signer.issue(pid, live.id, tag, self.clock()))
+
+    def granted(self, token: str | None) -> LiveSession:
+        """The live session a grant names, if the grant is genuine, unexpired and the pair's code unchanged."""
+        grant = self.signer.read(token, self.clock())
+        if self.store.code_fingerprint(grant.pair_id) != grant.fingerprint:
+            raise AccessError(EXPIRED)
+        return self._session_of(grant.pair_id, grant.session_id)
+
+    def regrant(self, live: LiveSession) -> str:
+        """A fresh grant for `live` (after a new session was started, or to extend a remembered one)."""
+        tag = self.store.code_fingerprint(live.pair_id)
+        if tag is None:
+            raise AccessError(EXPIRED)
+        return self.signer.issue(live.pair_id, live.id, tag, self.clock())
+
+    def new_session_for(self, live: LiveSession) -> Opened:
+        """Start a new session of an open (already authorised) pair and grant it."""
+        fresh = self.start(live.pair, date=self.clock().date())
+        return Opened(live=fresh, token=self.regrant(fresh))
 
     def session_for(self, pair_id: str, access_code: str, session_id: str | None = None) -> LiveSession:
         """The caller's live session: `session_id` if it is this pair's, else today's latest, else a new one."""
         pair = self.open_pair(pair_id, access_code)
         assert pair.id is not None
+        return self._session_of(pair.id, session_id)
+
+    def _session_of(self, pair_id: str, session_id: str | None) -> LiveSession:
         if session_id:
             try:
                 info = self.store.get_session(session_id)
             except NotFoundError:
                 info = None
-            if info is None or info.pair_id != pair.id:
+            if info is None or info.pair_id != pair_id:
                 raise AccessError("that session does not belong to this pair; open the pair again")
             return self.resume(session_id)
-        return self.resume(self.store.session_of_day(pair.id, self.clock().date()).id)
+        return self.resume(self.store.session_of_day(pair_id, self.clock().date()).id)
 
     def new_session(self, pair_id: str, access_code: str) -> LiveSession:
         pair = self.open_pair(pair_id, access_code)
@@ -198,7 +273,11 @@ class Facilitator:
     def history(self, pair_id: str, access_code: str) -> History:
         pair = self.open_pair(pair_id, access_code)
         assert pair.id is not None
-        return History(sessions=self.store.list_sessions(pair.id), open_items=self.store.open_commitments(pair.id))
+        return self.history_of(pair.id)
+
+    def history_of(self, pair_id: str) -> History:
+        """A pair's sessions and open items; the caller has checked access (a grant or the code)."""
+        return History(sessions=self.store.list_sessions(pair_id), open_items=self.store.open_commitments(pair_id))
 
     def passage(self, citation: Citation) -> str | None:
         """The text a citation points to: a guidance passage, a challenge pattern, or a bank question."""
@@ -238,6 +317,7 @@ class LiveSession:
         self.pair = pair
         self.agenda = agenda
         self.state = state
+        self._base = state.model_dump(mode="json")  # the state as loaded: `save` stores what changed since
         self.turns = turns
         self.date = date or facilitator.clock().date()
         assert pair.id is not None
@@ -420,7 +500,16 @@ class LiveSession:
         return extract_commitments(self.turns, self.pair.participants, self.date)
 
     def save(self) -> None:
-        self.f.store.save_state(self.id, self.state.model_dump(mode="json"))
+        """Store the policy state. What this session changed since it was loaded (or last saved) is merged into the
+        stored state, so a concurrent event on the same session loses nothing (counters add up, lists union), and
+        this session then holds the merged state (the model-call cap counts the other events' calls too)."""
+        stored = self.f.store.save_state(
+            self.id, self.state.model_dump(mode="json"), base=self._base, counters=_STATE_COUNTERS
+        )
+        merged = PolicyState.model_validate(stored)
+        for name in PolicyState.model_fields:
+            setattr(self.state, name, getattr(merged, name))
+        self._base = merged.model_dump(mode="json")
 
     def plan_agenda(self, minutes: int = 45) -> tuple[Agenda, list[str]]:
         """Today's agenda from both partners and the pair's open items (worded by the model when one runs).
@@ -653,11 +742,17 @@ class LiveSession:
 
 
 def _valid_text(text: str) -> str:
-    """`text` if it can be stored and shown; a lone surrogate (broken JSON escapes, undecodable bytes) is refused."""
+    """`text` if it can be stored and shown; a lone surrogate (broken JSON escapes, undecodable bytes) is refused, and
+    so is a NUL character (PostgreSQL's text columns cannot hold one: refused here, on every database alike)."""
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
         raise MessageError("the message has characters that are not valid text; type it again without them") from None
+    if "\x00" in text:
+        raise MessageError(
+            "the message contains a NUL character (\\x00), which cannot be stored; remove it (it often comes with "
+            "text pasted from a binary file) and send the message again"
+        )
     return text
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 import re
 
 from facilitator.models import Participant, Summary, Turn
-from facilitator.textutil import clip
+from facilitator.textutil import clip, safe_markdown
 
 _CADENCE = [
     (re.compile(r"\b(every (two|2) weeks|fortnight(ly)?|bi-?weekly)\b", re.I), dt.timedelta(days=14)),
@@ -30,17 +30,25 @@ def _name(participants: list[Participant], pid: str) -> str:
     return next((p.first_name for p in participants if p.id == pid), pid)
 
 
+def _line(text: str) -> str:
+    """What a partner or a model wrote, on one line and inert in any Markdown viewer (see `safe_markdown`)."""
+    return safe_markdown(" ".join(text.split()))
+
+
 def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    return _line(text).replace("|", "\\|")
 
 
 def summary_markdown(summary: Summary, participants: list[Participant], turns: list[Turn] | None = None) -> str:
-    """A shareable recap: items with owner, due date and the quoted line they came from."""
+    """A shareable recap: items with owner, due date and the quoted line they came from.
+
+    Everything a partner or a model wrote (names, actions, quotes, the summary...) goes through `safe_markdown`: the
+    recap is opened in viewers that render raw HTML and images, and draw ```mermaid blocks."""
     by_index = {t.index: t for t in turns or []}
     title = f"# Co-mentoring session — {summary.date.isoformat()}" if summary.date else "# Co-mentoring session"
     lines = [title, ""]
     if summary.summary:
-        lines += ["## Summary", "", summary.summary, ""]
+        lines += ["## Summary", "", safe_markdown(summary.summary), ""]
     lines += ["## Accountability items", ""]
     if summary.commitments:
         lines += ["| Owner | Action | Due | Status | From |", "|---|---|---|---|---|"]
@@ -56,11 +64,12 @@ def summary_markdown(summary: Summary, participants: list[Participant], turns: l
         lines.append("No accountability items were agreed.")
     lines.append("")
     if summary.decisions:
-        lines += ["## Decisions", "", *[f"- {d}" for d in summary.decisions], ""]
+        lines += ["## Decisions", "", *[f"- {_line(d)}" for d in summary.decisions], ""]
     if summary.assumptions:
         lines += ["## Assumptions voiced", ""]
         lines += [
-            f"- {_name(participants, a.speaker)} (turn {a.turn}): “{clip(a.text, 140)}”" for a in summary.assumptions
+            f"- {_line(_name(participants, a.speaker))} (turn {a.turn}): “{_line(clip(a.text, 140))}”"
+            for a in summary.assumptions
         ]
         lines.append("")
     if summary.balance.participants:
@@ -71,14 +80,13 @@ def summary_markdown(summary: Summary, participants: list[Participant], turns: l
             "|---|---|---|---|---|",
         ]
         for pid, b in summary.balance.participants.items():
-            lines.append(
-                f"| {_name(participants, pid)} | {b.words} | {b.turns} | {b.word_share:.0%} | {b.challenges} |"
-            )
+            name = _md_cell(_name(participants, pid))
+            lines.append(f"| {name} | {b.words} | {b.turns} | {b.word_share:.0%} | {b.challenges} |")
         lines.append("")
     if summary.next_meeting:
         lines += [f"Next meeting: {summary.next_meeting.isoformat()}", ""]
     for warning in summary.warnings:
-        lines.append(f"> Note: {warning}")
+        lines.append(f"> Note: {_line(warning)}")
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 
@@ -26,14 +26,24 @@ class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
+# Limits on what a pair may describe about itself: every field reaches the model's prompt on every call, and an
+# anonymous visitor can create a pair, so each is bounded (and the pair's whole description fits PAIR_TEXT_BUDGET).
+NAME_CHARS = 120
+ROLE_CHARS = 200
+TOPIC_CHARS = 200
+TOPICS_MAX = 10
+CADENCE_CHARS = 80
+Topic = Annotated[str, StringConstraints(max_length=TOPIC_CHARS)]
+
+
 class Participant(Model):
     """One partner of a pair. Both partners offer something and seek something."""
 
     id: str
-    name: str = Field(min_length=1, max_length=120)
-    role: str = ""
-    offers: list[str] = Field(default_factory=list)
-    seeks: list[str] = Field(default_factory=list)
+    name: str = Field(min_length=1, max_length=NAME_CHARS)
+    role: str = Field(default="", max_length=ROLE_CHARS)
+    offers: list[Topic] = Field(default_factory=list, max_length=TOPICS_MAX)
+    seeks: list[Topic] = Field(default_factory=list, max_length=TOPICS_MAX)
 
     @field_validator("id")
     @classmethod
@@ -75,8 +85,8 @@ class Pair(Model):
     """Two partners, their shared goals and how often they meet (the pair file)."""
 
     participants: list[Participant]
-    shared_goals: list[str] = Field(default_factory=list)
-    cadence: str | None = None
+    shared_goals: list[Topic] = Field(default_factory=list, max_length=TOPICS_MAX)
+    cadence: str | None = Field(default=None, max_length=CADENCE_CHARS)
     id: str | None = None
 
     @model_validator(mode="after")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import html
 import re
+
+import nh3
 
 from facilitator.knowledge.bank import QuestionBank, QuestionEntry
 from facilitator.models import AgendaItem, Move, Pair, Turn
@@ -17,7 +20,6 @@ _PHASE_WORDS = {
     "close": ("gratitude", "close", "thanks", "celebrat"),
 }
 _IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
-_HTML = re.compile(r"<[^>]{0,200}>")
 
 
 def phase_for(item: AgendaItem | None) -> str:
@@ -95,9 +97,22 @@ def retrieval_query(kind: str, pair: Pair, turns: list[Turn], item: AgendaItem |
     return " ".join(x for x in (hint, base, topic, recent if kind == "question" else "") if x).strip()
 
 
+def _strip_html(text: str) -> str:
+    """The text a browser shows for `text` read as HTML: every tag (however long) and comment removed by nh3 with an
+    empty allow-list, script and style content dropped, character references decoded; again until nothing changes,
+    so an escaped tag (`&lt;img&gt;`) goes too. Plain text (`I <3 this & that`) comes back as it was."""
+    text = text.encode("utf-8", "replace").decode("utf-8")  # a lone surrogate (JSON "\\ud800") becomes "?"
+    for _ in range(4):
+        stripped = html.unescape(nh3.clean(text, tags=set(), attributes={}, strip_comments=True))
+        if stripped == text:
+            return text
+        text = stripped
+    return nh3.clean(text, tags=set(), attributes={}, strip_comments=True)  # nested escapes: left escaped
+
+
 def sanitize(text: str) -> str:
     """No remote images and no raw HTML in anything shown to the pair."""
-    return _HTML.sub("", _IMAGE.sub("[image removed]", text))
+    return _IMAGE.sub("[image removed]", _strip_html(text))
 
 
 def validate_move(move: Move, pair: Pair, allowed: set[str]) -> tuple[Move, list[str]]:

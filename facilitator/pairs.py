@@ -8,27 +8,47 @@ from typing import Any
 
 import yaml
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from facilitator.exceptions import PairFileError
+from facilitator.files import read_regular_file
 from facilitator.models import Pair
 
 EXAMPLE = "examples/pairs/ana-ben.yaml"
+MAX_PAIR_BYTES = 1_000_000  # a pair file is a few lines; anything near this is not one
 
 
-def load_pair(path: Path | str) -> Pair:
+def load_pair(path: Path | str, *, max_bytes: int = MAX_PAIR_BYTES) -> Pair:
+    """Read and check a pair file. A folder, a FIFO or a device (e.g. /dev/zero) is refused before it is read."""
     path = Path(path)
-    if not path.is_file():
-        raise PairFileError(f"{path}: no such pair file; start from {EXAMPLE}")
+    raw = read_regular_file(
+        path,
+        max_bytes=max_bytes,
+        error=PairFileError,
+        label="pair file",
+        missing_hint=f"start from {EXAMPLE}",
+        limit_hint=f"a pair file is a few lines; start from {EXAMPLE}",
+    )
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
         raise PairFileError(f"{path}: cannot be read as UTF-8 text ({e}); save it as UTF-8 JSON or YAML") from e
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise PairFileError(
+            f"{path}: line {line} contains a NUL character (\\x00), which a pair file cannot hold (was it saved as "
+            "UTF-16?); save it as UTF-8 JSON or YAML without it"
+        )
+    kind = "JSON" if path.suffix.lower() == ".json" else "YAML"
     try:
-        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+        data = json.loads(text) if kind == "JSON" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as e:
-        kind = "JSON" if path.suffix.lower() == ".json" else "YAML"
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise PairFileError(f"{path}: not valid {kind} ({first}); fix the file, starting from {EXAMPLE}") from e
+    except RecursionError:
+        raise PairFileError(
+            f"{path}: its {kind} is nested too deeply to be a pair file; fix the file, starting from {EXAMPLE}"
+        ) from None
     return parse_pair(data, origin=str(path))
 
 
@@ -38,15 +58,66 @@ def parse_pair(data: Any, *, origin: str = "pair") -> Pair:
     if "participants" not in data:
         raise PairFileError(f"{origin}: missing field 'participants' (a list of the two partners, see {EXAMPLE})")
     participants = data.get("participants")
+    derived: set[int] = set()  # participants whose id was taken from their name
     if isinstance(participants, list):
         for i, p in enumerate(participants):
             if isinstance(p, dict) and "id" not in p and str(p.get("name") or "").split():
                 p["id"] = str(p["name"]).split()[0].lower()
+                derived.add(i)
             if isinstance(p, dict) and "name" not in p:
                 raise PairFileError(f"{origin}: participants[{i}] is missing field 'name'")
     try:
-        return Pair.model_validate(data)
+        pair = Pair.model_validate(data)
     except ValidationError as e:
-        first = e.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "participants"
-        raise PairFileError(f"{origin}: field '{where}': {first['msg']}; fix it (see {EXAMPLE})") from e
+        # What the file says comes first: an id taken from a too-long name is the name's problem, not the id's.
+        errors = sorted(e.errors(), key=lambda err: _is_derived_id(err, derived))
+        raise PairFileError(f"{origin}: {_describe(errors[0], derived)}; fix it (see {EXAMPLE})") from e
+    where = _nul_field(pair.model_dump(mode="json", by_alias=True))
+    if where is not None:
+        raise PairFileError(
+            f"{origin}: field '{where}' contains a NUL character (\\x00), which cannot be stored; remove it "
+            f"(see {EXAMPLE})"
+        )
+    return pair
+
+
+def _is_derived_id(error: ErrorDetails, derived: set[int]) -> bool:
+    loc = error["loc"]
+    return len(loc) == 3 and loc[0] == "participants" and loc[1] in derived and loc[2] == "id"
+
+
+def _describe(error: ErrorDetails, derived: set[int]) -> str:
+    """One validation error in words: the field, what is wrong, and the limit when there is one."""
+    where = ".".join(str(part) for part in error["loc"]) or "participants"
+    ctx = error.get("ctx") or {}
+    value = error.get("input")
+    limit = ctx.get("max_length")
+    if error["type"] == "string_too_long" and limit is not None:
+        size = len(value) if isinstance(value, str) else "too many"
+        return f"field '{where}' is {size} characters, over the {limit}-character limit; shorten it"
+    if error["type"] == "too_long" and limit is not None:
+        size = ctx.get("actual_length") or (len(value) if isinstance(value, list | tuple) else "too many")
+        return f"field '{where}' has {size} entries, over the limit of {limit}; keep the {limit} that matter most"
+    if error["type"] == "string_too_short":
+        return f"field '{where}' is empty; write it"
+    message = error["msg"].removeprefix("Value error, ")
+    if _is_derived_id(error, derived):
+        return f"field '{where}' (taken from the first word of the name): {message}; or add an 'id' (e.g. 'id: ana')"
+    return f"field '{where}': {message}"
+
+
+def _nul_field(value: Any, where: str = "") -> str | None:
+    """The first field (dotted path) of a validated pair whose text holds a NUL character, or None."""
+    if isinstance(value, str):
+        return where if "\x00" in value else None
+    if isinstance(value, dict):
+        items: Any = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        found = _nul_field(item, f"{where}.{key}" if where else str(key))
+        if found is not None:
+            return found
+    return None

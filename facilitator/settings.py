@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -37,12 +38,35 @@ class Settings(BaseSettings):
         description="Seconds one move or one summary may wait for the model in all, retries included, before the "
         "offline facilitator answers; default timeout x (retries + 1) + 5.",
     )
+    llm_cooldown: float = Field(
+        default=30.0,
+        ge=0,
+        description="Seconds the model is left alone after a call found it unavailable (unreachable, timed out, 429, "
+        "5xx): meanwhile the offline facilitator answers at once; then one call probes it (each failed probe doubles "
+        "the wait, up to 10 minutes). 0 turns this circuit breaker off.",
+    )
     max_model_calls: int = Field(
         default=400, ge=0, description="Model calls one session may make; past it the offline facilitator answers."
     )
     max_message_chars: int = Field(default=8000, gt=0)
     max_file_mb: float = Field(default=20.0, gt=0, description="Largest file accepted by ingest or summarize.")
     auth: str | None = Field(default=None, description="user:password[,user:password] for the UI's launch auth.")
+    secret_key: SecretStr | None = Field(
+        default=None, description="Signs the web app's access grants; the same on every replica. Default: a key file."
+    )
+    access_hours: float = Field(
+        default=12.0,
+        gt=0,
+        le=24 * 30,
+        description="Hours a browser keeps access to a pair before its code is asked again.",
+    )
+    access_attempts: int = Field(
+        default=10, ge=1, description="Wrong access codes one client may try per access_window_minutes, then waits."
+    )
+    access_attempts_per_pair: int = Field(
+        default=30, ge=1, description="Wrong access codes all clients together may try on one pair per window."
+    )
+    access_window_minutes: float = Field(default=15.0, gt=0, description="The window of the attempt limits.")
     ui_concurrency: int = Field(default=8, ge=1, le=256, description="UI events processed at once.")
     ui_queue_size: int = Field(default=100, ge=1, description="UI events waiting at most; more are told to retry.")
 
@@ -51,8 +75,9 @@ class Settings(BaseSettings):
 
     @property
     def home_dir(self) -> Path:
-        """The expanded home folder (created on demand by the parts that write to it)."""
-        return self.home.expanduser()
+        """The expanded home folder, owner-only (0700): created so if missing, tightened if group or others could
+        read it (it holds every transcript and the pairs' codes). Everything under home is reached through here."""
+        return private_dir(self.home.expanduser())
 
     @property
     def chroma_path(self) -> Path:
@@ -83,3 +108,17 @@ class Settings(BaseSettings):
         if self.facilitator == "llm":
             return True
         return self.openai_api_key is not None or bool(self.openai_base_url)
+
+
+def private_dir(path: Path) -> Path:
+    """`path` as a folder only its owner can enter: made with mode 0700 when missing, and an existing one of this
+    user's that group or others can open is set to 0700. Returns `path`; a folder that cannot be made or changed is
+    left for the writer's own error to name."""
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = path.stat()
+        if info.st_mode & 0o077 and info.st_uid == os.getuid():
+            path.chmod(0o700)
+    except OSError:
+        pass
+    return path

@@ -5,9 +5,15 @@ Every partner turn is committed in its own transaction before anything else happ
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-import secrets
+import hashlib
+import json
+import os
 import uuid
+from collections import Counter
+from collections.abc import Collection
+from pathlib import Path
 from typing import Any, cast
 
 from pydantic import BaseModel, Field
@@ -21,6 +27,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     create_engine,
+    delete,
     event,
     func,
     select,
@@ -28,8 +35,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute, Mapped, Session, mapped_column, sessionmaker
 
+from facilitator.access import code_matches, dummy_hash, fingerprint, hash_code, is_hashed, new_code
 from facilitator.exceptions import InputError, NotFoundError, StoreError
 from facilitator.models import Agenda, Commitment, CommitmentStatus, Move, Pair, Summary, Turn
 
@@ -48,6 +56,16 @@ class PairRow(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     access_code: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class AccessFailureRow(Base):
+    """One wrong access code (or an unknown pair id), for the attempt limits."""
+
+    __tablename__ = "access_failures"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    pair_id: Mapped[str] = mapped_column(String(140), index=True)
+    client: Mapped[str] = mapped_column(String(200), index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
 class SessionRow(Base):
@@ -153,29 +171,32 @@ class Store:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     # ------------------------------------------------------------------ pairs
-    def save_pair(self, pair: Pair, access_code: str | None = None) -> str:
-        """Create or update a pair. Returns its access code (kept when the pair exists)."""
+    def save_pair(self, pair: Pair, access_code: str | None = None) -> str | None:
+        """Create or update a pair. Returns the access code when the pair is new (shown once: only its hash is
+        stored), None when the pair existed (its code is kept; `rotate_code` issues a new one)."""
         assert pair.id is not None
         with self._sessions.begin() as db:
             row = db.get(PairRow, pair.id)
             if row is None:
-                code = access_code or secrets.token_urlsafe(9)
-                db.add(PairRow(id=pair.id, data=pair.model_dump(mode="json"), access_code=code))
+                code = access_code or new_code()
+                db.add(PairRow(id=pair.id, data=pair.model_dump(mode="json"), access_code=hash_code(code)))
                 return code
             row.data = pair.model_dump(mode="json")
-            return row.access_code
+            return None
 
     def create_pair(self, pair: Pair) -> str:
-        """Create a new pair (never overwrites one) and return its fresh access code."""
+        """Create a new pair (never overwrites one) and return its fresh access code (stored hashed)."""
         assert pair.id is not None
         with self._sessions.begin() as db:
             if db.get(PairRow, pair.id) is not None:
-                raise InputError(
-                    f"a pair '{pair.id}' already exists; open it with its access code, or choose another pair id"
-                )
-            code = secrets.token_urlsafe(9)
-            db.add(PairRow(id=pair.id, data=pair.model_dump(mode="json"), access_code=code))
+                raise InputError(f"the pair id '{pair.id}' is taken; choose another pair id")
+            code = new_code()
+            db.add(PairRow(id=pair.id, data=pair.model_dump(mode="json"), access_code=hash_code(code)))
             return code
+
+    def has_pair(self, pair_id: str) -> bool:
+        with self._sessions() as db:
+            return db.get(PairRow, pair_id) is not None
 
     def get_pair(self, pair_id: str) -> Pair:
         with self._sessions() as db:
@@ -184,16 +205,54 @@ class Store:
                 raise NotFoundError(f"no pair '{pair_id}'; create it from a pair file first")
             return Pair.model_validate(row.data)
 
-    def check_access(self, pair_id: str, access_code: str) -> bool:
+    def check_access(self, pair_id: str, access_code: str) -> str | None:
+        """The fingerprint of the pair's code if `access_code` is right, else None (also for no such pair, after
+        the same hashing work, so the answer and its timing do not tell which). A code stored in plaintext by an
+        older version is hashed on its first successful use."""
         with self._sessions() as db:
             row = db.get(PairRow, pair_id)
-            return row is not None and secrets.compare_digest(row.access_code, access_code or "")
+            stored = row.access_code if row is not None else dummy_hash()
+            if not code_matches(stored, access_code or "") or row is None:
+                return None
+        if not is_hashed(stored):
+            with self._sessions.begin() as db:
+                db.execute(
+                    update(PairRow)
+                    .where(PairRow.id == pair_id, PairRow.access_code == stored)
+                    .values(access_code=hash_code(access_code))
+                )
+            return self.code_fingerprint(pair_id)
+        return fingerprint(stored)
 
-    def access_code(self, pair_id: str) -> str | None:
-        """A pair's access code, for the host's own terminal (the demo pair's link); never sent to a page."""
+    def code_fingerprint(self, pair_id: str) -> str | None:
+        """A tag of the pair's current code (grants carry it; a new code changes it), None for no such pair."""
         with self._sessions() as db:
             row = db.get(PairRow, pair_id)
-            return row.access_code if row else None
+            return fingerprint(row.access_code) if row is not None else None
+
+    def rotate_code(self, pair_id: str) -> str:
+        """Give the pair a new access code and return it (shown once); the old code and its grants stop working."""
+        code = new_code()
+        with self._sessions.begin() as db:
+            row = db.get(PairRow, pair_id)
+            if row is None:
+                raise NotFoundError(f"no pair '{pair_id}'; `comentor sessions` lists the pairs")
+            row.access_code = hash_code(code)
+        return code
+
+    def record_failure(self, pair_id: str, client: str, now: dt.datetime, keep: dt.timedelta) -> None:
+        """Note one wrong access attempt (rows older than `keep` are purged on the way)."""
+        with self._sessions.begin() as db:
+            db.execute(delete(AccessFailureRow).where(AccessFailureRow.at < now - keep))
+            db.add(AccessFailureRow(pair_id=pair_id[:140], client=client[:200], at=now))
+
+    def recent_failures(self, pair_id: str, client: str, since: dt.datetime) -> tuple[int, int]:
+        """Wrong attempts since `since`: (by this client on any pair, by anyone on this pair)."""
+        with self._sessions() as db:
+            count = select(func.count()).select_from(AccessFailureRow).where(AccessFailureRow.at >= since)
+            by_client = db.scalar(count.where(AccessFailureRow.client == client[:200])) or 0
+            by_pair = db.scalar(count.where(AccessFailureRow.pair_id == pair_id[:140])) or 0
+            return int(by_client), int(by_pair)
 
     def list_pairs(self) -> list[Pair]:
         with self._sessions() as db:
@@ -219,11 +278,11 @@ class Store:
         """The pair's latest session on `date`, created if there is none, in one step: partners who open the pair
         at the same moment (from one app process or several, on SQLite or PostgreSQL) get the same session.
 
-        The transaction starts with a no-op write to the pair's row, which takes that row's lock (PostgreSQL) or the
-        database's write lock (SQLite), so a second caller waits and then sees the session the first one made."""
+        The transaction starts by taking the pair row's lock (`_lock`), so a second caller waits and then sees the
+        session the first one made."""
         self.get_pair(pair_id)
         with self._sessions.begin() as db:
-            db.execute(update(PairRow).where(PairRow.id == pair_id).values(access_code=PairRow.access_code))
+            _lock(db, PairRow.created_at, pair_id)
             row = db.scalars(
                 select(SessionRow)
                 .where(SessionRow.pair_id == pair_id, SessionRow.date == date)
@@ -253,9 +312,25 @@ class Store:
             row = self._session_row(db, session_id)
             row.agenda = agenda.model_dump(mode="json", by_alias=True) if agenda else None
 
-    def save_state(self, session_id: str, state: dict[str, Any]) -> None:
+    def save_state(
+        self,
+        session_id: str,
+        state: dict[str, Any],
+        *,
+        base: dict[str, Any] | None = None,
+        counters: Collection[str] = (),
+    ) -> dict[str, Any]:
+        """Store a session's policy state and return it as stored.
+
+        With `base` (the state as the caller loaded it), what the caller changed since is merged into the state
+        stored now (`merge_state`), under the session row's lock: concurrent events on one session lose nothing.
+        Without it, `state` replaces what is stored."""
         with self._sessions.begin() as db:
-            self._session_row(db, session_id).state = state
+            _lock(db, SessionRow.created_at, session_id)
+            row = self._session_row(db, session_id)
+            merged = state if base is None else merge_state(base, state, dict(row.state or {}), counters=counters)
+            row.state = merged
+            return merged
 
     def end_session(self, session_id: str, summary: Summary) -> None:
         with self._sessions.begin() as db:
@@ -306,13 +381,31 @@ class Store:
 
     # ------------------------------------------------------------ commitments
     def save_commitments(self, session_id: str, items: list[Commitment], *, by: str | None = None) -> list[Commitment]:
-        """Store a session's items (new ids are created; existing ones are updated with history)."""
+        """Store a session's new items; an item whose id this session already holds is left as it is (saving twice
+        is harmless). Ids are per session: an id another session holds (the same words said by another pair, or in
+        a later meeting) gets a session-scoped id instead, so every session keeps its own row. Returns the items as
+        stored, with their stored ids."""
         info = self.get_session(session_id)
+        for _attempt in range(5):
+            try:
+                return self._save_commitments(info, items, by)
+            except IntegrityError:  # another session stored the same id at the same moment: look again
+                continue
+        raise StoreError("the items could not be saved after 5 attempts (concurrent writers); try again")
+
+    def _save_commitments(self, info: SessionInfo, items: list[Commitment], by: str | None) -> list[Commitment]:
+        session_id = info.id
         saved: list[Commitment] = []
         with self._sessions.begin() as db:
+            _lock(db, SessionRow.created_at, session_id)  # one writer per session: no duplicate of a new item
             for item in items:
                 cid = item.id or f"k{uuid.uuid4().hex[:12]}"
                 row = db.get(CommitmentRow, cid)
+                if row is not None and row.session_id != session_id:
+                    cid = _session_scoped_id(session_id, cid)
+                    row = db.get(CommitmentRow, cid)
+                    if row is not None and row.session_id != session_id:  # a hash collision: any free id
+                        cid, row = f"k{uuid.uuid4().hex[:12]}", None
                 if row is None:
                     row = CommitmentRow(
                         id=cid,
@@ -377,8 +470,12 @@ class Store:
         confirm: bool = False,
         delete: bool = False,
     ) -> Commitment | None:
-        """Change one item and record what changed in its history. `delete` removes it (the history remains)."""
+        """Change one item and record what changed in its history. `delete` removes it (the history remains).
+
+        The item's row is locked before it is read, so concurrent changes (both partners confirming at once) are
+        applied one after the other and none is lost."""
         with self._sessions.begin() as db:
+            _lock(db, CommitmentRow.updated_at, commitment_id)
             row = db.get(CommitmentRow, commitment_id)
             if row is None:
                 raise NotFoundError(f"no commitment '{commitment_id}'; list them with /commitments")
@@ -427,13 +524,108 @@ class Store:
             return list(row.confirmed_by) if row else []
 
 
+def _lock(db: Session, column: InstrumentedAttribute[Any], key: str) -> None:
+    """Begin `db`'s transaction by locking the row `key` of `column`'s table until it ends: a no-op write (the
+    column set to itself) takes that row's lock on PostgreSQL and the database's write lock on SQLite. Call it
+    before reading what the transaction will change, so that a concurrent read-modify-write waits for this one
+    and then reads its result. A missing row locks nothing (the caller's read then finds nothing)."""
+    table = column.class_
+    db.execute(
+        update(table).where(table.id == key).values({column.key: column}).execution_options(synchronize_session=False)
+    )
+
+
+def merge_state(
+    base: dict[str, Any], mine: dict[str, Any], current: dict[str, Any], *, counters: Collection[str] = ()
+) -> dict[str, Any]:
+    """Three-way merge of a JSON state: `mine` was made from `base`; `current` is what is stored now (another writer
+    may have changed it since `base`). Per top-level key, a key missing from one side counts as unchanged there:
+
+    - counters (dicts of integers, and the integer fields named in `counters`) add up: current + mine - base;
+    - lists are unioned in order: current's items, minus those mine removed from base, then those mine added
+      (`_merge_list`);
+    - anything else is mine if mine changed it from base, else current."""
+    merged: dict[str, Any] = {}
+    for key in dict.fromkeys([*current, *mine, *base]):
+        b = base.get(key)
+        m = mine.get(key, b)
+        c = current.get(key, b)
+        if _counts(b, m, c) or (key in counters and _all_of(int, b, m, c)):
+            merged[key] = _add(b, m, c)
+        elif _all_of(list, b, m, c):
+            merged[key] = _merge_list(b or [], m or [], c or [])
+        else:
+            merged[key] = m if m != b else c
+    return merged
+
+
+def _merge_list(base: list[Any], mine: list[Any], current: list[Any]) -> list[Any]:
+    """Current's items in order, without those mine removed (that current still has), then mine's additions (that
+    current does not have yet), in mine's order. Items are compared as JSON; repeats count (a multiset)."""
+
+    def key(x: Any) -> str:
+        return json.dumps(x, sort_keys=True)
+
+    b, m, c = Counter(map(key, base)), Counter(map(key, mine)), Counter(map(key, current))
+    drop = {k: (b[k] - m[k]) - max(b[k] - c[k], 0) for k in b}
+    add = {k: (m[k] - b[k]) - max(c[k] - b[k], 0) for k in m}
+    merged: list[Any] = []
+    for x in current:
+        if drop.get(key(x), 0) > 0:
+            drop[key(x)] -= 1
+        else:
+            merged.append(x)
+    seen: Counter[str] = Counter()
+    for x in mine:
+        seen[key(x)] += 1
+        if seen[key(x)] > m[key(x)] - add[key(x)]:  # the last `add` occurrences are the new ones
+            merged.append(x)
+    return merged
+
+
+def _all_of(kind: type, *values: Any) -> bool:
+    """Whether every value is a `kind` or absent (None), and one is there."""
+    present = [v for v in values if v is not None]
+    return bool(present) and all(isinstance(v, kind) and not isinstance(v, bool) for v in present)
+
+
+def _counts(*values: Any) -> bool:
+    """Whether every value is a dict of integers (or absent), and one is there."""
+    return _all_of(dict, *values) and all(_all_of(int, *v.values()) or not v for v in values if v is not None)
+
+
+def _add(base: Any, mine: Any, current: Any) -> Any:
+    if isinstance(base, dict) or isinstance(mine, dict) or isinstance(current, dict):
+        b, m, c = base or {}, mine or {}, current or {}
+        return {k: c.get(k, 0) + m.get(k, 0) - b.get(k, 0) for k in [*c, *(k for k in m if k not in c)]}
+    return (current or 0) + (mine or 0) - (base or 0)
+
+
+def _session_scoped_id(session_id: str, item_id: str) -> str:
+    """The id an item gets in `session_id` when another session holds `item_id`; always the same for the same
+    session and id, so saving the item twice still finds it."""
+    return hashlib.sha1(f"{session_id}|{item_id}".encode()).hexdigest()[:12]
+
+
+def _private_file(path: Path) -> None:
+    """Make the database file `path` (created if missing) and its -wal and -shm files readable by this user only:
+    they hold every transcript. SQLite creates -wal and -shm with the database file's mode."""
+    with contextlib.suppress(OSError):  # e.g. a read-only folder: SQLite's own error, at connect, names it
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    for name in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        with contextlib.suppress(OSError):
+            info = name.stat()
+            if info.st_mode & 0o077 and info.st_uid == os.getuid():
+                name.chmod(0o600)
+
+
 def _make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        from pathlib import Path
-
         path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        if path and path != ":memory:" and not path.startswith("file:"):
+            db_file = Path(path).expanduser()
+            db_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            _private_file(db_file)
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine

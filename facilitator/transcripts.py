@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from facilitator.exceptions import TranscriptError
+from facilitator.files import read_regular_file
 from facilitator.models import Participant, Transcript, Turn, slug
 
 MAX_TRANSCRIPT_BYTES = 5_000_000
@@ -21,20 +22,29 @@ _DATE_LINE = re.compile(r"^#\s*date\s*:\s*(\S+)\s*$", re.IGNORECASE)
 
 
 def load_transcript(path: Path | str, *, max_bytes: int = MAX_TRANSCRIPT_BYTES) -> Transcript:
+    """Read and parse a transcript file. A folder, a FIFO or a device (e.g. /dev/zero) is refused before it is read;
+    at most `max_bytes` are read."""
     path = Path(path)
-    if not path.is_file():
-        raise TranscriptError(f"{path}: no such transcript file; check the path")
-    size = path.stat().st_size
-    if size > max_bytes:
-        raise TranscriptError(
-            f"{path}: {size / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB transcript limit; split the meeting"
-        )
+    raw = read_regular_file(
+        path,
+        max_bytes=max_bytes,
+        error=TranscriptError,
+        label="transcript",
+        missing_hint="check the path",
+        limit_hint="split the meeting",
+    )
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise TranscriptError(f"{path}: not UTF-8 text; save the transcript as UTF-8") from e
     if not text.strip():
         raise TranscriptError(f"{path}: the transcript is empty; nothing to summarize")
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise TranscriptError(
+            f"{path}: line {line} contains a NUL character (\\x00), which a transcript cannot hold (was it saved as "
+            "UTF-16?); save it as UTF-8 text without it"
+        )
     if path.suffix.lower() == ".json" or text.lstrip().startswith("{"):
         try:
             data = json.loads(text)
@@ -42,6 +52,11 @@ def load_transcript(path: Path | str, *, max_bytes: int = MAX_TRANSCRIPT_BYTES) 
             raise TranscriptError(
                 f"{path}: broken JSON at line {e.lineno}, column {e.colno} ({e.msg}); fix the file or use plain text"
             ) from e
+        except RecursionError:
+            raise TranscriptError(
+                f"{path}: the JSON is nested too deeply to be a transcript; fix the file (see the README's "
+                "transcript format) or use plain text"
+            ) from None
         return parse_json_transcript(data, origin=str(path))
     return parse_text_transcript(text, origin=str(path))
 
@@ -74,11 +89,20 @@ def parse_json_transcript(data: Any, *, origin: str = "transcript") -> Transcrip
             raise TranscriptError(
                 f"{origin}: turns[{i}] has unknown speaker '{raw['speaker']}'; known ids: {', '.join(sorted(known))}"
             )
-        turns.append(Turn(index=i, speaker=speaker, text=str(raw["text"])))
+        text = str(raw["text"])
+        if "\x00" in text:
+            raise TranscriptError(f"{origin}: turns[{i}] contains a NUL character (\\x00); remove it from the text")
+        turns.append(Turn(index=i, speaker=speaker, text=text))
+    for p in participants:
+        if "\x00" in p.name or "\x00" in p.id:
+            raise TranscriptError(f"{origin}: participant '{p.id}' contains a NUL character (\\x00); remove it")
     return Transcript(date=_parse_date(data.get("date"), origin), participants=participants, turns=turns)
 
 
 def parse_text_transcript(text: str, *, origin: str = "transcript") -> Transcript:
+    if "\x00" in text:
+        at = text.count("\n", 0, text.index("\x00")) + 1
+        raise TranscriptError(f"{origin}: line {at} contains a NUL character (\\x00); remove it from the text")
     date: dt.date | None = None
     names: dict[str, str] = {}
     turns: list[Turn] = []

@@ -95,8 +95,12 @@ class RunResult(BaseModel):
 def llm_settings(
     server: FakeOpenAIServer, *, timeout: float, retries: int | None = None, budget: float | None = None
 ) -> Settings:
-    """Settings aimed at the fake server; `retries` None keeps the shipped default (COMENTOR_LLM_MAX_RETRIES)."""
+    """Settings aimed at the fake server; `retries` None keeps the shipped default (COMENTOR_LLM_MAX_RETRIES).
+
+    The circuit breaker is off (cool-down 0): these runs fire moves back to back to measure retries, where a real
+    meeting has minutes between moves; the breaker is measured in tests/test_breaker.py."""
     values: dict[str, Any] = {"llm_max_retries": retries} if retries is not None else {}
+    values["llm_cooldown"] = 0.0
     return Settings(
         openai_base_url=server.base_url,
         openai_api_key="sk-fault-test",  # type: ignore[arg-type]

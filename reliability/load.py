@@ -3,9 +3,10 @@
     python -m reliability.load [--pairs 25] [--messages 3] [--out reliability/results/load.json]
 
 Part 1 (capacity): `--pairs` pairs are created in a fresh COMENTOR_HOME; two `gradio_client` clients per pair (the
-two partners' laptops) open the pair with its id and access code, each sends `--messages` messages as its partner
-and asks for a question, all at the same time. Counted: errors (exceptions, timeouts, warnings in the status line),
-turns lost (sent but not in the store), turns stored twice; p50/p95/max latency of each send and each question.
+two partners' laptops) open the pair with its id and access code (which returns the grant every later event sends
+first), each sends `--messages` messages as its partner and asks for a question, all at the same time. Counted:
+errors (exceptions, timeouts, warnings in the status line), turns lost (sent but not in the store), turns stored
+twice; p50/p95/max latency of each send and each question.
 
 Part 2 (over capacity): the same app with COMENTOR_UI_CONCURRENCY and COMENTOR_UI_QUEUE_SIZE set small, and more
 simultaneous questions than both allow. Counted: how many were served, how many were refused as busy, what each kind
@@ -56,6 +57,10 @@ LINES = [
 ]
 TOPICS = ["short-form video", "budget negotiation", "data visualisation", "stakeholder updates", "public speaking"]
 BUSY_WORDS = re.compile(r"busy|queue is full", re.IGNORECASE)
+# Where the status line sits in what gradio_client returns: opening (/on_open, /on_load, /on_create) returns the
+# grant, what the browser remembers, the pair view, then the status; every other event returns the grant, then it.
+OPEN_STATUS = 3
+STATUS = 1
 
 
 # --------------------------------------------------------------------------------------------- the model
@@ -201,30 +206,32 @@ class Partner(BaseModel):
 
 
 def run_partner(url: str, pair: Pair, code: str, side: int, messages: int, timeout: float) -> Partner:
-    """One partner's laptop: open the pair, send `messages` lines, ask for a question (status 1 = the status line)."""
+    """One partner's laptop: open the pair (its grant is the first output, the first input of every later event),
+    send `messages` lines, ask for a question."""
     assert pair.id is not None
     me = pair.participants[side]
     out = Partner(pair=pair.id, speaker=me.id)
     try:
         c = client(url)
         result, _ = call(c, "/on_open", pair.id, code, timeout=timeout)
-        status = status_of(result, 2)
+        status = status_of(result, OPEN_STATUS)
         if "Opened" not in status:
             out.errors.append(f"open: {status[:160]}")
             return out
         out.opened = True
+        grant = result[0]
         topic, other = TOPICS[side % 5], TOPICS[(side + 2) % 5]
         for k in range(messages):
             text = f"{LINES[(k + side) % len(LINES)].format(topic=topic, other=other)} [{me.id} #{k}]"
-            result, seconds = call(c, "/on_send", me.id, text, timeout=timeout)
+            result, seconds = call(c, "/on_send", grant, me.id, text, timeout=timeout)
             out.sends.append(seconds)
             out.sent.append(text)
-            if "⚠" in status_of(result, 0):
-                out.errors.append(f"send: {status_of(result, 0)[:160]}")
-        result, seconds = call(c, "/on_ask", me.id, timeout=timeout)
+            if "⚠" in status_of(result, STATUS):
+                out.errors.append(f"send: {status_of(result, STATUS)[:160]}")
+        result, seconds = call(c, "/on_ask", grant, me.id, timeout=timeout)
         out.questions.append(seconds)
-        if "⚠" in status_of(result, 0):
-            out.errors.append(f"question: {status_of(result, 0)[:160]}")
+        if "⚠" in status_of(result, STATUS):
+            out.errors.append(f"question: {status_of(result, STATUS)[:160]}")
     except Exception as e:  # every failure of a client is counted
         out.errors.append(f"{type(e).__name__}: {str(e)[:200]}")
     return out
@@ -411,22 +418,22 @@ def run_busy(
         }
         with UIProcess(workdir / "busy-home", env) as ui:
             made = make_pairs(ui.store(), simultaneous, prefix="b")
-            clients: list[tuple[Any, Pair]] = []
+            clients: list[tuple[Any, Pair, str]] = []
             for pair, code in made:  # open one after another: opening is not what is measured here
                 c = client(ui.url)
-                call(c, "/on_open", pair.id, code, timeout=timeout)
-                clients.append((c, pair))
+                opened, _ = call(c, "/on_open", pair.id, code, timeout=timeout)
+                clients.append((c, pair, opened[0]))
             index = fn_index(ui.url, "/on_ask")
             barrier = threading.Barrier(len(clients) + 1)
             started = time.monotonic()
 
-            def ask(c: Any, pair: Pair) -> str:
+            def ask(c: Any, pair: Pair, grant: str) -> str:
                 barrier.wait(timeout=30)
                 try:
-                    result, _ = call(c, "/on_ask", pair.ids[0], timeout=timeout)
+                    result, _ = call(c, "/on_ask", grant, pair.ids[0], timeout=timeout)
                 except Exception as e:  # classified below
                     return f"{type(e).__name__}: {e}"
-                status = status_of(result, 0)
+                status = status_of(result, STATUS)
                 return "served" if "⚠" not in status else f"warning: {status[:160]}"
 
             def raw() -> httpx.Response | None:
@@ -450,10 +457,10 @@ def run_busy(
             if refused is not None:
                 with contextlib.suppress(ValueError):
                     detail = str(refused.json().get("detail", ""))
-            c, pair = clients[0]  # the queue has drained: the next question is served
+            c, pair, grant = clients[0]  # the queue has drained: the next question is served
             try:
-                result, _ = call(c, "/on_ask", pair.ids[0], timeout=timeout)
-                served_after = "⚠" not in status_of(result, 0)
+                result, _ = call(c, "/on_ask", grant, pair.ids[0], timeout=timeout)
+                served_after = "⚠" not in status_of(result, STATUS)
             except Exception:
                 served_after = False
             return BusyResult(

@@ -130,8 +130,9 @@ def test_piped_cli_chat_with_every_model_call_failing(comentor_home: Path) -> No
     notes = [line for line in done.stdout.splitlines() if line.startswith("Facilitator: (note:")]
     assert len(notes) == 3, done.stdout  # /question, the @facilitator answer, /challenge
     assert all("the offline facilitator answered this turn" in n and "0.5 s timeout" in n for n in notes)
+    assert all("the model is unavailable" in n for n in notes[1:]), notes  # the breaker answers offline at once
     assert "Session ended." in done.stdout
-    assert requests >= 4 * 2, "every move and the summary asked the model (with a retry) before falling back"
+    assert requests == 2, "the first move asked the model (with a retry); the breaker then kept it from waiting again"
     store = Store(f"sqlite:///{comentor_home / 'comentor.db'}")
     [pair] = store.list_pairs()
     assert pair.id is not None

@@ -60,10 +60,12 @@ def test_store_on_postgres_access_codes_turns_and_item_history(pg_url: str) -> N
     assert pg_url.startswith("postgresql+psycopg://")
     store = Store(pg_url)
     code = store.save_pair(PAIR)
-    assert store.save_pair(PAIR.model_copy(update={"cadence": "weekly"})) == code
+    assert code is not None
+    assert store.save_pair(PAIR.model_copy(update={"cadence": "weekly"})) is None
     assert store.check_access("ana-ben", code) and not store.check_access("ana-ben", "wrong")
     assert not store.check_access("someone-else", code) and not store.check_access("ana-ben", "")
-    with pytest.raises(InputError, match="already exists"):
+    assert not store.check_access("ana-ben", "ünïcødé-😀")
+    with pytest.raises(InputError, match="is taken"):
         store.create_pair(PAIR)
     a = store.create_session("ana-ben", DATE)
     b = store.create_session("ana-ben", DATE + dt.timedelta(days=14))
@@ -132,6 +134,18 @@ def test_access_codes_on_postgres(pg_url: str) -> None:
     live = fac.session_for("ana-ben", code)
     with pytest.raises(AccessError):
         fac.session_for("cy-di", other_code, live.id)
+    # grants, rotation and the attempt limits on PostgreSQL too
+    opened = fac.grant("ana-ben", code, client="pg-client")
+    assert fac.granted(opened.token).id == opened.live.id
+    for _ in range(fac.limits.per_client):
+        with pytest.raises(AccessError, match="wrong pair id"):
+            fac.open_pair("cy-di", "guess", client="pg-attacker")
+    with pytest.raises(AccessError, match="too many"):
+        fac.open_pair("cy-di", other_code, client="pg-attacker")
+    new = fac.store.rotate_code("ana-ben")
+    with pytest.raises(AccessError):
+        fac.granted(opened.token)
+    assert fac.open_pair("ana-ben", new).id == "ana-ben"
 
 
 # ---------------------------------------------------------------------------------------------- two processes

@@ -35,7 +35,7 @@ def _other_pair() -> Pair:
 def test_access_needs_the_pairs_code_and_sessions_stay_with_their_pair(fac: Any, demo_pair: Any) -> None:
     code = fac.create_pair(demo_pair)
     other_code = fac.create_pair(_other_pair())
-    with pytest.raises(InputError, match="already exists"):
+    with pytest.raises(InputError, match="is taken"):
         fac.create_pair(demo_pair)  # never overwritten
     with pytest.raises(AccessError, match="wrong pair id or access code"):
         fac.open_pair("ana-ben", "guess")

@@ -2,7 +2,8 @@
 
 Reduced counts of `python -m reliability.load` and `python -m reliability.probes` (the full runs write
 reliability/results/load.json and probes.json). Each test starts the real app in a subprocess with its own home; the
-model, when there is one, is the local fake OpenAI server answering after 1-3 s.
+model, when there is one, is the local fake OpenAI server answering after 1-3 s. Opening a pair returns a signed grant
+(the first output); every other event takes it as its first input.
 """
 
 from __future__ import annotations
@@ -15,8 +16,19 @@ from typing import Any
 
 import pytest
 
-from reliability.load import BUSY_WORDS, UIProcess, client, run_busy, run_capacity
-from reliability.probes import Planted, plant, run_file_probes, run_probes
+from reliability.load import BUSY_WORDS, OPEN_STATUS, STATUS, UIProcess, client, make_pairs, run_busy, run_capacity
+from reliability.probes import (
+    OPEN_LIMITS,
+    REFUSALS,
+    Planted,
+    claims_of,
+    plant,
+    predict,
+    run_access,
+    run_draft_hijack,
+    run_file_probes,
+    run_probes,
+)
 
 pytest.importorskip("gradio_client")
 pytestmark = pytest.mark.slow
@@ -55,7 +67,8 @@ def planted_app() -> Iterator[tuple[UIProcess, list[Planted]]]:
         pytest.skip("needs /var/tmp apart from the temp folder")
     home = Path(tempfile.mkdtemp(prefix="comentor-probe-home-", dir=base))
     try:
-        with UIProcess(home, {"COMENTOR_FACILITATOR": "offline"}) as ui:
+        # every probe comes from 127.0.0.1: the wrong-code limits are raised here (tested on their own below)
+        with UIProcess(home, {"COMENTOR_FACILITATOR": "offline", **OPEN_LIMITS}) as ui:
             yield ui, plant(ui.url, ui.store(), 3)
     finally:
         shutil.rmtree(home, ignore_errors=True)
@@ -72,13 +85,66 @@ def test_canaries_are_planted_where_a_leak_would_show(planted_app: tuple[UIProce
 
 def test_cross_session_probes_are_refused_and_leak_nothing(planted_app: tuple[UIProcess, list[Planted]]) -> None:
     ui, planted = planted_app
-    result = run_probes(ui.url, ui.store(), planted, total=160)
-    assert result.detector_control  # the same check flags the owner's own view
-    assert result.probes == 160
-    assert set(result.by_visitor) == {"fresh", "wrong-code", "other-pair", "raw-http"}
+    result = run_probes(ui.url, ui.store(), planted, total=200, home=ui.home)
+    assert result.detector_control  # the same check flags the owner's own view and grant
+    assert result.probes == 200
+    visitors = {"fresh", "wrong-code", "other-pair", "hijacker", "hijacker-other-pair", "raw-http"}
+    assert set(result.by_visitor) == visitors
+    assert {"expired", "stale-code", "other-pair-session", "altered-other-grant", "own-grant"} <= set(result.by_grant)
     assert result.leaks == 0
     assert result.answered == 0, result.answered_samples
+    assert result.errors == 0, result.error_samples
     assert result.pairs_changed == []
+
+
+def test_a_client_with_the_victims_session_hash_cannot_act_for_it(
+    planted_app: tuple[UIProcess, list[Planted]],
+) -> None:
+    """The red team's attack: Gradio keys its server-side state by a session hash the client chooses, so a client
+    that learnt the victim's hash used to act in the victim's open session. Now it needs the grant too."""
+    ui, _planted = planted_app
+    store = ui.store()
+    ((pair, code),) = make_pairs(store, 1, prefix="hj")
+    assert pair.id is not None
+    a, _b = pair.ids
+    victim = client(ui.url)
+    opened = predict(victim, pair.id, code, api_name="/on_open")
+    grant = opened[0]
+    session = claims_of(grant)["session_id"]  # type: ignore[index]
+    predict(victim, grant, a, "I'll send you the budget by Friday.", api_name="/on_send")
+    turns = len(store.turns(session))
+    items = [(i.id, sorted(by), deleted) for i, by, deleted in store.session_items(session)]
+    assert turns == 1 and items
+
+    hijacker = client(ui.url)
+    hijacker.session_hash = victim.session_hash
+    forged = grant.split(".")[0] + "." + "A" * 43
+    for token in ("", None, "not-a-grant", forged):
+        sent = predict(hijacker, token, a, "hijacked: send the money to my account", api_name="/on_send")
+        assert REFUSALS["access"].search(sent[STATUS]) or REFUSALS["grant-refused"].search(sent[STATUS]), sent[STATUS]
+        asked = predict(hijacker, token, a, api_name="/on_ask")
+        assert REFUSALS["access"].search(asked[STATUS]) or REFUSALS["grant-refused"].search(asked[STATUS])
+        confirmed = predict(hijacker, token, a, items[0][0], api_name="/handler")
+        assert "⚠" in confirmed[STATUS] and "confirmed" not in confirmed[STATUS].lower()
+    assert len(store.turns(session)) == turns
+    assert [(i.id, sorted(by), deleted) for i, by, deleted in store.session_items(session)] == items
+    # the victim's own page still works
+    again = predict(victim, grant, a, "Still here.", api_name="/on_send")
+    assert "⚠" not in again[STATUS] and len(store.turns(session)) == turns + 1
+    hijacker.close()
+    victim.close()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="ui/app.py keeps the agenda draft in server-side gr.State, keyed only by the Gradio session hash: a "
+    "visitor with its own pair's grant and the victim's session hash starts the victim's draft in its own session",
+)
+def test_the_agenda_draft_does_not_follow_the_session_hash(planted_app: tuple[UIProcess, list[Planted]]) -> None:
+    ui, planted = planted_app
+    result = run_draft_hijack(ui.url, planted[1], planted[0])
+    assert result.victim_draft_items > 0
+    assert not result.leaked, result.attacker_status
 
 
 def test_file_routes_serve_nothing_outside_the_app(planted_app: tuple[UIProcess, list[Planted]]) -> None:
@@ -101,6 +167,25 @@ def test_file_routes_serve_nothing_outside_the_app(planted_app: tuple[UIProcess,
 def test_a_summarized_session_reopens_with_its_exports(planted_app: tuple[UIProcess, list[Planted]]) -> None:
     ui, planted = planted_app
     p = planted[0]
-    again = client(ui.url).predict(p.pair, p.code, api_name="/on_open")
+    again = predict(client(ui.url), p.pair, p.code, api_name="/on_open")
     exports = [f for f in again if isinstance(f, dict) and str(f.get("url", "")).endswith((".md", ".json", ".ics"))]
-    assert again[0]["session"] == p.session and len(exports) == 3, again
+    assert "Opened" in again[OPEN_STATUS] and again[1] == {"grant": again[0]}  # what the browser remembers
+    assert (claims_of(again[0]) or {}).get("session_id") == p.session and len(exports) == 3, again
+
+
+def test_grants_expire_new_codes_revoke_them_and_wrong_codes_are_limited(tmp_path: Path) -> None:
+    """The app with the default wrong-code limits and grants that last seconds."""
+    result = run_access(tmp_path, hours=0.004, attempts=40, burst=30)
+    expiry, limits = result["expiry"], result["rate_limit"]
+    assert expiry["fresh_grant_accepted"]  # control: the grant works while valid
+    assert expiry["expired_refused"] == expiry["expired_probes"] > 0, expiry["expired_outcomes"]
+    assert expiry["stored_nothing_after_expiry"] and expiry["reopened_with_code"]
+    assert expiry["revoked_refused"] and expiry["old_code_refused"] and expiry["new_code_opens"]
+    assert limits["checked"] == limits["limit_per_client"] == 10
+    assert limits["limited"] == 30 and limits["other_outcomes"] == {}
+    assert limits["right_code_refused"] and limits["right_code_by_link_refused"]
+    assert limits["forwarded_for_ignored"]  # from an address uvicorn does not trust as a proxy
+    assert limits["right_code_other_client_same_address"] == "rate-limited"  # the limit is per address
+    assert limits["failures_recorded"] == 10
+    assert limits["other_address_opens"]
+    assert limits["burst_right_code_refused"] and limits["burst_limited"] > 0

@@ -166,7 +166,9 @@ def test_full_flow_in_a_real_browser(server: UIServer, browser: Any, tmp_path: P
     assert code, page.status().inner_text()
     page.idle()
     page.shot("pair-created")
-    assert server.store().check_access("carla-dev", code.group(1).rstrip("."))
+    pair_id = re.search(r"with the id (carla-dev-[0-9a-f]{6});", page.status().inner_text())
+    assert pair_id, page.status().inner_text()  # a random suffix: a second Carla & Dev get their own pair
+    assert server.store().check_access(pair_id.group(1), code.group(1).rstrip("."))
 
     # the agenda: generate, edit a lead, start
     page.el("agenda-builder").get_by_text("Build or edit today's agenda").click()
@@ -270,7 +272,7 @@ def test_full_flow_in_a_real_browser(server: UIServer, browser: Any, tmp_path: P
 
 def test_a_second_browser_cannot_see_the_first_pairs_session(server: UIServer, browser: Any) -> None:
     store = server.store()
-    code = store.access_code("ana-ben")
+    code = store.rotate_code("ana-ben")
     assert code
     first = Page(browser, "isolation-first")
     open_pair(first, server.url, "ana-ben", code)
@@ -298,7 +300,7 @@ def test_a_second_browser_cannot_see_the_first_pairs_session(server: UIServer, b
 
 def test_bad_input_is_answered_in_the_page_and_nothing_is_lost(server: UIServer, browser: Any) -> None:
     store = server.store()
-    code = store.access_code("ana-ben")
+    code = store.rotate_code("ana-ben")
     assert code
     page = Page(browser, "bad-input")
     page.page.goto(f"{server.url}?pair=ana-ben&code={code}")

@@ -1,34 +1,49 @@
 """The Gradio app a pair opens during their meeting.
 
 It maps engine calls and events to widgets and holds no facilitation logic: every decision (what to say, which items
-were agreed, who may see what) is made in `facilitator/`. Per-visitor state is only the caller's pair id, access code
-and session id (in `gr.State`, remembered in the browser for a refresh); every handler re-checks them against the
-store through `Facilitator.session_for`, because the Gradio API can be called without the page.
+were agreed, who may see what) is made in `facilitator/`. Per-visitor state is only a grant: a token the server signs
+when the pair is opened with its access code (naming the pair and the session, expiring), held by the page in a hidden
+field (and remembered in the browser for a refresh). The page sends it with every event and every handler verifies it
+through `Facilitator.granted`: the Gradio API can be called without the page, and Gradio's server-side state is keyed
+only by a session hash the client chooses.
 """
 
 from __future__ import annotations
 
 import atexit
-import contextlib
 import hashlib
+import html
 import os
 import re
 import secrets
 import shutil
 import tempfile
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
-from facilitator.engine import AgendaStatus, Facilitator, ItemView, LiveSession
+from facilitator import exportdir
+from facilitator.engine import DEMO_PAIR_ID, AgendaStatus, Facilitator, ItemView, LiveSession, Opened
 from facilitator.exceptions import ComentorError, InputError
 from facilitator.knowledge.bank import QUESTION_BANK_SOURCE
-from facilitator.models import Agenda, Balance, Move, Pair, Participant, Summary
+from facilitator.models import (
+    CADENCE_CHARS,
+    NAME_CHARS,
+    ROLE_CHARS,
+    TOPIC_CHARS,
+    TOPICS_MAX,
+    Agenda,
+    Balance,
+    Move,
+    Pair,
+    Participant,
+    Summary,
+)
 from facilitator.settings import Settings
-from facilitator.textutil import clip, safe_markdown
+from facilitator.textutil import clip, display_safe, safe_markdown
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
@@ -43,16 +58,23 @@ CSS = """
 footer { display: none !important; }
 """
 _REF = re.compile(r"\s*\[(c[0-9a-f]{8,}|q\d{3,}|[a-z][a-z0-9-]{2,40})\]")
+LIST_CHARS = TOPICS_MAX * (TOPIC_CHARS + 2)  # a comma-separated list of topics, as the form takes it
 ITEM_HEADERS = ["#", "Owner", "Action", "Due", "From the conversation", "Confirmed"]
 AGENDA_HEADERS = ["Item", "Minutes", "Lead"]
 
 
 class Access(BaseModel):
-    """What a visitor has shown: the pair's id and access code, and the session they are in."""
+    """A verified grant: the pair and session it names, and the token itself (sent back to the page)."""
 
     pair: str
-    code: str
-    session: str | None = None
+    session: str
+    token: str
+
+
+def client_of(request: gr.Request | None) -> str:
+    """Who is trying access codes, for the attempt limits: the connecting address (not a header a client sets)."""
+    client = getattr(request, "client", None) if request is not None else None
+    return str(getattr(client, "host", None) or "unknown")
 
 
 # ----------------------------------------------------------------------------------------------- rendering
@@ -121,13 +143,13 @@ def agenda_view(live: LiveSession) -> str:
     lines.append("")
     for n, item in enumerate(live.agenda.items):
         mark = "✓" if n < status.position else "▶" if n == status.position else "·"
-        lead = f" · led by {_name(live.pair, item.lead)}" if item.lead else ""
+        lead = f" · led by {safe_markdown(_name(live.pair, item.lead))}" if item.lead else ""
         lines.append(f"{mark} **{safe_markdown(item.title)}** ({item.minutes} min{lead})")
         if n == status.position:
             if item.purpose:
                 lines.append(f"  \n  {safe_markdown(item.purpose)}")
             for q in item.questions[:3]:
-                who = "both" if q.for_ == "both" else _name(live.pair, q.for_)
+                who = "both" if q.for_ == "both" else safe_markdown(_name(live.pair, q.for_))
                 lines.append(f"  \n  – *{who}:* {safe_markdown(q.text)}")
         lines.append("")
     return "\n".join(lines)
@@ -143,20 +165,24 @@ def balance_figure(pair: Pair, bal: Balance) -> Any:
     """Talk share and challenges per partner, side by side (matplotlib, drawn without pyplot's global state)."""
     from matplotlib.figure import Figure
 
-    names = [_name(pair, pid) for pid in pair.ids]
+    # a name is drawn as written: with `$` escaped, matplotlib never reads it as mathtext (`$\foo$` failed the chart)
+    names = [clip(display_safe(_name(pair, pid)), 14).replace("$", "\\$") for pid in pair.ids]
+    where = list(range(len(names)))  # positions, not categories: two partners may share a first name
     shares = [bal.participants[pid].word_share * 100 if pid in bal.participants else 0 for pid in pair.ids]
     challenges = [bal.participants[pid].challenges if pid in bal.participants else 0 for pid in pair.ids]
     colors = ["#2563eb", "#ea580c"]
     fig = Figure(figsize=(5.2, 2.3), dpi=100, layout="constrained")
     left, right = fig.subplots(1, 2, width_ratios=[3, 2])
-    left.barh(names, shares, color=colors)
+    left.barh(where, shares, color=colors)
+    left.set_yticks(where, labels=names)
     left.axvline(50, color="#6b7280", linestyle="--", linewidth=1)
     left.set_xlim(0, 100)
     left.set_title("Share of words (%)", fontsize=10)
     for y, value in enumerate(shares):
         left.text(min(value + 2, 88), y, f"{value:.0f}%", va="center", fontsize=9)
     left.invert_yaxis()
-    right.bar(names, challenges, color=colors)
+    right.bar(where, challenges, color=colors)
+    right.set_xticks(where, labels=names)
     right.set_title("Own assumptions challenged", fontsize=10)
     right.set_ylim(0, max([*challenges, 2]) + 1)
     right.yaxis.get_major_locator().set_params(integer=True)
@@ -170,7 +196,7 @@ def _confirmation(pair: Pair, view: ItemView) -> str:
     if view.confirmed_by_both:
         return "✔ both"
     if view.confirmed_by:
-        return "✔ " + ", ".join(_name(pair, p) for p in view.confirmed_by)
+        return "✔ " + ", ".join(display_safe(_name(pair, p)) for p in view.confirmed_by)
     return "not yet"
 
 
@@ -178,10 +204,10 @@ def item_rows(pair: Pair, views: list[ItemView]) -> list[list[Any]]:
     return [
         [
             n,
-            _name(pair, v.item.owner),
-            v.item.action,
+            display_safe(_name(pair, v.item.owner)),
+            display_safe(v.item.action),
             v.item.due.isoformat() if v.item.due else "no date",
-            " / ".join(f"“{clip(q, 110)}”" for q in v.quotes) or "—",
+            " / ".join(f"“{display_safe(clip(q, 110))}”" for q in v.quotes) or "—",
             _confirmation(pair, v),
         ]
         for n, v in enumerate(views, start=1)
@@ -190,13 +216,13 @@ def item_rows(pair: Pair, views: list[ItemView]) -> list[list[Any]]:
 
 def item_choices(pair: Pair, views: list[ItemView]) -> list[tuple[str, str]]:
     return [
-        (f"{n}. {_name(pair, v.item.owner)}: {clip(v.item.action, 60)}", v.item.id or "")
+        (f"{n}. {display_safe(_name(pair, v.item.owner))}: {display_safe(clip(v.item.action, 60))}", v.item.id or "")
         for n, v in enumerate(views, start=1)
     ]
 
 
 def history_view(fac: Facilitator, access: Access, pair: Pair) -> str:
-    history = fac.history(access.pair, access.code)
+    history = fac.history_of(access.pair)
     lines = ["### Past sessions", ""]
     for info in reversed(history.sessions):
         items = len(info.summary.commitments) if info.summary else 0
@@ -208,7 +234,7 @@ def history_view(fac: Facilitator, access: Access, pair: Pair) -> str:
         lines.append("None open.")
     for c in history.open_items:
         due = c.due.isoformat() if c.due else "no date"
-        lines.append(f"- **{_name(pair, c.owner)}**: {safe_markdown(c.action)} (due {due}, {c.status})")
+        lines.append(f"- **{safe_markdown(_name(pair, c.owner))}**: {safe_markdown(c.action)} (due {due}, {c.status})")
     return "\n".join(lines)
 
 
@@ -284,7 +310,7 @@ def build_app(fac: Facilitator, *, settings: Settings | None = None, secret: str
     remembers (pair id and access code, in its local storage); Gradio also sends it to the page, so it is no
     protection against someone who uses the same browser profile — only a stable key across restarts."""
     settings = settings or fac.settings
-    exports_root = Path(tempfile.mkdtemp(prefix="comentor-exports-"))  # 0700; removed when the process exits
+    exports_root = exportdir.exports_root()  # 0700; removed at exit, or at the next start if this process is killed
     atexit.register(shutil.rmtree, exports_root, True)
     if fac.brain.name == "offline":
         banner = (
@@ -297,12 +323,15 @@ def build_app(fac: Facilitator, *, settings: Settings | None = None, secret: str
             "Set `COMENTOR_FACILITATOR=offline` and restart to run without a model."
         )
 
-    def session(access: Access | dict[str, Any] | None) -> tuple[Access, LiveSession]:
-        if not access:
-            raise InputError("open your pair first (Pair tab: pair id and access code)")
-        who = access if isinstance(access, Access) else Access.model_validate(access)
-        live = fac.session_for(who.pair, who.code, who.session)
-        return who.model_copy(update={"session": live.id}), live
+    def session(token: str | None) -> tuple[Access, LiveSession]:
+        """The visitor's session, if the grant the page sent is genuine (AccessError otherwise)."""
+        live = fac.granted(token if isinstance(token, str) else None)
+        assert token is not None
+        return Access(pair=live.pair_id, session=live.id, token=token), live
+
+    def granted(opened: Opened) -> tuple[Access, LiveSession]:
+        live = opened.live
+        return Access(pair=live.pair_id, session=live.id, token=opened.token), live
 
     def view(live: LiveSession, access: Access) -> list[Any]:
         views = live.items()
@@ -333,7 +362,7 @@ def build_app(fac: Facilitator, *, settings: Settings | None = None, secret: str
         return f'<span class="warn">⚠ {safe_markdown(text)}</span>' if warn else safe_markdown(text)
 
     def failed(e: ComentorError) -> str:
-        gr.Warning(str(e).replace("`", "'"))  # the toast shows plain text, not Markdown
+        gr.Warning(html.escape(str(e)).replace("`", "'"))  # the toast shows plain text, not Markdown
         return status(str(e), warn=True)
 
     with gr.Blocks(
@@ -341,32 +370,49 @@ def build_app(fac: Facilitator, *, settings: Settings | None = None, secret: str
         analytics_enabled=False,
         delete_cache=(3600, 3600),  # exported files leave Gradio's cache within two hours
     ) as demo:
-        access_state = gr.State(None)
+        # the grant: sent by the page with every event (a client that only knows a session hash does not have it)
+        access_state = gr.Textbox(value="", visible="hidden", elem_id="access-grant", max_lines=1)
         draft_state = gr.State(None)
         remembered = gr.BrowserState(None, storage_key="comentor-access", secret=secret)
-        gr.Markdown(banner, elem_id="banner")
-        status_md = gr.Markdown("", elem_id="status")
+        gr.Markdown(banner, elem_id="banner", latex_delimiters=[])
+        status_md = gr.Markdown("", elem_id="status", latex_delimiters=[])
         with gr.Tabs(selected="pair") as tabs:
             with gr.Tab("Pair", id="pair"), gr.Row():
                 with gr.Column():
-                    gr.Markdown("### Open your pair")
+                    gr.Markdown("### Open your pair", latex_delimiters=[])
                     pair_id_box = gr.Textbox(label="Pair id", elem_id="pair-id", max_lines=1)
                     code_box = gr.Textbox(label="Access code", type="password", elem_id="access-code", max_lines=1)
                     open_btn = gr.Button("Open", variant="primary", elem_id="open-pair")
-                    pair_md = gr.Markdown("", elem_id="pair-info")
+                    pair_md = gr.Markdown("", elem_id="pair-info", latex_delimiters=[])
                 with gr.Column():
-                    gr.Markdown("### New pair")
+                    gr.Markdown("### New pair", latex_delimiters=[])
                     fields: list[gr.Textbox] = []
                     for n in (1, 2):
                         with gr.Group():
                             fields += [
-                                gr.Textbox(label=f"Partner {n}: name", elem_id=f"p{n}-name", max_lines=1),
-                                gr.Textbox(label="Role", elem_id=f"p{n}-role", max_lines=1),
-                                gr.Textbox(label="Offers (comma separated)", elem_id=f"p{n}-offers", max_lines=1),
-                                gr.Textbox(label="Seeks (comma separated)", elem_id=f"p{n}-seeks", max_lines=1),
+                                gr.Textbox(
+                                    label=f"Partner {n}: name", elem_id=f"p{n}-name", max_lines=1, max_length=NAME_CHARS
+                                ),
+                                gr.Textbox(label="Role", elem_id=f"p{n}-role", max_lines=1, max_length=ROLE_CHARS),
+                                gr.Textbox(
+                                    label="Offers (comma separated)",
+                                    elem_id=f"p{n}-offers",
+                                    max_lines=1,
+                                    max_length=LIST_CHARS,
+                                ),
+                                gr.Textbox(
+                                    label="Seeks (comma separated)",
+                                    elem_id=f"p{n}-seeks",
+                                    max_lines=1,
+                                    max_length=LIST_CHARS,
+                                ),
                             ]
-                    goals_box = gr.Textbox(label="Shared goals (comma separated)", elem_id="goals", max_lines=1)
-                    cadence_box = gr.Textbox(label="How often you meet", value="every two weeks", max_lines=1)
+                    goals_box = gr.Textbox(
+                        label="Shared goals (comma separated)", elem_id="goals", max_lines=1, max_length=LIST_CHARS
+                    )
+                    cadence_box = gr.Textbox(
+                        label="How often you meet", value="every two weeks", max_lines=1, max_length=CADENCE_CHARS
+                    )
                     create_btn = gr.Button("Create pair", elem_id="create-pair")
             with gr.Tab("Session", id="session"):
                 with gr.Row(equal_height=False):
@@ -377,6 +423,7 @@ def build_app(fac: Facilitator, *, settings: Settings | None = None, secret: str
                             height=470,
                             sanitize_html=True,
                             allow_tags=False,
+                            latex_delimiters=[],  # no KaTeX; ```mermaid is disarmed by safe_markdown and the CSP
                             feedback_options=None,
                             placeholder="Say hello, or generate an agenda to begin.",
                             group_consecutive_messages=False,
@@ -398,7 +445,7 @@ def build_app(fac: Facilitator, *, settings: Settings | None = None, secret: str
                             next_btn = gr.Button("Next agenda item", elem_id="next-item", size="sm")
                             summarize_btn = gr.Button("Summarize commitments", elem_id="summarize", size="sm")
                     with gr.Column(scale=2):
-                        agenda_md = gr.Markdown(elem_id="agenda")
+                        agenda_md = gr.Markdown(elem_id="agenda", latex_delimiters=[])
                         with gr.Accordion("Build or edit today's agenda", open=False, elem_id="agenda-builder"):
                             minutes = gr.Slider(15, 120, value=45, step=5, label="Length (minutes)", elem_id="minutes")
                             plan_btn = gr.Button("Generate agenda", elem_id="plan-agenda", size="sm")
@@ -412,7 +459,7 @@ def build_app(fac: Facilitator, *, settings: Settings | None = None, secret: str
                             )
                             start_btn = gr.Button("Start this agenda", elem_id="start-agenda", size="sm")
                         balance_plot = gr.Plot(label="Balance", show_label=False, elem_id="balance")
-                gr.Markdown("### Commitments")
+                gr.Markdown("### Commitments", latex_delimiters=[])
                 items_table = gr.Dataframe(
                     headers=ITEM_HEADERS,
                     interactive=False,
@@ -429,15 +476,15 @@ def build_app(fac: Facilitator, *, settings: Settings | None = None, secret: str
                     edit_due = gr.Textbox(label="New due date", elem_id="edit-due", max_lines=1, scale=1)
                     edit_owner = gr.Dropdown(choices=[], label="New owner", elem_id="edit-owner", scale=1)
                     edit_btn = gr.Button("Save edit", elem_id="edit-item", scale=1)
-                gr.Markdown("### Summary and export")
-                summary_md = gr.Markdown(elem_id="summary")
+                gr.Markdown("### Summary and export", latex_delimiters=[])
+                summary_md = gr.Markdown(elem_id="summary", latex_delimiters=[])
                 with gr.Row():
                     export_md = gr.DownloadButton("Markdown recap", elem_id="export-md", size="sm")
                     export_json = gr.DownloadButton("JSON", elem_id="export-json", size="sm")
                     export_ics = gr.DownloadButton("Calendar (.ics)", elem_id="export-ics", size="sm")
                     new_btn = gr.Button("Start a new session", elem_id="new-session", size="sm")
             with gr.Tab("History", id="history"):
-                history_md = gr.Markdown(elem_id="history")
+                history_md = gr.Markdown(elem_id="history", latex_delimiters=[])
         timer = gr.Timer(30)
 
         views = [
@@ -459,8 +506,8 @@ def build_app(fac: Facilitator, *, settings: Settings | None = None, secret: str
         # -------------------------------------------------------------- opening a pair
         def opened(access: Access, live: LiveSession, note: str, info: str) -> list[Any]:
             return [
-                access.model_dump(),
-                access.model_dump(),
+                access.token,
+                {"grant": access.token},
                 gr.Tabs(selected="session"),
                 info,
                 status(note),
@@ -469,9 +516,9 @@ def build_app(fac: Facilitator, *, settings: Settings | None = None, secret: str
 
         open_outputs = [access_state, remembered, tabs, pair_md, status_md, *views]
 
-        def on_open(pair_id: str, code: str) -> list[Any]:
+        def on_open(pair_id: str, code: str, request: gr.Request) -> list[Any]:
             try:
-                who, live = session(Access(pair=pair_id.strip().lower(), code=code.strip()))
+                who, live = granted(fac.grant(pair_id, code, client=client_of(request)))
             except ComentorError as e:
                 return [gr.skip(), gr.skip(), gr.skip(), gr.skip(), failed(e), *skip_views]
             return opened(
@@ -480,15 +527,16 @@ def build_app(fac: Facilitator, *, settings: Settings | None = None, secret: str
 
         def on_load(saved: dict[str, Any] | None, request: gr.Request) -> list[Any]:
             params = dict(request.query_params) if request else {}
-            candidates = []
+            attempts: list[Callable[[], tuple[Access, LiveSession]]] = []
             if params.get("pair") and params.get("code"):
-                candidates.append(Access(pair=params["pair"], code=params["code"]))
-            if saved:
-                with contextlib.suppress(ValueError):
-                    candidates.append(Access.model_validate(saved))
-            for candidate in candidates:
+                pair_id, code = str(params["pair"]), str(params["code"])
+                attempts.append(lambda: granted(fac.grant(pair_id, code, client=client_of(request))))
+            remembered_grant = saved.get("grant") if isinstance(saved, dict) else None
+            if isinstance(remembered_grant, str):
+                attempts.append(lambda: session(remembered_grant))
+            for attempt in attempts:
                 try:
-                    who, live = session(candidate)
+                    who, live = attempt()
                 except ComentorError:
                     continue
                 names = " & ".join(p.first_name for p in live.pair.participants)
@@ -496,47 +544,67 @@ def build_app(fac: Facilitator, *, settings: Settings | None = None, secret: str
             note = "Open your pair with its id and access code, or create a new pair."
             return [gr.skip(), gr.skip(), gr.skip(), gr.skip(), status(note), *skip_views]
 
-        def on_create(*values: str) -> list[Any]:
-            parts = [v.strip() for v in values]
+        def on_create(
+            name1: str,
+            role1: str,
+            offers1: str,
+            seeks1: str,
+            name2: str,
+            role2: str,
+            offers2: str,
+            seeks2: str,
+            goals: str,
+            cadence: str,
+            request: gr.Request,
+        ) -> list[Any]:
+            values = [name1, role1, offers1, seeks1, name2, role2, offers2, seeks2, goals, cadence]
+            parts = [(v or "").strip() for v in values]
             try:
                 people = []
                 for n in range(2):
                     name, role, offers, seeks = parts[n * 4 : n * 4 + 4]
                     if not name:
                         raise InputError(f"partner {n + 1} needs a name")
-                    people.append(
-                        Participant(
-                            id=_participant_id(name),
-                            name=name,
-                            role=role,
-                            offers=_split(offers),
-                            seeks=_split(seeks),
+                    try:
+                        people.append(
+                            Participant(
+                                id=_participant_id(name),
+                                name=name,
+                                role=role,
+                                offers=_split(offers),
+                                seeks=_split(seeks),
+                            )
                         )
-                    )
+                    except ValueError as e:
+                        raise InputError(f"partner {n + 1}: {_first_error(e)}; shorten it and try again") from None
                 if people[0].id == people[1].id:
                     raise InputError("the two partners need different names (their first names become their ids)")
                 try:
                     pair = Pair(participants=people, shared_goals=_split(parts[8]), cadence=parts[9] or None)
                 except ValueError as e:
-                    raise InputError(f"the pair is not valid: {_first_error(e)}") from None
+                    raise InputError(f"the pair is not valid: {_first_error(e)}; fix it and try again") from None
+                pair, code = fac.register_pair(pair)
                 assert pair.id is not None
-                code = fac.create_pair(pair)
-                who, live = session(Access(pair=pair.id, code=code))
+                who, live = granted(fac.grant(pair.id, code, client=client_of(request)))
             except ComentorError as e:
                 return [gr.skip(), gr.skip(), gr.skip(), gr.skip(), failed(e), *skip_views]
-            gr.Info(f"Pair created. Access code: {code} — keep it.", duration=8)
-            return opened(who, live, f"Pair created; your access code is {code}.", pair_view(pair, code))
+            gr.Info(f"Pair created. Pair id: {pair.id} · access code: {code} — keep both.", duration=8)
+            note = f"Pair created with the id {pair.id}; your access code is {code}."
+            return opened(who, live, note, pair_view(pair, code))
 
         open_btn.click(on_open, [pair_id_box, code_box], open_outputs, trigger_mode="once")
         code_box.submit(on_open, [pair_id_box, code_box], open_outputs, trigger_mode="once")
         create_btn.click(on_create, [*fields, goals_box, cadence_box], open_outputs, trigger_mode="once")
-        demo.load(on_load, [remembered], open_outputs)
+        # a link `?pair=...&code=...` opens the pair once; the code then leaves the address bar and the history
+        demo.load(on_load, [remembered], open_outputs).then(
+            None, js="() => { if (location.search) history.replaceState(null, '', location.pathname); }"
+        )
 
         # -------------------------------------------------------------------- the chat
         session_outputs = [access_state, status_md, *views]
 
         def refreshed(who: Access, live: LiveSession, note: str = "", warn: bool = False) -> list[Any]:
-            return [who.model_dump(), status(note, warn), *view(live, who)]
+            return [who.token, status(note, warn), *view(live, who)]
 
         def run_events(
             who: Access, live: LiveSession, events: Iterator[Any], history: list[dict[str, Any]]
@@ -549,6 +617,7 @@ def build_app(fac: Facilitator, *, settings: Settings | None = None, secret: str
                     history = [*history, turn_message(live.pair, event.turn.speaker, event.turn.text)]
                 elif event.kind == "token":
                     streaming += event.text
+                    # the whole reply so far, escaped again each time: an unfinished fence or image shows as text
                     yield [gr.skip(), gr.skip(), [*history, {"role": "assistant", "content": safe_markdown(streaming)}]]
                     continue
                 elif event.kind == "move" and event.move is not None:
@@ -565,7 +634,7 @@ def build_app(fac: Facilitator, *, settings: Settings | None = None, secret: str
             rest = [gr.skip()] * (len(views) - 1) if len(update) == 3 else []
             return [*update, *rest, gr.skip() if box is None else box]
 
-        def on_send(access: dict[str, Any] | None, who_speaks: str | None, text: str) -> Iterator[list[Any]]:
+        def on_send(access: str | None, who_speaks: str | None, text: str) -> Iterator[list[Any]]:
             try:
                 who, live = session(access)
                 if not who_speaks:
@@ -592,7 +661,7 @@ def build_app(fac: Facilitator, *, settings: Settings | None = None, secret: str
         message.submit(on_send, [access_state, speaker, message], send_outputs, trigger_mode="once")
 
         def asker(kind: str) -> Any:
-            def on_ask(access: dict[str, Any] | None, who_speaks: str | None) -> Iterator[list[Any]]:
+            def on_ask(access: str | None, who_speaks: str | None) -> Iterator[list[Any]]:
                 try:
                     who, live = session(access)
                     history = chat_messages(fac, live)
@@ -612,7 +681,7 @@ def build_app(fac: Facilitator, *, settings: Settings | None = None, secret: str
             button.click(asker(kind), [access_state, speaker], session_outputs, trigger_mode="once")
 
         # ------------------------------------------------------------------ agenda
-        def on_plan(access: dict[str, Any] | None, length: float) -> list[Any]:
+        def on_plan(access: str | None, length: float) -> list[Any]:
             try:
                 _who, live = session(access)
                 agenda, notes = live.plan_agenda(int(length))
@@ -627,7 +696,7 @@ def build_app(fac: Facilitator, *, settings: Settings | None = None, secret: str
 
         plan_btn.click(on_plan, [access_state, minutes], [status_md, draft_state, agenda_table], trigger_mode="once")
 
-        def on_start(access: dict[str, Any] | None, draft: dict[str, Any] | None, table: Any) -> list[Any]:
+        def on_start(access: str | None, draft: dict[str, Any] | None, table: Any) -> list[Any]:
             from facilitator.agenda import edit_agenda
 
             try:
@@ -643,7 +712,7 @@ def build_app(fac: Facilitator, *, settings: Settings | None = None, secret: str
 
         start_btn.click(on_start, [access_state, draft_state, agenda_table], session_outputs, trigger_mode="once")
 
-        def on_tick(access: dict[str, Any] | None) -> Any:
+        def on_tick(access: str | None) -> Any:
             if not access:
                 return gr.skip()
             try:
@@ -657,7 +726,7 @@ def build_app(fac: Facilitator, *, settings: Settings | None = None, secret: str
         # ------------------------------------------------------------- commitments
         def on_item(action: str) -> Any:
             def handler(
-                access: dict[str, Any] | None,
+                access: str | None,
                 who_speaks: str | None,
                 item_id: str | None,
                 new_action: str = "",
@@ -697,7 +766,7 @@ def build_app(fac: Facilitator, *, settings: Settings | None = None, secret: str
             trigger_mode="once",
         )
 
-        def on_summarize(access: dict[str, Any] | None) -> list[Any]:
+        def on_summarize(access: str | None) -> list[Any]:
             try:
                 who, live = session(access)
                 live.proposed_items()
@@ -711,7 +780,7 @@ def build_app(fac: Facilitator, *, settings: Settings | None = None, secret: str
         summarize_btn.click(on_summarize, [access_state], session_outputs, trigger_mode="once")
 
         def on_export(kind: str) -> Any:
-            def handler(access: dict[str, Any] | None) -> str:
+            def handler(access: str | None) -> str:
                 try:
                     _who, live = session(access)
                     live.export(kind)  # type: ignore[arg-type]
@@ -725,15 +794,11 @@ def build_app(fac: Facilitator, *, settings: Settings | None = None, secret: str
         for download, kind in ((export_md, "md"), (export_json, "json"), (export_ics, "ics")):
             download.click(on_export(kind), [access_state], [status_md])
 
-        def on_new(access: dict[str, Any] | None) -> list[Any]:
+        def on_new(access: str | None) -> list[Any]:
             try:
-                who = Access.model_validate(access) if access else None
-                if who is None:
-                    raise InputError("open your pair first (Pair tab)")
-                live = fac.new_session(who.pair, who.code)
-                who = who.model_copy(update={"session": live.id})
-            except (ComentorError, ValueError) as e:
-                return [gr.skip(), failed(e if isinstance(e, ComentorError) else InputError(str(e))), *skip_views]
+                who, live = granted(fac.new_session_for(session(access)[1]))
+            except ComentorError as e:
+                return [gr.skip(), failed(e), *skip_views]
             return refreshed(who, live, "New session started; open items from before are on its agenda.")
 
         new_btn.click(on_new, [access_state], session_outputs, trigger_mode="once")
@@ -799,7 +864,8 @@ def parse_auth(value: str | None) -> list[tuple[str, str]] | None:
 
 
 def prepare(settings: Settings, fac: Facilitator | None = None) -> tuple[Facilitator, str | None]:
-    """The facilitator for the app, the bundled guidance indexed on first start, and the demo pair's code."""
+    """The facilitator for the app, the bundled guidance indexed on first start, and the demo pair's code (on the
+    first start only, when the demo pair is created)."""
     from facilitator.pairs import load_pair
     from facilitator.resources import demo_pair_path
 
@@ -807,8 +873,7 @@ def prepare(settings: Settings, fac: Facilitator | None = None) -> tuple[Facilit
     if fac.knowledge is not None and fac.knowledge.count() == 0:
         fac.knowledge.add_bundled()
     demo = load_pair(demo_pair_path())
-    fac.ensure_demo_pair(demo)
-    return fac, fac.store.access_code(demo.id) if demo.id else None
+    return fac, fac.ensure_demo_pair(demo)  # the code exists only now: it is stored hashed
 
 
 def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 7860, fac: Facilitator | None = None) -> None:
@@ -824,11 +889,19 @@ def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 7860, fac:
             f"open http://{shown}:{port}/?pair=ana-ben&code={demo_code}",
             flush=True,
         )
+    elif fac.store.has_pair(DEMO_PAIR_ID):
+        print(
+            f"comentor: demo pair '{DEMO_PAIR_ID}': `comentor pairs code {DEMO_PAIR_ID} --rotate` "
+            "gives it a new access code",
+            flush=True,
+        )
     print(f"comentor: {fac.description} at http://{shown}:{port}/", flush=True)
     from fastapi import Request
     from fastapi.exception_handlers import http_exception_handler
     from fastapi.responses import JSONResponse
     from starlette.exceptions import HTTPException
+
+    from ui import security
 
     async def busy(request: Request, exc: HTTPException) -> Any:
         """Gradio answers a full queue with 503 'Queue is full. Max size is N...': say so, and when to retry."""
@@ -840,7 +913,7 @@ def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 7860, fac:
     app.launch(
         server_name=host,
         server_port=port,
-        app_kwargs={"exception_handlers": {HTTPException: busy}},
+        app_kwargs=security.app_kwargs({HTTPException: busy}),  # CSP, nosniff, no Referer on every response
         max_file_size=int(settings.max_file_mb * 1024 * 1024),  # the app takes no uploads; Gradio's route still does
         auth=auth,
         auth_message="Sign in with the user and password set in COMENTOR_AUTH." if auth else None,

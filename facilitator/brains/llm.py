@@ -19,10 +19,11 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from facilitator.brains.base import BrainInput, TokenSink
+from facilitator.brains.breaker import DEFAULT_COOLDOWN, CircuitBreaker
 from facilitator.exceptions import ModelError
 from facilitator.knowledge.bank import CHALLENGE_SOURCE, QUESTION_BANK_SOURCE
 from facilitator.models import Citation, Commitment, Move, Participant, SuggestedQuestion, Turn
-from facilitator.prompts import load_prompt
+from facilitator.prompts import Block, blocks, item, load_prompt
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -87,7 +88,14 @@ EXTRACT_WINDOW_TURNS = 80
 class LLMBrain:
     """Words moves with a chat model. The model object is injected (tests pass one aimed at a local fake server)."""
 
-    def __init__(self, chat_model: BaseChatModel, model_name: str, *, settings: Settings | None = None) -> None:
+    def __init__(
+        self,
+        chat_model: BaseChatModel,
+        model_name: str,
+        *,
+        settings: Settings | None = None,
+        breaker: CircuitBreaker | None = None,
+    ) -> None:
         self._model = chat_model
         self._model_name = model_name
         # Failures the openai client does not retry (broken JSON, a stream cut short) are retried here, as many times
@@ -95,6 +103,8 @@ class LLMBrain:
         self._attempts = settings.llm_max_retries + 1 if settings else 1
         self._budget = settings.model_budget if settings else None
         self._limits = f"{settings.llm_timeout:g} s timeout per call" if settings else ""
+        # After an outage the next moves answer offline at once instead of each waiting out its budget again.
+        self.breaker = breaker or CircuitBreaker(settings.llm_cooldown if settings else DEFAULT_COOLDOWN)
         self._method: StructuredMethod = "json_schema"
         self._system = load_prompt("system")
         self._move = load_prompt("move")
@@ -102,8 +112,8 @@ class LLMBrain:
         self._extract = load_prompt("extract")
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> LLMBrain:
-        return cls(make_chat_model(settings), settings.model, settings=settings)
+    def from_settings(cls, settings: Settings, *, breaker: CircuitBreaker | None = None) -> LLMBrain:
+        return cls(make_chat_model(settings), settings.model, settings=settings, breaker=breaker)
 
     @property
     def chat_model(self) -> BaseChatModel:
@@ -188,7 +198,18 @@ class LLMBrain:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _bounded(self, what: str, call: Callable[[], T]) -> T:
-        """`call` within the budget: past it, ModelError (the offline facilitator answers) while the call is left."""
+        """`call` through the circuit breaker and within the budget. While the breaker is open, ModelError at once;
+        past the budget, ModelError (the offline facilitator answers) while the call is left to finish."""
+        self.breaker.admit(f"{self._limits}, {self._attempts - 1} retries" if self._limits else "")
+        try:
+            value = self._within_budget(what, call)
+        except Exception as e:  # ModelError; anything else still ends a probe
+            self.breaker.failed(e)
+            raise
+        self.breaker.succeeded()
+        return value
+
+    def _within_budget(self, what: str, call: Callable[[], T]) -> T:
         if self._budget is None:
             return call()
         outcome: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=1)
@@ -207,11 +228,13 @@ class LLMBrain:
             raise ModelError(
                 f"the model did not {what} within the {self._budget:g} s budget ({self._limits}, "
                 f"{self._attempts - 1} retries; waited {time.monotonic() - started:.1f} s)"
-            ) from None
+            ) from TimeoutError(f"no answer within the {self._budget:g} s budget")
         if not ok:
             if isinstance(value, ModelError):
                 raise value
-            raise ModelError(f"the model failed{self._tried()} ({value.__class__.__name__}: {str(value)[:200]})")
+            raise ModelError(
+                f"the model failed{self._tried()} ({value.__class__.__name__}: {str(value)[:200]})"
+            ) from value
         return value
 
     # ----------------------------------------------------------------- calls
@@ -350,21 +373,21 @@ def _pair_text(data: BrainInput) -> str:
     return "\n".join(lines)
 
 
-def _references(data: BrainInput) -> str:
-    blocks = [
-        f'<item id="{cid}" source="{src}" title="{title}">\n{text}\n</item>' for cid, src, title, text in data.guidance
-    ]
-    blocks += [
-        f'<item id="{entry.id}" source="{QUESTION_BANK_SOURCE}" for="{who}">\n{text}\n</item>'
-        for entry, who, text in data.candidates
-    ]
+def _references(data: BrainInput) -> Block:
+    """The reference material as item blocks, built by the one helper that escapes them (facilitator.prompts)."""
+    found = [item(text, id=cid, source=src, title=title) for cid, src, title, text in data.guidance]
+    found += [item(text, id=entry.id, source=QUESTION_BANK_SOURCE, for_=who) for entry, who, text in data.candidates]
     if data.pattern is not None:
         probes = " / ".join(data.pattern.probes[:3])
-        blocks.append(
-            f'<item id="{data.pattern.id}" source="{CHALLENGE_SOURCE}" title="{data.pattern.name}">\n'
-            f"{data.pattern.description} Example probes: {probes}\n</item>"
+        found.append(
+            item(
+                f"{data.pattern.description} Example probes: {probes}",
+                id=data.pattern.id,
+                source=CHALLENGE_SOURCE,
+                title=data.pattern.name,
+            )
         )
-    return "\n".join(blocks) or "(none)"
+    return blocks(found)
 
 
 def _reference_index(data: BrainInput) -> dict[str, Citation]:

@@ -221,6 +221,10 @@ class KnowledgeBase:
                         pending = []
             except IngestError as e:
                 report.errors.append(str(e))
+            except (RecursionError, MemoryError) as e:  # a hostile file must cost itself, not the other files
+                report.errors.append(
+                    f"{source}: too deeply nested or too large to index ({e.__class__.__name__}); check the file"
+                )
             if progress:
                 progress(source, 1)
         if pending:

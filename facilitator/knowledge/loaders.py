@@ -6,10 +6,12 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from facilitator.exceptions import IngestError
+from facilitator.files import read_regular_file
 
 SUPPORTED_SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".txt": "text", ".text": "text", ".pdf": "pdf"}
 
@@ -22,6 +24,25 @@ _HEADINGS_ONLY = re.compile(r"^[ \t]*#{1,6}(?:[ \t].*)?$", re.MULTILINE)
 # Front matter keys that describe what a page is about; their values become part of every chunk's heading.
 CONTEXT_KEYS = ("section", "category", "categories", "tags", "keywords")
 MAX_CONTEXT_CHARS = 160
+# A PDF's streams are compressed: a small file can inflate to gigabytes (a "PDF bomb"). Each stream may inflate to
+# PDF_STREAM_FACTOR x the file limit (at least PDF_STREAM_FLOOR bytes, at most pypdf's own 75 MB), all of a
+# document's page contents together to PDF_TOTAL_FACTOR x the file limit, and its text may be as long as a text file
+# may be (the file limit, in characters). Past any of these the file is skipped with a message; the others are indexed.
+PDF_STREAM_FACTOR = 2
+PDF_STREAM_FLOOR = 4_000_000
+PDF_STREAM_CEILING = 75_000_000
+PDF_TOTAL_FACTOR = 10
+_PDF_STREAM_LIMITS = (
+    "zlib_maximum_output_length",
+    "lzw_maximum_output_length",
+    "run_length_maximum_output_length",
+    "brotli_maximum_output_length",
+    "jbig2_maximum_output_length",
+    "array_based_stream_maximum_output_length",
+    "maximum_declared_stream_length",
+    "image_maximum_buffer_size",
+    "stream_decoding_work_maximum_length",
+)
 
 
 @dataclass
@@ -47,23 +68,19 @@ def read_document(path: Path, *, source: str, max_bytes: int) -> LoadedDocument:
     kind = SUPPORTED_SUFFIXES.get(suffix)
     if kind is None:
         raise IngestError(f"{source}: unsupported file type '{suffix or '(none)'}'; add .md, .txt or .pdf files")
-    try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise IngestError(
-                f"{source}: file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit; "
-                "split it, or raise COMENTOR_MAX_FILE_MB"
-            )
-        data = path.read_bytes()
-    except PermissionError as e:
-        raise IngestError(f"{source}: cannot be read (permission denied); check the file's permissions") from e
-    except OSError as e:
-        raise IngestError(f"{source}: cannot be read ({e.strerror or e}); check the path") from e
+    data = read_regular_file(
+        path,
+        max_bytes=max_bytes,
+        error=IngestError,
+        label="knowledge file",
+        limit_hint="split it, or raise COMENTOR_MAX_FILE_MB",
+        name=source,
+    )
     if not data.strip():
         raise IngestError(f"{source}: file is empty; nothing to index")
     digest = content_hash(data)
     if kind == "pdf":
-        return _read_pdf(data, source=source, path=path, digest=digest)
+        return _read_pdf(data, source=source, path=path, digest=digest, max_bytes=max_bytes)
     if b"\x00" in data[:8192]:
         raise IngestError(
             f"{source}: looks like a binary file, not text; check the file: only .md, .txt and .pdf can be indexed"
@@ -98,6 +115,10 @@ def _read_markdown(text: str, *, source: str, path: Path, digest: str) -> Loaded
                 f"{source}: the front matter between the '---' lines is not valid YAML ({_first_line(e)}); "
                 "fix it or remove it"
             ) from e
+        except RecursionError:
+            raise IngestError(
+                f"{source}: the front matter between the '---' lines is nested too deeply; fix it or remove it"
+            ) from None
         if loaded is not None and not isinstance(loaded, dict):
             raise IngestError(f"{source}: the front matter must be 'key: value' lines (YAML mapping); fix it")
         meta = loaded or {}
@@ -132,17 +153,59 @@ def _context(meta: dict[str, object], title: str) -> str:
     return line if len(line) <= MAX_CONTEXT_CHARS else line[:MAX_CONTEXT_CHARS].rsplit(" ", 1)[0]
 
 
-def _read_pdf(data: bytes, *, source: str, path: Path, digest: str) -> LoadedDocument:
+def _read_pdf(data: bytes, *, source: str, path: Path, digest: str, max_bytes: int) -> LoadedDocument:
+    import dataclasses
     import io
+    from contextlib import AbstractContextManager, nullcontext
 
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
 
+    stream_limit = min(max(PDF_STREAM_FACTOR * max_bytes, PDF_STREAM_FLOOR), PDF_STREAM_CEILING)
+    total_limit = PDF_TOTAL_FACTOR * max_bytes
+    hint = "convert it to text (or re-export it), or raise COMENTOR_MAX_FILE_MB"
+    limits: AbstractContextManager[Any] = nullcontext()
     try:
-        reader = PdfReader(io.BytesIO(data))
-        pages = [(page.extract_text() or "").strip() for page in reader.pages]
-        meta_title = (reader.metadata.title if reader.metadata else None) or ""
-    except (PdfReadError, ValueError, KeyError, TypeError) as e:
+        from pypdf import apply_configuration, get_configuration  # pypdf >= 6.4: per-context limits, not globals
+    except ImportError:  # an older pypdf keeps its own limits; the totals below still hold
+        pass
+    else:
+        current = get_configuration()
+        known = {f.name for f in dataclasses.fields(current)}
+        tighter = {
+            name: min(getattr(current, name) or stream_limit, stream_limit)  # 0 means "no limit" to pypdf
+            for name in _PDF_STREAM_LIMITS
+            if name in known
+        }
+        limits = apply_configuration(current.with_overwrites(**tighter))
+    pages: list[str] = []
+    try:
+        with limits:
+            reader = PdfReader(io.BytesIO(data))
+            decoded = chars = 0
+            for page in reader.pages:
+                contents = page.get_contents()
+                decoded += len(contents.get_data()) if contents is not None else 0
+                if decoded > total_limit:
+                    raise IngestError(
+                        f"{source}: the PDF's pages inflate to more than {total_limit / 1e6:g} MB "
+                        f"(a compression bomb?); {hint}"
+                    )
+                text = (page.extract_text() or "").strip()
+                chars += len(text)
+                if chars > max_bytes:
+                    raise IngestError(
+                        f"{source}: the PDF holds more than {max_bytes / 1e6:g} MB of text, over the file limit; "
+                        "split it, or raise COMENTOR_MAX_FILE_MB"
+                    )
+                pages.append(text)
+            meta_title = (reader.metadata.title if reader.metadata else None) or ""
+    except IngestError:
+        raise
+    except Exception as e:  # pypdf parses untrusted bytes and raises many types; the file is skipped, not the run
+        if _is_limit(e):
+            raise IngestError(
+                f"{source}: a stream of the PDF inflates past {stream_limit / 1e6:g} MB (a compression bomb?); {hint}"
+            ) from e
         raise IngestError(f"{source}: not a readable PDF ({_first_line(e)}); re-export it or convert it to text") from e
     if not any(pages):
         raise IngestError(f"{source}: the PDF has no extractable text (scanned?); run OCR first or add a .txt version")
@@ -150,6 +213,12 @@ def _read_pdf(data: bytes, *, source: str, path: Path, digest: str) -> LoadedDoc
     return LoadedDocument(
         source=source, kind="pdf", title=title, body="\n\n".join(pages), content_hash=digest, pages=pages
     )
+
+
+def _is_limit(error: Exception) -> bool:
+    from pypdf.errors import LimitReachedError
+
+    return isinstance(error, LimitReachedError | MemoryError)
 
 
 def _first_line(error: Exception) -> str:
