@@ -135,11 +135,6 @@ def test_a_client_with_the_victims_session_hash_cannot_act_for_it(
     victim.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ui/app.py keeps the agenda draft in server-side gr.State, keyed only by the Gradio session hash: a "
-    "visitor with its own pair's grant and the victim's session hash starts the victim's draft in its own session",
-)
 def test_the_agenda_draft_does_not_follow_the_session_hash(planted_app: tuple[UIProcess, list[Planted]]) -> None:
     ui, planted = planted_app
     result = run_draft_hijack(ui.url, planted[1], planted[0])

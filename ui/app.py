@@ -690,7 +690,8 @@ def build_app(fac: Facilitator, *, settings: Settings | None = None, secret: str
             note = "Agenda drafted: edit items, minutes or leads in the table, then start it."
             return [
                 status("; ".join([note, *notes])),
-                agenda.model_dump(mode="json", by_alias=True),
+                # bound to the session: Gradio keys this state by a session hash a client can borrow
+                {"session": live.id, "agenda": agenda.model_dump(mode="json", by_alias=True)},
                 agenda_rows(live.pair, agenda),
             ]
 
@@ -701,10 +702,10 @@ def build_app(fac: Facilitator, *, settings: Settings | None = None, secret: str
 
             try:
                 who, live = session(access)
-                if not draft:
+                if not isinstance(draft, dict) or draft.get("session") != live.id or not draft.get("agenda"):
                     raise InputError("generate an agenda first (the Generate agenda button)")
                 rows = table.values.tolist() if hasattr(table, "values") else list(table or [])
-                agenda = edit_agenda(Agenda.model_validate(draft), live.pair, rows)
+                agenda = edit_agenda(Agenda.model_validate(draft["agenda"]), live.pair, rows)
                 live.use_agenda(agenda)
             except ComentorError as e:
                 return [gr.skip(), failed(e), *skip_views]

@@ -15,7 +15,10 @@ Starlette's outermost error middleware sends.
 
 from __future__ import annotations
 
+import secrets
+from http.cookies import CookieError, SimpleCookie
 from typing import Any
+from urllib.parse import parse_qs
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -78,4 +81,72 @@ def app_kwargs(exception_handlers: dict[Any, Any] | None = None) -> dict[str, An
     from starlette.middleware import Middleware
 
     handlers = {Exception: server_error, **(exception_handlers or {})}
-    return {"middleware": [Middleware(SecurityHeaders)], "exception_handlers": handlers}
+    return {"middleware": [Middleware(SecurityHeaders), Middleware(StreamBinding)], "exception_handlers": handlers}
+
+
+CLIENT_COOKIE = "comentor-client"
+_MAX_BINDINGS = 100_000
+
+
+class StreamBinding:
+    """Binds Gradio's event stream to the browser that opened it.
+
+    Gradio sends a session's event results (chat text, the access grant) to whoever reads
+    `/gradio_api/queue/data?session_hash=H`, and H is chosen by the client. Every response here gives a browser an
+    HttpOnly, SameSite=Strict cookie with a random id; the first reader of H binds H to its cookie, and a later reader
+    with another cookie (or none) gets 403. A client that keeps no cookies binds H to "no cookie" and is no worse off
+    than before; browsers keep it, so another visitor who learns a browser's H cannot read its events."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.bindings: dict[str, str] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        cookie = _cookie(scope)
+        if scope.get("path", "").endswith("/queue/data"):
+            session_hash = _query(scope).get("session_hash", "")
+            bound = self.bindings.setdefault(session_hash, cookie)
+            if len(self.bindings) > _MAX_BINDINGS:
+                self.bindings.pop(next(iter(self.bindings)))
+            if bound != cookie:
+                await _forbidden(send)
+                return
+        if cookie:
+            await self.app(scope, receive, send)
+            return
+        fresh = secrets.token_urlsafe(24)
+        header = f"{CLIENT_COOKIE}={fresh}; Path=/; HttpOnly; SameSite=Strict".encode("latin-1")
+
+        async def send_with_cookie(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), (b"set-cookie", header)]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookie)
+
+
+def _cookie(scope: Scope) -> str:
+    for name, value in scope.get("headers", []):
+        if name == b"cookie":
+            jar = SimpleCookie()
+            try:
+                jar.load(value.decode("latin-1"))
+            except CookieError:
+                return ""
+            morsel = jar.get(CLIENT_COOKIE)
+            return morsel.value if morsel is not None else ""
+    return ""
+
+
+def _query(scope: Scope) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(scope.get("query_string", b"").decode("latin-1")).items()}
+
+
+async def _forbidden(send: Send) -> None:
+    body = b'{"detail": "this event stream belongs to another browser; reload the page"}'
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *_RAW]
+    await send({"type": "http.response.start", "status": 403, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
