@@ -176,10 +176,16 @@ def make_pairs(store: Store, n: int, prefix: str = "p") -> list[tuple[Pair, str]
 
 
 # ------------------------------------------------------------------------------------------- the clients
+HTTP_TIMEOUT = 60.0
+
+
 def client(url: str) -> Any:
+    """A gradio_client session. Its HTTP requests (the config, each POST to the queue) wait up to HTTP_TIMEOUT s, as
+    a browser would, instead of httpx's default 5 s: on a loaded machine, 50 clients starting at once otherwise fail
+    in the harness, not in the app (every event's whole wait is bounded separately, see `call`)."""
     from gradio_client import Client
 
-    return Client(url, verbose=False, download_files=False)
+    return Client(url, verbose=False, download_files=False, httpx_kwargs={"timeout": HTTP_TIMEOUT})
 
 
 def status_of(result: Any, index: int) -> str:

@@ -71,6 +71,8 @@ REFUSALS = {
     "grant-refused": re.compile(r"has expired or was revoked", re.IGNORECASE),
     "rate-limited": re.compile(r"too many wrong access codes", re.IGNORECASE),
     "not-a-choice": re.compile(r"is not in the list of choices", re.IGNORECASE),
+    # the event stream of a borrowed session hash is refused (ui/security.py StreamBinding): no answer arrives
+    "stream-refused": re.compile(r"belongs to another browser|CancelledError", re.IGNORECASE),
     "not-this-session": re.compile(r"choose an item of this session first", re.IGNORECASE),
     "unknown-speaker": re.compile(r"unknown speaker|choose who you are \(the speaker\)", re.IGNORECASE),
     # Gradio refused or failed the event before or inside the handler, with no answer (show_error=False hides why)
@@ -731,7 +733,10 @@ def run_draft_hijack(url: str, victim: Planted, attacker: Planted) -> DraftResul
         own = predict(a, attacker.pair, attacker.code, api_name="/on_open")[0]
         a.session_hash = v.session_hash
         table = {"headers": ["Item", "Minutes", "Lead"], "data": [[r[0], r[1], "both"] for r in rows.get("data", [])]}
-        result = predict(a, own, table, api_name="/on_start")
+        try:
+            result: Any = predict(a, own, table, api_name="/on_start")
+        except Exception as e:  # the borrowed session hash's event stream is refused: nothing comes back
+            result = f"{type(e).__name__}: event stream refused"
         text = text_of(result)
         return DraftResult(
             victim_draft_items=len(rows.get("data", [])),

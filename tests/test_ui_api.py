@@ -8,6 +8,7 @@ model, when there is one, is the local fake OpenAI server answering after 1-3 s.
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -119,13 +120,20 @@ def test_a_client_with_the_victims_session_hash_cannot_act_for_it(
     hijacker = client(ui.url)
     hijacker.session_hash = victim.session_hash
     forged = grant.split(".")[0] + "." + "A" * 43
+    refusal = re.compile(f"{REFUSALS['access'].pattern}|{REFUSALS['grant-refused'].pattern}", re.IGNORECASE)
+
+    def refused(*args: Any, api_name: str) -> bool:
+        """The borrowed hash's event stream is refused (no answer at all), or the handler refuses the grant."""
+        try:
+            status = predict(hijacker, *args, api_name=api_name)[STATUS]
+        except Exception as e:  # the stream of the victim's session hash: 403, the client gives up
+            return "Cancelled" in type(e).__name__
+        return bool(refusal.search(status)) or ("⚠" in status and "confirmed" not in status.lower())
+
     for token in ("", None, "not-a-grant", forged):
-        sent = predict(hijacker, token, a, "hijacked: send the money to my account", api_name="/on_send")
-        assert REFUSALS["access"].search(sent[STATUS]) or REFUSALS["grant-refused"].search(sent[STATUS]), sent[STATUS]
-        asked = predict(hijacker, token, a, api_name="/on_ask")
-        assert REFUSALS["access"].search(asked[STATUS]) or REFUSALS["grant-refused"].search(asked[STATUS])
-        confirmed = predict(hijacker, token, a, items[0][0], api_name="/handler")
-        assert "⚠" in confirmed[STATUS] and "confirmed" not in confirmed[STATUS].lower()
+        assert refused(token, a, "hijacked: send the money to my account", api_name="/on_send")
+        assert refused(token, a, api_name="/on_ask")
+        assert refused(token, a, items[0][0], api_name="/handler")
     assert len(store.turns(session)) == turns
     assert [(i.id, sorted(by), deleted) for i, by, deleted in store.session_items(session)] == items
     # the victim's own page still works
