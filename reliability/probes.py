@@ -928,7 +928,7 @@ def run_file_probes(url: str, home: Path, planted: list[Planted]) -> dict[str, A
     modes = sorted({oct(f.stat().st_mode & 0o777) for f in originals if f.exists()})
     folder_modes = sorted({oct(f.parent.stat().st_mode & 0o777) for f in originals if f.exists()})
 
-    # upload: the app has no upload widget, but Gradio's route accepts files from anyone
+    # upload: the app has no upload widget, so the route is refused (ui/security.py) whoever asks
     upload: dict[str, Any] = {}
     with httpx.Client(timeout=60) as http:
         small = http.post(f"{url}gradio_api/upload", files={"files": ("../../escape.txt", b"hello", "text/plain")})

@@ -208,3 +208,15 @@ def test_every_pair_field_is_bounded() -> None:
         Pair(participants=people, shared_goals=[huge])
     with pytest.raises(ValidationError):
         Pair(participants=people, cadence=huge)
+
+
+def test_the_pair_description_in_a_prompt_stays_within_its_budget() -> None:
+    from facilitator.brains.base import BrainInput
+    from facilitator.brains.llm import PAIR_TEXT_BUDGET, _pair_text
+    from facilitator.policy import Plan, PolicyState
+
+    big = [f"topic {n} " + "x" * 190 for n in range(10)]
+    people = [Participant(id=i, name=i.title(), role="r" * 200, offers=big, seeks=big) for i in ("ana", "ben")]
+    pair = Pair(participants=people, shared_goals=big)
+    data = BrainInput(plan=Plan(kind="question", reason="t"), pair=pair, turns=[], context="", state=PolicyState())
+    assert len(_pair_text(data)) <= PAIR_TEXT_BUDGET + 10

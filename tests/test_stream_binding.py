@@ -40,3 +40,10 @@ def test_a_response_to_a_browser_without_the_cookie_sets_it_http_only_and_strict
     response = TestClient(app()).get("/")
     header = response.headers["set-cookie"]
     assert header.startswith(f"{CLIENT_COOKIE}=") and "HttpOnly" in header and "SameSite=Strict" in header
+
+
+def test_uploads_are_refused_because_no_form_needs_one() -> None:
+    client = TestClient(app())
+    for path in ("/gradio_api/upload", "/upload", "/gradio_api/upload/"):
+        refused = client.post(path, files={"files": ("x.txt", b"anonymous content")})
+        assert refused.status_code == 403 and "no uploads" in refused.text

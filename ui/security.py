@@ -106,6 +106,9 @@ class StreamBinding:
             await self.app(scope, receive, send)
             return
         cookie = _cookie(scope)
+        if scope.get("method") == "POST" and scope.get("path", "").rstrip("/").endswith("/upload"):
+            await _forbidden(send, b'{"detail": "this app takes no uploads"}')  # no form of the app needs one
+            return
         if scope.get("path", "").endswith("/queue/data"):
             session_hash = _query(scope).get("session_hash", "")
             bound = self.bindings.setdefault(session_hash, cookie)
@@ -145,8 +148,9 @@ def _query(scope: Scope) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(scope.get("query_string", b"").decode("latin-1")).items()}
 
 
-async def _forbidden(send: Send) -> None:
-    body = b'{"detail": "this event stream belongs to another browser; reload the page"}'
+async def _forbidden(
+    send: Send, body: bytes = b'{"detail": "this event stream belongs to another browser; reload the page"}'
+) -> None:
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *_RAW]
     await send({"type": "http.response.start", "status": 403, "headers": headers})
     await send({"type": "http.response.body", "body": body})

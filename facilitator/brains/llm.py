@@ -24,6 +24,7 @@ from facilitator.exceptions import ModelError
 from facilitator.knowledge.bank import CHALLENGE_SOURCE, QUESTION_BANK_SOURCE
 from facilitator.models import Citation, Commitment, Move, Participant, SuggestedQuestion, Turn
 from facilitator.prompts import Block, blocks, item, load_prompt
+from facilitator.textutil import clip
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -83,6 +84,7 @@ class Extraction(BaseModel):
 
 
 EXTRACT_WINDOW_TURNS = 80
+PAIR_TEXT_BUDGET = 1500  # characters of the pair's description in every prompt
 
 
 class LLMBrain:
@@ -360,14 +362,18 @@ def make_chat_model(settings: Settings) -> BaseChatModel:
 
 
 def _pair_text(data: BrainInput) -> str:
+    """The pair as the prompt describes it, within PAIR_TEXT_BUDGET characters whatever the pair file holds (every
+    field is bounded, but ten 200-character offers per partner would still crowd out the conversation)."""
+    share = PAIR_TEXT_BUDGET // (len(data.pair.participants) + 1)
     lines = []
     for p in data.pair.participants:
-        lines.append(
+        line = (
             f"- {p.first_name} (id {p.id}, {p.role or 'no role given'}): "
             f"offers {', '.join(p.offers) or 'nothing listed'}; seeks {', '.join(p.seeks) or 'nothing listed'}"
         )
+        lines.append(clip(line, share))
     if data.pair.shared_goals:
-        lines.append(f"- shared goals: {', '.join(data.pair.shared_goals)}")
+        lines.append(clip(f"- shared goals: {', '.join(data.pair.shared_goals)}", share))
     if data.agenda_item:
         lines.append(f"- current agenda item: {data.agenda_item.title}")
     return "\n".join(lines)
