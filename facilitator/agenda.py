@@ -484,6 +484,8 @@ def previous_items(summary_json_path: Path | str) -> list[Commitment]:
         raise SummaryFileError(f"{path}: cannot be read as UTF-8 text ({e.__class__.__name__}); {hint}") from e
     except json.JSONDecodeError as e:
         raise SummaryFileError(f"{path}: not valid JSON (line {e.lineno}, column {e.colno}: {e.msg}); {hint}") from e
+    except RecursionError:
+        raise SummaryFileError(f"{path}: nested too deeply to be a session summary; {hint}") from None
     if not isinstance(data, dict) or "commitments" not in data:
         raise SummaryFileError(f"{path}: not a session summary (no 'commitments' field); {hint}")
     raw = data["commitments"]

@@ -657,7 +657,7 @@ class LiveSession:
             new_due = resolve_due(due, self.date)
             if new_due is None:
                 raise InputError(f"cannot read the date '{due}'; write e.g. 2026-12-01 or 'next Friday'")
-        action = action.strip() if action else None
+        action = _valid_text(action).strip() if action else None
         if action is not None and len(action) > 500:
             raise InputError("the action is too long; keep it under 500 characters")
         self.f.store.update_commitment(

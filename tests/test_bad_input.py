@@ -532,3 +532,30 @@ def test_disguised_delimiters_are_neutralised_and_ordinary_text_is_not(disguised
         assert neutralise(ordinary) == ordinary
     user = load_prompt("extract").render(participants="ana (Ana)", session_date="2026-03-04", conversation=disguised)
     assert user.count("<conversation>") == user.count("</conversation>") == 1
+
+
+def test_a_deeply_nested_previous_summary_is_a_clear_error(tmp_path: Path) -> None:
+    from facilitator.agenda import previous_items
+    from facilitator.exceptions import InputError as _InputError
+
+    path = tmp_path / "previous.json"
+    path.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    with pytest.raises(_InputError, match="nested too deeply"):
+        previous_items(path)
+
+
+def test_an_item_edit_with_a_nul_character_is_refused_and_the_item_kept(tmp_path: Path) -> None:
+    from facilitator.engine import Facilitator as _Facilitator
+    from facilitator.exceptions import MessageError as _MessageError
+    from facilitator.models import Pair as _Pair
+    from facilitator.models import Participant as _Participant
+    from facilitator.store import Store as _Store
+
+    fac = _Facilitator.offline(_Store(f"sqlite:///{tmp_path / 'db.sqlite'}"))
+    pair = _Pair(participants=[_Participant(id="ana", name="Ana"), _Participant(id="ben", name="Ben")])
+    live = fac.start(pair)
+    list(live.say("ana", "I'll send you the report by Friday."))
+    [view] = live.proposed_items()
+    with pytest.raises(_MessageError, match="NUL"):
+        live.change_item(view.item.id or "", by="ana", action="send\x00 it")
+    assert [v.item.action for v in live.items()] == [view.item.action]

@@ -558,8 +558,10 @@ def build_app(fac: Facilitator, *, settings: Settings | None = None, secret: str
             request: gr.Request,
         ) -> list[Any]:
             values = [name1, role1, offers1, seeks1, name2, role2, offers2, seeks2, goals, cadence]
-            parts = [(v or "").strip() for v in values]
+            parts = [(v or "").strip() if isinstance(v, str) else "" for v in values]
             try:
+                if any("\x00" in part for part in parts):
+                    raise InputError("a field holds a NUL character (often pasted from another program); remove it")
                 people = []
                 for n in range(2):
                     name, role, offers, seeks = parts[n * 4 : n * 4 + 4]
