@@ -692,7 +692,7 @@ def run_hijack(url: str, store: Store, victim: Planted) -> HijackResult:
                     except TimeoutError:
                         outcomes["timeout"] += 1
                     except Exception as e:
-                        outcomes[classify(str(e))] += 1
+                        outcomes[classify(f"{type(e).__name__}: {e}")] += 1
         finally:
             h.close()
         after = store.turns(session)
