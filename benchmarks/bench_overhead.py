@@ -25,7 +25,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from benchmarks.common import PAIR_FILE, conversation_lines, model_reply, stats
-from facilitator.brains.base import Brain, BrainInput, TokenSink
+from facilitator.brains.base import AgendaPhrasing, AgendaPhrasingInput, Brain, BrainInput, BrainProfile, TokenSink
 from facilitator.models import Commitment, Move, Participant, Turn
 
 MOVES = ("question", "challenge", "balance", "recap")
@@ -47,6 +47,13 @@ class TimedBrain:
     @property
     def name(self) -> str:
         return self._inner.name
+
+    @property
+    def profile(self) -> BrainProfile:
+        return self._inner.profile
+
+    def phrase_agenda(self, data: AgendaPhrasingInput) -> AgendaPhrasing:
+        return self._inner.phrase_agenda(data)
 
     def render(self, data: BrainInput, on_token: TokenSink | None = None) -> Move:
         start = time.perf_counter()

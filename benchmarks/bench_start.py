@@ -31,7 +31,7 @@ def env_for(home: Path) -> dict[str, str]:
 
 
 def comentor(home: Path, *args: str, importtime: bool = False) -> tuple[float, subprocess.CompletedProcess[str]]:
-    command = [sys.executable, *(["-X", "importtime"] if importtime else []), "-m", "facilitator.cli", *args]
+    command = [sys.executable, *(["-X", "importtime"] if importtime else []), "-m", "ui.cli", *args]
     start = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, env=env_for(home), cwd=ROOT, timeout=900)
     return time.perf_counter() - start, done
@@ -101,7 +101,7 @@ def ui_available() -> str | None:
     """None when `comentor ui` can be benchmarked, else why not."""
     if not (ROOT / "ui" / "app.py").exists():
         return "ui/app.py does not exist yet"
-    from facilitator.cli import app
+    from ui.cli import app
 
     names = {c.name or (c.callback.__name__ if c.callback else "") for c in app.registered_commands}
     return None if "ui" in names else "the `comentor ui` command does not exist yet"
@@ -119,7 +119,7 @@ def ui_start(home: Path, runs: int = 3) -> dict[str, Any]:
     starts, rss = [], []
     for _ in range(runs):
         port = _free_port()
-        command = [sys.executable, "-m", "facilitator.cli", "ui", "--port", str(port)]
+        command = [sys.executable, "-m", "ui.cli", "ui", "--port", str(port)]
         start = time.perf_counter()
         process = subprocess.Popen(
             command, env=env_for(home), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL

@@ -67,7 +67,7 @@ def run(home: Path, questions: int = 8) -> dict[str, Any]:
         port = _free_port()
         env = env_for(home) | {"OPENAI_BASE_URL": fake.base_url, "OPENAI_API_KEY": "bench", "COMENTOR_MODEL": "fake"}
         process = subprocess.Popen(
-            [sys.executable, "-m", "facilitator.cli", "ui", "--port", str(port)],
+            [sys.executable, "-m", "ui.cli", "ui", "--port", str(port)],
             env=env,
             cwd=ROOT,
             stdout=subprocess.PIPE,

@@ -21,7 +21,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from benchmarks.common import PAIR_FILE, TokenCounter, conversation_lines, model_reply
-from facilitator.brains.base import Brain, BrainInput, TokenSink
+from facilitator.brains.base import AgendaPhrasing, AgendaPhrasingInput, Brain, BrainInput, BrainProfile, TokenSink
 from facilitator.context import name_of
 from facilitator.models import Commitment, Move, Pair, Participant, Turn
 
@@ -42,6 +42,13 @@ class FullHistoryBrain:
     @property
     def name(self) -> str:
         return self._inner.name
+
+    @property
+    def profile(self) -> BrainProfile:
+        return self._inner.profile
+
+    def phrase_agenda(self, data: AgendaPhrasingInput) -> AgendaPhrasing:
+        return self._inner.phrase_agenda(data)
 
     def render(self, data: BrainInput, on_token: TokenSink | None = None) -> Move:
         return self._inner.render(dataclasses.replace(data, context=full_history(data.turns, data.pair)), on_token)
@@ -78,6 +85,13 @@ class ChatMemoryBrain:
     @property
     def name(self) -> str:
         return self._inner.name
+
+    @property
+    def profile(self) -> BrainProfile:
+        return self._inner.profile
+
+    def phrase_agenda(self, data: AgendaPhrasingInput) -> AgendaPhrasing:
+        return self._inner.phrase_agenda(data)
 
     def render(self, data: BrainInput, on_token: TokenSink | None = None) -> Move:
         for turn in data.turns[self._seen :]:

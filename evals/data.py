@@ -16,8 +16,16 @@ from pydantic import BaseModel, ValidationError
 from facilitator.exceptions import InputError
 
 ROOT = Path(__file__).resolve().parents[1]
-DATASETS = Path(__file__).resolve().parent / "datasets"
-SHARED_DATA = ROOT.parent / "shared" / "data"
+DATASETS = Path(__file__).resolve().parent / "datasets"  # the evals' own sets ship with them
+
+
+def shared_data() -> Path:
+    """The shared data folder (real transcripts and guides nobody here wrote): `--data`, else COMENTOR_DATA_DIR,
+    else `../shared/data` from the working folder (the checkout's root, where `make` runs)."""
+    from facilitator.settings import Settings
+
+    return Settings().data_dir.expanduser().resolve()
+
 
 M = TypeVar("M", bound=BaseModel)
 

@@ -44,9 +44,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 from rapidfuzz import fuzz
 
-from evals.data import load_jsonl_dicts
+from evals.data import load_jsonl_dicts, shared_data
 from facilitator.dates import find_due_dates
 from facilitator.knowledge.bank import ChallengePatterns
+from facilitator.lexicon import FUNCTION_WORDS, SPEECH_WORDS
 from facilitator.models import Summary, Transcript
 from facilitator.signals import sentences
 from facilitator.summary import clean_speech, summarize_transcript
@@ -54,7 +55,6 @@ from facilitator.textutil import clip
 from facilitator.transcripts import parse_json_transcript
 
 __all__ = [
-    "DATA",
     "ELITR_PASSWORD",
     "ElitrMeetingResult",
     "ElitrQuestion",
@@ -76,7 +76,6 @@ __all__ = [
 ]
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data"
 QMSUM_FILE = Path("qmsum_ami") / "meetings.jsonl"
 ELITR_ZIP = Path("elitr") / "elitr_sample.zip"
 ELITR_PASSWORD = b"utter"  # published by the data's authors; they ask only that the plain text not be crawlable
@@ -92,23 +91,8 @@ FUZZ_THRESHOLD = 60.0
 # ----------------------------------------------------------------------------------------------------------------
 # Content words
 
-_STOP = frozenset(
-    """a about above after again against all almost also although always am among an and another any anybody
-    anyone anything anyway anywhere are aren around as at back be became because become been before being below
-    beside besides between beyond both but by can cannot could couldn did didn do does doesn doing don done down
-    during each either else enough even ever every everybody everyone everything few for from further get gets
-    getting go goes going gone got gotta gonna had hadn has hasn have haven having he her here hers herself him
-    himself his how however i if in indeed instead into is isn it its itself just least less let like lot lots
-    made make makes many may me might mine more most much must my myself need needs neither never next no nobody
-    none nor not nothing now of off often on once one ones only onto or other others otherwise ought our ours
-    ourselves out over own per perhaps please quite rather really same say says said see seem seems shall she
-    should shouldn since so some somebody someone something sometimes somewhat still such sure take than that the
-    their theirs them themselves then there therefore these they thing things think this those though through
-    thus to together too toward towards under unless until up upon us use very via was wasn way we well were
-    weren what whatever when where whereas whether which while who whoever whom whose why will with within
-    without won would wouldn yes yet you your yours yourself yourselves yeah okay ok um uh mm hmm oh right mean
-    kind sort actually basically maybe probably want wanna""".split()
-)
+# The shared lexicon (facilitator/data/stopwords.txt): function words plus the words that carry no topic in speech.
+_STOP = FUNCTION_WORDS | SPEECH_WORDS
 # Words the decision extractor's own pattern requires: they would credit it for matching its cue, not content.
 _CUE_STEMS = frozenset({"decid", "decis", "agre"})
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
@@ -285,7 +269,7 @@ def evaluate_qmsum(
 ) -> list[QmsumResult]:
     patterns = patterns or ChallengePatterns.load()
     results: list[QmsumResult] = []
-    for meeting in load_qmsum(path or DATA / QMSUM_FILE):
+    for meeting in load_qmsum(path or shared_data() / QMSUM_FILE):
         mid = str(meeting.get("meeting_id", "?"))
         queries = decision_queries(meeting)
         golds = [q["answer"] for q in queries]
@@ -677,7 +661,8 @@ def render_markdown(qmsum: Sequence[QmsumResult], elitr: ElitrReport | None) -> 
     return "\n".join(lines)
 
 
-def run(data: Path = DATA) -> str:
+def run(data: Path | None = None) -> str:
+    data = data or shared_data()
     qmsum = evaluate_qmsum(data / QMSUM_FILE)
     with tempfile.TemporaryDirectory(prefix="elitr-") as tmp:
         elitr = evaluate_elitr(unzip_elitr(data / ELITR_ZIP, Path(tmp)))
@@ -686,7 +671,7 @@ def run(data: Path = DATA) -> str:
 
 def main(argv: Iterable[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    data = Path(args[0]) if args else DATA
+    data = Path(args[0]) if args else shared_data()
     if not (data / QMSUM_FILE).is_file() or not (data / ELITR_ZIP).is_file():
         print(f"{data}: expected {QMSUM_FILE} and {ELITR_ZIP} (the shared data folder)", file=sys.stderr)
         return 1

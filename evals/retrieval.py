@@ -22,7 +22,6 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parents[1]
 DATASET = ROOT / "evals" / "datasets" / "retrieval.jsonl"
-GSOC_GUIDES = Path(__file__).resolve().parents[1].parent / "shared/data/gsoc_guides"
 DEPTH = 10  # MRR and nDCG are computed over the top 10 pages
 
 
@@ -137,21 +136,24 @@ def evaluate(kb: KnowledgeBase, cases: list[RetrievalCase], k: int = 5) -> Retri
     )
 
 
-def build_eval_kb(home: Path, embedder: Embedder) -> KnowledgeBase:
-    """A fresh embedded Chroma under `home` holding the bundled guidance and the GSoC guides in one collection."""
+def build_eval_kb(home: Path, embedder: Embedder, guides: Path | None = None) -> KnowledgeBase:
+    """A fresh embedded Chroma under `home` holding the bundled guidance and the GSoC guides (`guides`, default
+    `gsoc_guides` in the shared data folder) in one collection."""
     import chromadb
 
+    from evals.data import shared_data
     from facilitator.exceptions import KnowledgeError
     from facilitator.knowledge.index import KnowledgeBase
 
-    if not GSOC_GUIDES.is_dir():
-        raise KnowledgeError(f"{GSOC_GUIDES} is missing: the shared data folder must sit beside the checkout")
+    guides = guides or shared_data() / "gsoc_guides"
+    if not guides.is_dir():
+        raise KnowledgeError(f"{guides} is missing: set COMENTOR_DATA_DIR to the shared data folder")
     home.mkdir(parents=True, exist_ok=True)
     client = chromadb.PersistentClient(
         path=str(home / "chroma"), settings=chromadb.Settings(anonymized_telemetry=False)
     )
     kb = KnowledgeBase(client, embedder, collection_prefix="retrieval-eval")
-    for report in (kb.add_bundled(), kb.add([GSOC_GUIDES], relative_to=GSOC_GUIDES.parents[1])):
+    for report in (kb.add_bundled(), kb.add([guides], relative_to=guides.parents[1])):
         if report.errors:
             raise KnowledgeError("; ".join(report.errors))
     return kb

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr
 
-from evals.data import ROOT, SHARED_DATA, DatasetInfo
+from evals.data import ROOT, DatasetInfo, shared_data
 from facilitator.exceptions import ConfigError, InputError, ModelError
 from facilitator.textutil import clip
 
@@ -104,7 +104,7 @@ class EvalOptions:
     facilitator: FacilitatorKind = "offline"
     suites: list[str] = field(default_factory=list)
     live: bool = False
-    data: Path = SHARED_DATA
+    data: Path = field(default_factory=shared_data)
     model: str = "gpt-4o-mini"
     base_url: str | None = None
     api_key: str | None = None

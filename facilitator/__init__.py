@@ -1,6 +1,6 @@
 """comentor: an AI facilitator for co-mentoring sessions.
 
-The engine lives here; the CLI (`facilitator.cli`), the Gradio UI (`ui`) and the evals (`evals`)
+The engine lives here; the shells (the web app `ui.app`, the terminal `ui.cli`) and the evals (`evals`)
 are thin shells over it.
 Heavy modules (Chroma, torch, LangChain) are imported lazily by the parts that need them.
 """

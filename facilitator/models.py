@@ -13,7 +13,7 @@ _ID_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 MoveKind = Literal["question", "challenge", "nudge", "answer", "transition", "recap", "commitments", "notice"]
 Direction = Literal["both", "offers", "seeks"]
 Phase = Literal["check-in", "goals", "exchange", "challenge", "feedback", "commitments", "close"]
-CommitmentStatus = Literal["open", "done", "slipped", "dropped"]
+CommitmentStatus = Literal["open", "done", "slipped", "dropped", "deleted"]  # deleted: removed by a partner, kept
 
 
 def slug(text: str) -> str:
@@ -87,7 +87,7 @@ class Pair(Model):
     participants: list[Participant]
     shared_goals: list[Topic] = Field(default_factory=list, max_length=TOPICS_MAX)
     cadence: str | None = Field(default=None, max_length=CADENCE_CHARS)
-    id: str | None = None
+    id: str = Field(default="", description="Given in the file, or the participants' ids joined by '-'.")
 
     @model_validator(mode="after")
     def _two_partners(self) -> Pair:
@@ -96,7 +96,7 @@ class Pair(Model):
         a, b = self.participants
         if a.id == b.id:
             raise ValueError(f"participants: both partners have the id '{a.id}'; give each a different id")
-        if self.id is None:
+        if not self.id:
             self.id = f"{a.id}-{b.id}"
         return self
 

@@ -6,11 +6,14 @@ import html
 import re
 
 import nh3
+from pydantic import BaseModel, ConfigDict
 
 from facilitator.knowledge.bank import QuestionBank, QuestionEntry
-from facilitator.models import AgendaItem, Move, Pair, Turn
+from facilitator.models import AgendaItem, Citation, Move, Pair, Turn
+from facilitator.textutil import clip
 
 MAX_MOVE_CHARS = 1500
+QUOTE_CHARS = 900  # of the passage a kept citation quotes (`Citation.quote`), so shells never look it up again
 _WORD = re.compile(r"[a-z]{4,}")
 _PHASE_WORDS = {
     "check-in": ("check", "welcome", "arriv"),
@@ -42,6 +45,16 @@ def exchange_topic(pair: Pair, seeker: str) -> str | None:
     return me.seek_topics[0] if me.seek_topics else (other.offer_topics[0] if other.offer_topics else None)
 
 
+class QuestionCandidate(BaseModel):
+    """A bank question fitted to a move: the entry, whom it is for (a participant id or "both"), its rendered text."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    entry: QuestionEntry
+    addressee: str
+    text: str
+
+
 def choose_questions(
     bank: QuestionBank,
     pair: Pair,
@@ -51,8 +64,8 @@ def choose_questions(
     asked: list[str],
     only_for: str | None = None,
     limit: int = 3,
-) -> list[tuple[QuestionEntry, str, str]]:
-    """Up to `limit` (entry, for, rendered text): one for each partner (as seeker and as offerer), one for both.
+) -> list[QuestionCandidate]:
+    """Up to `limit` candidates: one for each partner (as seeker and as offerer), one for both.
 
     Deterministic: questions matching the phase of the agenda item, not yet asked, ranked by overlap with the
     latest turns and the pair's topics; ties broken by id.
@@ -66,7 +79,7 @@ def choose_questions(
         slots.append(("seeks", person.id, topic))
     if only_for is None:
         slots.append(("both", "both", None))
-    chosen: list[tuple[QuestionEntry, str, str]] = []
+    chosen: list[QuestionCandidate] = []
     used = set(asked)
     for direction, who, topic in slots:
         pool = [q for q in bank.select(phase=phase, direction=direction) if q.id not in used]
@@ -78,7 +91,7 @@ def choose_questions(
         best = max(pool, key=lambda q: (len(set(_WORD.findall(q.text.lower())) & context), -int(q.id[1:] or 0)))
         used.add(best.id)
         partner = pair.other(who).first_name if who in pair.ids else None
-        chosen.append((best, who, best.render(topic=topic, partner=partner)))
+        chosen.append(QuestionCandidate(entry=best, addressee=who, text=best.render(topic=topic, partner=partner)))
         if len(chosen) == limit:
             break
     return chosen
@@ -115,17 +128,20 @@ def sanitize(text: str) -> str:
     return _IMAGE.sub("[image removed]", _strip_html(text))
 
 
-def validate_move(move: Move, pair: Pair, allowed: set[str]) -> tuple[Move, list[str]]:
+def validate_move(move: Move, pair: Pair, allowed: dict[str, str]) -> tuple[Move, list[str]]:
     """Check a rendered move: citations among what was retrieved or offered, addressees are partners, bounded length.
 
-    Returns the repaired move and what was wrong. An empty text is unusable (the caller falls back).
+    `allowed` maps each citation id the move may carry to the passage it quotes (a guidance chunk's text, a
+    challenge pattern's description, a bank question's text); every kept citation gets that passage as its `quote`
+    (sanitized, clipped to QUOTE_CHARS), so shells never look citations up again. Returns the repaired move and
+    what was wrong. An empty text is unusable (the caller falls back).
     """
     problems: list[str] = []
     valid_for = {*pair.ids, "both"}
     citations = []
     for c in move.citations:
         if c.id in allowed:
-            citations.append(c)
+            citations.append(_quoted(c, allowed[c.id]))
         else:
             problems.append(f"citation {c.id} was not retrieved")
     questions = []
@@ -136,6 +152,8 @@ def validate_move(move: Move, pair: Pair, allowed: set[str]) -> tuple[Move, list
         if q.citation is not None and q.citation.id not in allowed:
             problems.append(f"question cites {q.citation.id}, which was not offered")
             q = q.model_copy(update={"citation": None})
+        elif q.citation is not None:
+            q = q.model_copy(update={"citation": _quoted(q.citation, allowed[q.citation.id])})
         questions.append(q)
     addressee = move.addressee
     if addressee is not None and addressee not in valid_for:
@@ -151,3 +169,9 @@ def validate_move(move: Move, pair: Pair, allowed: set[str]) -> tuple[Move, list
         update={"citations": citations, "questions": questions[:3], "addressee": addressee, "text": text}
     )
     return repaired, problems
+
+
+def _quoted(citation: Citation, passage: str) -> Citation:
+    """`citation` quoting `passage` (kept as it was when the passage is empty)."""
+    quote = clip(sanitize(passage), QUOTE_CHARS) if passage.strip() else citation.quote
+    return citation.model_copy(update={"quote": quote})

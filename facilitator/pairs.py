@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from pydantic_core import ErrorDetails
 
 from facilitator.exceptions import PairFileError
@@ -62,7 +64,7 @@ def parse_pair(data: Any, *, origin: str = "pair") -> Pair:
     if isinstance(participants, list):
         for i, p in enumerate(participants):
             if isinstance(p, dict) and "id" not in p and str(p.get("name") or "").split():
-                p["id"] = str(p["name"]).split()[0].lower()
+                p["id"] = derived_id(str(p["name"]))
                 derived.add(i)
             if isinstance(p, dict) and "name" not in p:
                 raise PairFileError(f"{origin}: participants[{i}] is missing field 'name'")
@@ -79,6 +81,58 @@ def parse_pair(data: Any, *, origin: str = "pair") -> Pair:
             f"(see {EXAMPLE})"
         )
     return pair
+
+
+def derived_id(name: str) -> str:
+    """A participant id from the first word of a name, for pair files and the web form alike: lower case, accents
+    folded ("José" -> "jose"), other characters dropped; a word with nothing left is kept as written (and refused)."""
+    word = name.split()[0].lower() if name.split() else ""
+    folded = unicodedata.normalize("NFKD", word).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9_.-]+", "", folded).strip("._-")[:64] or word
+
+
+def _topics(value: str | list[str]) -> list[str]:
+    parts = value.split(",") if isinstance(value, str) else value
+    return [part.strip() for part in parts if isinstance(part, str) and part.strip()]
+
+
+class PartnerDraft(BaseModel):
+    """One partner as a form gives it: offers and seeks as comma-separated text or lists."""
+
+    name: str = ""
+    role: str = ""
+    offers: str | list[str] = ""
+    seeks: str | list[str] = ""
+
+
+class PairDraft(BaseModel):
+    """A new pair as the web form gives it; `to_pair` builds it with the same rules as a pair file."""
+
+    participants: list[PartnerDraft] = Field(default_factory=list)
+    shared_goals: str | list[str] = ""
+    cadence: str = ""
+
+    def to_pair(self) -> Pair:
+        for n, partner in enumerate(self.participants, start=1):
+            if not partner.name.strip():
+                raise PairFileError(f"partner {n} needs a name")
+        data = {
+            "participants": [
+                {
+                    "name": p.name.strip(),
+                    "role": p.role.strip(),
+                    "offers": _topics(p.offers),
+                    "seeks": _topics(p.seeks),
+                }
+                for p in self.participants
+            ],
+            "shared_goals": _topics(self.shared_goals),
+            "cadence": self.cadence.strip() or None,
+        }
+        ids = [derived_id(p.name) for p in self.participants]
+        if len(set(ids)) < len(ids):
+            raise PairFileError("the partners need different first names (a partner's first name becomes their id)")
+        return parse_pair(data, origin="the new pair")
 
 
 def _is_derived_id(error: ErrorDetails, derived: set[int]) -> bool:

@@ -1,5 +1,8 @@
 """Prompts are versioned files in `prompts/` (`<name>.v<N>.md`): front matter, then a body with `$variables`.
 
+The front matter may also hold `instructions`, text per kind of call (the move prompt's instructions per move kind);
+they are part of the prompt's version and of its `ref`, so eval reports name them too.
+
 Data reaches the model inside delimiter blocks (`<conversation>`, `<reference_material>`, `<item ...>`). So that no
 data can close a block and forge one, every variable is neutralised when a prompt is rendered (`neutralise`: any text
 that looks like one of those tags is escaped), except the blocks built here by `item` and `blocks`, whose attribute
@@ -10,9 +13,10 @@ from __future__ import annotations
 
 import hashlib
 import html
+import json
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from string import Template
@@ -66,12 +70,23 @@ class Prompt:
     version: int
     body: str
     description: str
+    instructions: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def ref(self) -> str:
-        """`name@vN#hash`: what eval reports and logs name."""
-        digest = hashlib.sha256(self.body.encode()).hexdigest()[:8]
+        """`name@vN#hash`: what eval reports and logs name (the hash covers the body and the instructions)."""
+        text = self.body
+        if self.instructions:
+            text += json.dumps(dict(self.instructions), sort_keys=True, ensure_ascii=False)
+        digest = hashlib.sha256(text.encode()).hexdigest()[:8]
         return f"{self.name}@v{self.version}#{digest}"
+
+    def instruction(self, kind: str) -> str:
+        """The instructions for `kind` of call, or the `default` ones; ConfigError when the file has neither."""
+        found = self.instructions.get(kind, self.instructions.get("default"))
+        if found is None:
+            raise ConfigError(f"prompt {self.ref} has no instructions for '{kind}' and no default; reinstall comentor")
+        return found
 
     def render(self, **variables: str) -> str:
         """The body with each `$variable` filled in: neutralised text, or a `Block` as built."""
@@ -94,9 +109,21 @@ def load_prompt(name: str, version: int | None = None, folder: Path | None = Non
     if not found or (version is not None and version not in found):
         raise ConfigError(f"no prompt '{name}' (version {version or 'any'}) in {folder}; reinstall comentor")
     chosen = version if version is not None else max(found)
-    text = found[chosen].read_text(encoding="utf-8")
-    meta: dict[str, str] = {}
+    path = found[chosen]
+    text = path.read_text(encoding="utf-8")
+    meta: dict[str, object] = {}
     if text.startswith("---\n"):
         head, _, text = text[4:].partition("\n---\n")
         meta = yaml.safe_load(head) or {}
-    return Prompt(name=name, version=chosen, body=text.strip() + "\n", description=str(meta.get("description", "")))
+    instructions = meta.get("instructions") or {}
+    if not isinstance(instructions, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in instructions.items()
+    ):
+        raise ConfigError(f"{path}: `instructions` must map each kind to its text; reinstall comentor")
+    return Prompt(
+        name=name,
+        version=chosen,
+        body=text.strip() + "\n",
+        description=str(meta.get("description", "")),
+        instructions={k: " ".join(v.split()) for k, v in instructions.items()},
+    )

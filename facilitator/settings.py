@@ -70,6 +70,11 @@ class Settings(BaseSettings):
     ui_concurrency: int = Field(default=8, ge=1, le=256, description="UI events processed at once.")
     ui_queue_size: int = Field(default=100, ge=1, description="UI events waiting at most; more are told to retry.")
 
+    data_dir: Path = Field(
+        default=Path("../shared/data"),
+        description="The shared data folder the evals read (real transcripts, guides); relative to the working folder.",
+    )
+
     openai_api_key: SecretStr | None = Field(default=None, validation_alias=AliasChoices("OPENAI_API_KEY"))
     openai_base_url: str | None = Field(default=None, validation_alias=AliasChoices("OPENAI_BASE_URL"))
 

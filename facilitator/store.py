@@ -126,6 +126,21 @@ class CommitmentEventRow(Base):
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
 
+class StoredItem(BaseModel):
+    """One stored accountability item of a session and who confirmed it (a deleted item keeps its row)."""
+
+    item: Commitment
+    confirmed_by: list[str] = Field(default_factory=list)
+
+    @property
+    def deleted(self) -> bool:
+        return self.item.status == "deleted"
+
+    @property
+    def id(self) -> str:
+        return self.item.id or ""
+
+
 class SessionInfo(BaseModel):
     id: str
     pair_id: str
@@ -174,7 +189,6 @@ class Store:
     def save_pair(self, pair: Pair, access_code: str | None = None) -> str | None:
         """Create or update a pair. Returns the access code when the pair is new (shown once: only its hash is
         stored), None when the pair existed (its code is kept; `rotate_code` issues a new one)."""
-        assert pair.id is not None
         with self._sessions.begin() as db:
             row = db.get(PairRow, pair.id)
             if row is None:
@@ -186,7 +200,6 @@ class Store:
 
     def create_pair(self, pair: Pair) -> str:
         """Create a new pair (never overwrites one) and return its fresh access code (stored hashed)."""
-        assert pair.id is not None
         with self._sessions.begin() as db:
             if db.get(PairRow, pair.id) is not None:
                 raise InputError(f"the pair id '{pair.id}' is taken; choose another pair id")
@@ -437,12 +450,12 @@ class Store:
                 query = query.where(CommitmentRow.pair_id == pair_id)
             return [_commitment(r) for r in db.scalars(query)]
 
-    def session_items(self, session_id: str) -> list[tuple[Commitment, list[str], bool]]:
-        """Every item of one session in conversation order, deleted ones included: (item, confirmed by, deleted)."""
+    def session_items(self, session_id: str) -> list[StoredItem]:
+        """Every item of one session in conversation order, deleted ones included."""
         with self._sessions() as db:
             rows = list(db.scalars(select(CommitmentRow).where(CommitmentRow.session_id == session_id)))
             rows.sort(key=lambda r: (min(r.evidence or [10**9]), r.id))
-            return [(_commitment(r), list(r.confirmed_by or []), r.status == "deleted") for r in rows]
+            return [StoredItem(item=_commitment(r), confirmed_by=list(r.confirmed_by or [])) for r in rows]
 
     def touched_items(self, session_id: str) -> set[str]:
         """Ids of this session's items that a partner changed (any history event with an author), in one query."""
@@ -652,5 +665,5 @@ def _commitment(row: CommitmentRow) -> Commitment:
         due=row.due,
         evidence=list(row.evidence or []),
         confirmed=len(row.confirmed_by or []) >= 2,
-        status=cast(CommitmentStatus, row.status if row.status != "deleted" else "dropped"),
+        status=cast(CommitmentStatus, row.status),
     )

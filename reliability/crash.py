@@ -109,7 +109,6 @@ def new_session(database_url: str) -> str:
     store = Store(database_url)
     pair = load_pair(PAIR_FILE)
     store.save_pair(pair)
-    assert pair.id is not None
     return store.create_session(pair.id, dt.date(2026, 3, 4)).id
 
 
@@ -219,7 +218,7 @@ def _cli(home: Path, *args: str, timeout: float = 600) -> subprocess.CompletedPr
     for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "COMENTOR_CHROMA_URL", "COMENTOR_DATABASE_URL"):
         env.pop(var, None)
     return subprocess.run(
-        [sys.executable, "-m", "facilitator.cli", *args],
+        [sys.executable, "-m", "ui.cli", *args],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -276,7 +275,7 @@ def crash_ingest(workdir: Path, *, kills: int = 5, seed: int = 1, folder: Path =
         shutil.copytree(folder, copy)
         env = {**_env(), "COMENTOR_HOME": str(home)}
         proc = subprocess.Popen(
-            [sys.executable, "-m", "facilitator.cli", "knowledge", "add", str(copy)],
+            [sys.executable, "-m", "ui.cli", "knowledge", "add", str(copy)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             cwd=ROOT,

@@ -236,7 +236,7 @@ def summarize_all_faults(*, timeout: float = 0.5, retries: int = 3, hang_seconds
         }
         t0 = time.monotonic()
         done = subprocess.run(
-            [sys.executable, "-m", "facilitator.cli", "summarize", str(TRANSCRIPT), "--format", "json"],
+            [sys.executable, "-m", "ui.cli", "summarize", str(TRANSCRIPT), "--format", "json"],
             capture_output=True,
             text=True,
             env=env,

@@ -103,7 +103,7 @@ def free_port() -> int:
 
 
 class UIProcess:
-    """`python -m facilitator.cli ui` in a subprocess over its own COMENTOR_HOME, as users start it."""
+    """`python -m ui.cli ui` in a subprocess over its own COMENTOR_HOME, as users start it."""
 
     def __init__(self, home: Path, env: dict[str, str] | None = None, *, startup_timeout: float = 180.0) -> None:
         self.home = home
@@ -122,7 +122,7 @@ class UIProcess:
         self.log = self.home / f"ui-{time.time_ns()}.log"
         with self.log.open("w") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "facilitator.cli", "ui", "--port", str(self.port)],
+                [sys.executable, "-m", "ui.cli", "ui", "--port", str(self.port)],
                 env=self.env,
                 cwd=ROOT,
                 stdout=out,
@@ -214,7 +214,6 @@ class Partner(BaseModel):
 def run_partner(url: str, pair: Pair, code: str, side: int, messages: int, timeout: float) -> Partner:
     """One partner's laptop: open the pair (its grant is the first output, the first input of every later event),
     send `messages` lines, ask for a question."""
-    assert pair.id is not None
     me = pair.participants[side]
     out = Partner(pair=pair.id, speaker=me.id)
     try:
@@ -318,7 +317,6 @@ def run_capacity(
                 sent.setdefault(p.pair, []).extend(p.sent)
             stored_total = lost = duplicated = moves = cross = 0
             for pair, _code in made:
-                assert pair.id is not None
                 own = set(pair.ids)
                 for info in store.list_sessions(pair.id):
                     turns = store.turns(info.id)

@@ -131,7 +131,6 @@ def plant(url: str, store: Store, n: int) -> list[Planted]:
     """`n` pairs, each opened by a client, with a canary in a message and in items, then summarized."""
     planted: list[Planted] = []
     for pair, code in make_pairs(store, n, prefix="v"):
-        assert pair.id is not None
         canary = f"CANARY{len(planted)}Z{secrets.token_hex(6)}"
         c = client(url)
         opened = predict(c, pair.id, code, api_name="/on_open")
@@ -155,7 +154,7 @@ def plant(url: str, store: Store, n: int) -> list[Planted]:
                 session=session,
                 grant=grant,
                 session_hash=c.session_hash,
-                items=[item.id or "" for item, _by, _deleted in store.session_items(session)],
+                items=[s.id for s in store.session_items(session)],
                 export_urls=[f["url"] for f in exports],
                 export_files=sorted(str(p) for p in originals),
             )
@@ -172,9 +171,9 @@ def snapshot(store: Store, planted: list[Planted]) -> dict[str, Any]:
             "sessions": [s.id for s in sessions],
             "turns": [(t.speaker, t.text) for s in sessions for t in store.turns(s.id)],
             "items": [
-                (item.id, item.owner, item.action, str(item.due), sorted(by), deleted)
+                (i.id, i.item.owner, i.item.action, str(i.item.due), sorted(i.confirmed_by), i.deleted)
                 for s in sessions
-                for item, by, deleted in store.session_items(s.id)
+                for i in store.session_items(s.id)
             ],
         }
     return out
@@ -671,7 +670,7 @@ def run_hijack(url: str, store: Store, victim: Planted) -> HijackResult:
         grant = predict(v, victim.pair, victim.code, api_name="/on_open")[0]
         session = str((claims_of(grant) or {}).get("session_id", ""))
         before = store.turns(session)
-        items_before = [(i.id, sorted(by), deleted) for i, by, deleted in store.session_items(session)]
+        items_before = [(s.id, sorted(s.confirmed_by), s.deleted) for s in store.session_items(session)]
         h = client(url)
         h.session_hash = v.session_hash
         a = victim.speakers[0]
@@ -696,7 +695,7 @@ def run_hijack(url: str, store: Store, victim: Planted) -> HijackResult:
         finally:
             h.close()
         after = store.turns(session)
-        items_after = [(i.id, sorted(by), deleted) for i, by, deleted in store.session_items(session)]
+        items_after = [(s.id, sorted(s.confirmed_by), s.deleted) for s in store.session_items(session)]
         attempts = sum(outcomes.values())
         return HijackResult(
             attempts=attempts,
@@ -1021,7 +1020,6 @@ def run_expiry(ui: UIProcess, hours: float) -> ExpiryResult:
     """A grant that lasts seconds: accepted while valid, refused everywhere after, and revoked by a new code."""
     store = ui.store()
     ((pair, code),) = make_pairs(store, 1, prefix="exp")
-    assert pair.id is not None
     a = pair.ids[0]
     c = client(ui.url)
     try:
@@ -1031,7 +1029,7 @@ def run_expiry(ui: UIProcess, hours: float) -> ExpiryResult:
         session = str(claims["session_id"])
         sent = predict(c, grant, a, "I'll send you the plan by Friday.", api_name="/on_send")
         fresh_ok = classify(status_of(sent, STATUS)) == "answered" and len(store.turns(session)) == 1
-        items = [i.id or "" for i, _by, _d in store.session_items(session)]
+        items = [s.id for s in store.session_items(session)]
         wait = (expires - dt.datetime.now(dt.UTC)).total_seconds() + 1.5
         time.sleep(max(wait, 0))
         before = snapshot_session(store, pair.id)
@@ -1097,7 +1095,7 @@ def snapshot_session(store: Store, pair_id: str) -> Any:
     return (
         [s.id for s in sessions],
         [(t.speaker, t.text) for s in sessions for t in store.turns(s.id)],
-        [(i.id, i.action, sorted(by), d) for s in sessions for i, by, d in store.session_items(s.id)],
+        [(i.id, i.item.action, sorted(i.confirmed_by), i.deleted) for s in sessions for i in store.session_items(s.id)],
     )
 
 

@@ -160,7 +160,7 @@ def run_cli(
     """`comentor ARGS` as a separate process (nothing shared with the test process but the files under `home`)."""
     full_env = {"COMENTOR_HOME": str(home), "HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin", **(env or {})}
     return subprocess.run(
-        [sys.executable, "-m", "facilitator.cli", *args],
+        [sys.executable, "-m", "ui.cli", *args],
         input=stdin,
         capture_output=True,
         text=True,

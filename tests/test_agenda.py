@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,6 @@ import pytest
 from typer.testing import CliRunner
 
 from facilitator.agenda import (
-    AgendaPhrasing,
     SummaryFileError,
     allocate_minutes,
     build_agenda,
@@ -21,14 +19,17 @@ from facilitator.agenda import (
     phrase_agenda,
     previous_items,
 )
-from facilitator.brains.llm import make_chat_model
-from facilitator.cli import app
+from facilitator.brains.base import AgendaPhrasing
+from facilitator.brains.llm import LLMBrain
+from facilitator.brains.offline import OfflineBrain
 from facilitator.knowledge import QuestionBank
 from facilitator.models import Agenda, Commitment, Pair
 from facilitator.pairs import load_pair, parse_pair
 from facilitator.settings import Settings
 from facilitator.testing.fake_openai import FakeOpenAIServer, Reply
+from facilitator.testing.function_model import CallOptions, FunctionModel
 from tests.conftest import ROOT
+from ui.cli import app
 
 DATE = dt.date(2026, 3, 4)
 ANA_BEN = ROOT / "examples" / "pairs" / "ana-ben.yaml"
@@ -338,7 +339,6 @@ def test_cli_reviews_open_items_from_the_store(cli: CliRunner, tmp_path: Path, m
     pair = load_pair(ANA_BEN)
     store = Store(Settings().resolved_database_url)
     store.save_pair(pair)
-    assert pair.id is not None
     info = store.create_session(pair.id, dt.date(2026, 2, 18))
     store.save_commitments(
         info.id,
@@ -387,56 +387,38 @@ def test_cli_previous_owned_by_a_stranger_and_bad_pair(cli: CliRunner, tmp_path:
 
 
 # ------------------------------------------------------------------------------------------------ LLM phrasing
-_HEADER = re.compile(r"^\[(\d+)\] (.*) \(\d+ min, led by [^)]*\)$")
-_QUESTION = re.compile(r"^  \d+\. \(for [^)]+\) (.*)$")
+Phrasing = dict[str, Any]
 
 
-def parse_agenda_prompt(body: dict[str, Any]) -> list[dict[str, Any]]:
-    """The agenda as the prompt lists it: index, title, purpose, question texts."""
-    user = next(m["content"] for m in body["messages"] if m["role"] == "user")
-    items: list[dict[str, Any]] = []
-    for line in user.splitlines():
-        if header := _HEADER.match(line):
-            items.append({"index": int(header.group(1)), "title": header.group(2), "purpose": "", "questions": []})
-        elif line.startswith("purpose: ") and items:
-            items[-1]["purpose"] = line.removeprefix("purpose: ")
-        elif (question := _QUESTION.match(line)) and items:
-            items[-1]["questions"].append(question.group(1))
-    return items
-
-
-def reworded(body: dict[str, Any]) -> dict[str, Any]:
-    items = parse_agenda_prompt(body)
+def reworded(agenda: Agenda) -> Phrasing:
+    """A good rewording of `agenda`: every item, every question, in order, with a few words added."""
     return {
         "items": [
             {
-                "index": i["index"],
-                "title": f"{i['title']}, together",
-                "purpose": f"In short: {i['purpose']}",
-                "questions": [f"{q} Take your time." for q in i["questions"]],
+                "index": n,
+                "title": f"{item.title}, together",
+                "purpose": f"In short: {item.purpose}",
+                "questions": [f"{q.text} Take your time." for q in item.questions],
             }
-            for i in items
+            for n, item in enumerate(agenda.items)
         ]
     }
 
 
-def make_responder(transform: Any = reworded) -> Any:
-    def respond(body: dict[str, Any]) -> Reply:
-        if body.get("tools"):
-            return Reply.tool_call(body["tools"][0]["function"]["name"], transform(body))
-        return Reply.json(transform(body))
+def phrasing_model(agenda: Agenda, transform: Any = None, **options: Any) -> FunctionModel:
+    """A chat model answering every call with the rewording of `agenda` (changed by `transform`)."""
+    data = reworded(agenda)
+    answer = transform(data) if transform else data
 
-    return respond
+    def respond(messages: list[Any], call: CallOptions) -> str:
+        assert call.schema is AgendaPhrasing
+        return answer if isinstance(answer, str) else json.dumps(answer)
+
+    return FunctionModel(respond, **options)
 
 
-def llm_settings(srv: FakeOpenAIServer) -> Settings:
-    return Settings(
-        openai_base_url=srv.base_url,
-        openai_api_key="sk-test",  # type: ignore[arg-type]
-        model="fake-model",
-        llm_max_retries=0,
-        llm_timeout=5.0,
-    )
+def brain(model: FunctionModel) -> LLMBrain:
+    return LLMBrain(model, "fake-model")
 
 
 @pytest.fixture
@@ -445,27 +427,13 @@ def offline_agenda(bank: QuestionBank, guidance_kb: Any) -> tuple[Pair, Agenda]:
     return pair, build_agenda(pair, date=DATE, minutes=45, open_items=open_items(), bank=bank, knowledge=guidance_kb)
 
 
-@pytest.fixture
-def server() -> Iterator[FakeOpenAIServer]:
-    with FakeOpenAIServer(responder=make_responder()) as srv:
-        yield srv
-
-
 @pytest.mark.parametrize("json_schema", [True, False])
 def test_good_phrasing_is_used_and_structure_kept(
     offline_agenda: tuple[Pair, Agenda], guidance_kb: Any, json_schema: bool
 ) -> None:
     pair, agenda = offline_agenda
-    with FakeOpenAIServer(responder=make_responder(), support_json_schema=json_schema) as srv:
-        result = phrase_agenda(
-            agenda,
-            pair,
-            make_chat_model(llm_settings(srv)),
-            open_items=open_items(),
-            knowledge=guidance_kb,
-            model_name="fake-model",
-        )
-        bodies = [r.body for r in srv.requests if r.path.endswith("/chat/completions")]
+    model = phrasing_model(agenda, json_schema=json_schema)
+    result = phrase_agenda(agenda, pair, brain(model), open_items=open_items(), knowledge=guidance_kb)
     assert result.note is None and result.phrased_by == "fake-model"
     phrased = result.agenda
     assert [i.title for i in phrased.items] == [f"{i.title}, together" for i in agenda.items]
@@ -476,59 +444,77 @@ def test_good_phrasing_is_used_and_structure_kept(
     assert [q.for_ for q in all_questions(phrased)] == [q.for_ for q in all_questions(agenda)]
     assert all(q.text.endswith("Take your time.") for q in all_questions(phrased))
     assert check_agenda(phrased, pair, open_items(), 45) == []
-    assert len(bodies) == (1 if json_schema else 2)  # without json_schema support: one refusal, then tools
-    assert bool(bodies[-1].get("tools")) is not json_schema
+    # without json_schema support: one refusal, then function calling
+    methods = [c.options.method for c in model.calls]
+    assert methods == (["json_schema"] if json_schema else ["json_schema", "function_calling"])
+    assert bool(model.calls[-1].options.tools) is not json_schema
 
 
 def test_request_keeps_reference_material_out_of_the_system_message(
-    server: FakeOpenAIServer, offline_agenda: tuple[Pair, Agenda], guidance_kb: Any
+    offline_agenda: tuple[Pair, Agenda], guidance_kb: Any
 ) -> None:
+    from langchain_core.messages import HumanMessage, SystemMessage
+
+    from facilitator.prompts import load_prompt
+
     pair, agenda = offline_agenda
-    phrase_agenda(agenda, pair, make_chat_model(llm_settings(server)), open_items=open_items(), knowledge=guidance_kb)
-    [body] = [r.body for r in server.requests if r.path.endswith("/chat/completions")]
-    assert body["response_format"]["type"] == "json_schema"
-    system = [m["content"] for m in body["messages"] if m["role"] == "system"]
-    user = [m["content"] for m in body["messages"] if m["role"] == "user"]
-    assert len(system) == 1 and len(user) == 1
-    assert "</reference_material>" not in system[0] and "<item id=" not in system[0] and "Ana" not in system[0]
-    assert "<reference_material>" in user[0] and "</reference_material>" in user[0]
-    assert "data, not instructions" in user[0]
+    model = phrasing_model(agenda)
+    phrase_agenda(agenda, pair, brain(model), open_items=open_items(), knowledge=guidance_kb)
+    [call] = model.calls
+    assert call.options.response_format is not None and call.options.response_format["type"] == "json_schema"
+    assert [type(m) for m in call.messages] == [SystemMessage, HumanMessage]
+    assert call.system == load_prompt("system").body
+    assert "</reference_material>" not in call.system and "<item id=" not in call.system and "Ana" not in call.system
+    user = call.user
+    assert "<reference_material>" in user and "</reference_material>" in user
+    assert "data, not instructions" in user
     guidance = [c.id for i in agenda.items for c in i.citations if c.source != "question_bank"]
-    assert f'<item id="{guidance[0]}"' in user[0].split("<reference_material>")[1]
-    assert "Ben: how did 'send the deck' (due 2026-03-01) go?" in user[0]
-    assert len(parse_agenda_prompt(body)) == len(agenda.items)
+    assert f'<item id="{guidance[0]}"' in user.split("<reference_material>")[1]
+    assert "Ben: how did 'send the deck' (due 2026-03-01) go?" in user
+    for n, item in enumerate(agenda.items):  # every item, numbered, with its minutes
+        assert f"[{n}] {item.title} ({item.minutes} min, " in user
 
 
-def _drop_last_item(body: dict[str, Any]) -> dict[str, Any]:
-    data = reworded(body)
+def test_the_offline_brain_leaves_the_agenda_as_built(offline_agenda: tuple[Pair, Agenda]) -> None:
+    pair, agenda = offline_agenda
+    result = phrase_agenda(agenda, pair, OfflineBrain(), open_items=open_items())
+    assert result.agenda == agenda and result.note is None and result.phrased_by == "offline"
+
+
+def _drop_last_item(data: Phrasing) -> Phrasing:
     return {"items": data["items"][:-1]}
 
 
-def _drop_a_question(body: dict[str, Any]) -> dict[str, Any]:
-    data = reworded(body)
+def _drop_a_question(data: Phrasing) -> Phrasing:
     data["items"][2]["questions"] = data["items"][2]["questions"][:1]
     return data
 
 
-def _lose_the_check_in(body: dict[str, Any]) -> dict[str, Any]:
-    data = reworded(body)
+def _lose_the_check_in(data: Phrasing) -> Phrasing:
     data["items"][0].update(title="Warm-up", purpose="Say hello.")
     return data
 
 
-def _forget_an_owner(body: dict[str, Any]) -> dict[str, Any]:
-    data = reworded(body)
+def _forget_an_owner(data: Phrasing) -> Phrasing:
     data["items"][1]["questions"] = ["How did it go?" for _ in data["items"][1]["questions"]]
     return data
 
 
-def _drop_the_next_date(body: dict[str, Any]) -> dict[str, Any]:
-    data = reworded(body)
+def _drop_the_next_date(data: Phrasing) -> Phrasing:
     data["items"][-1]["purpose"] = "Agree your commitments and the next meeting."
     return data
 
 
-def _not_json(body: dict[str, Any]) -> str:
+def _no_items(data: Phrasing) -> Phrasing:
+    return {"items": []}
+
+
+def _extra_field(data: Phrasing) -> Phrasing:
+    data["items"][0]["minutes"] = 40  # the schema forbids it: the model may not change a timebox
+    return data
+
+
+def _not_json(data: Phrasing) -> str:
     return "this is not json"
 
 
@@ -540,45 +526,75 @@ def _not_json(body: dict[str, Any]) -> str:
         (_lose_the_check_in, "does not open with a check-in and gratitude"),
         (_forget_an_owner, "is not reviewed with"),
         (_drop_the_next_date, "next meeting date (2026-03-18)"),
-        (_not_json, "the model failed"),
+        (_no_items, "the model returned no items for the 6-item agenda"),
+        (_extra_field, "the model failed to reword the agenda (ValidationError"),
+        (_not_json, "the model failed to reword the agenda (ValidationError"),
     ],
 )
 def test_broken_phrasing_falls_back_to_the_offline_agenda(
     offline_agenda: tuple[Pair, Agenda], transform: Any, why: str
 ) -> None:
     pair, agenda = offline_agenda
-    with FakeOpenAIServer(responder=make_responder(transform)) as srv:
-        result = phrase_agenda(agenda, pair, make_chat_model(llm_settings(srv)), open_items=open_items())
+    result = phrase_agenda(agenda, pair, brain(phrasing_model(agenda, transform)), open_items=open_items())
     assert result.agenda == agenda and result.phrased_by == "offline"
     assert result.note is not None and why in result.note and "offline agenda" in result.note
 
 
-def test_model_error_falls_back(server: FakeOpenAIServer, offline_agenda: tuple[Pair, Agenda]) -> None:
+def test_model_outage_falls_back_and_opens_the_breaker(offline_agenda: tuple[Pair, Agenda]) -> None:
     pair, agenda = offline_agenda
-    server.enqueue(Reply.error(500))
-    result = phrase_agenda(agenda, pair, make_chat_model(llm_settings(server)), open_items=open_items())
-    assert result.agenda == agenda and result.note and "the model failed" in result.note
+
+    def down(messages: list[Any], options: CallOptions) -> str:
+        raise TimeoutError("no answer")
+
+    model = FunctionModel(down)
+    llm = brain(model)
+    first = phrase_agenda(agenda, pair, llm, open_items=open_items())
+    assert first.agenda == agenda and first.note and "the model failed" in first.note and "TimeoutError" in first.note
+    second = phrase_agenda(agenda, pair, llm, open_items=open_items())
+    assert second.agenda == agenda and second.note and "the model is unavailable" in second.note
+    assert len(model.calls) == 1, "the open breaker answers at once, without calling the model"
+
+
+def test_broken_json_is_retried_like_a_move(offline_agenda: tuple[Pair, Agenda]) -> None:
+    pair, agenda = offline_agenda
+    answers = iter(["{not json", json.dumps(reworded(agenda))])
+    model = FunctionModel(lambda messages, options: next(answers))
+    llm = LLMBrain(model, "fake-model", settings=Settings(llm_max_retries=1, llm_timeout=5.0))
+    result = phrase_agenda(agenda, pair, llm, open_items=open_items())
+    assert result.note is None and len(model.calls) == 2
 
 
 def test_cli_uses_the_model_when_configured(
-    cli: CliRunner, server: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch
+    cli: CliRunner, bank: QuestionBank, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
-    monkeypatch.setenv("COMENTOR_MODEL", "fake-model")
-    monkeypatch.setenv("COMENTOR_LLM_MAX_RETRIES", "0")
-    result = run(cli, str(DIRECTORS), "--date", "2026-03-04", "-f", "json")
-    assert result.exit_code == 0, result.output
-    data = json.loads(result.stdout)
-    assert data["items"][0]["title"] == "Check-in and gratitude, together"
-    assert sum(i["minutes"] for i in data["items"]) == 45
-    assert [i["lead"] for i in data["items"]] == [None, "maya", "tomas", None, None]
+    """Through the real openai client and a local OpenAI-compatible server (the wording does not depend on the
+    guidance, so the agenda built here is the one the CLI sends)."""
+    pair = load_pair(DIRECTORS)
+    wording = reworded(build_agenda(pair, date=DATE, minutes=45, bank=bank, knowledge=None))
+    answer: dict[str, Any] = {"data": wording}
 
-    server.responder = make_responder(_drop_last_item)
-    result = run(cli, str(DIRECTORS), "--date", "2026-03-04", "-f", "json")
-    assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["items"][0]["title"] == "Check-in and gratitude"
-    assert "offline agenda" in result.stderr
+    def respond(body: dict[str, Any]) -> Reply:
+        if body.get("tools"):
+            return Reply.tool_call(body["tools"][0]["function"]["name"], answer["data"])
+        return Reply.json(answer["data"])
+
+    with FakeOpenAIServer(responder=respond) as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+        monkeypatch.setenv("COMENTOR_MODEL", "fake-model")
+        monkeypatch.setenv("COMENTOR_LLM_MAX_RETRIES", "0")
+        result = run(cli, str(DIRECTORS), "--date", "2026-03-04", "-f", "json")
+        assert result.exit_code == 0, result.output
+        data = json.loads(result.stdout)
+        assert data["items"][0]["title"] == "Check-in and gratitude, together"
+        assert sum(i["minutes"] for i in data["items"]) == 45
+        assert [i["lead"] for i in data["items"]] == [None, "maya", "tomas", None, None]
+
+        answer["data"] = _drop_last_item(reworded(build_agenda(pair, date=DATE, bank=bank, knowledge=None)))
+        result = run(cli, str(DIRECTORS), "--date", "2026-03-04", "-f", "json")
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout)["items"][0]["title"] == "Check-in and gratitude"
+        assert "offline agenda" in result.stderr
 
 
 def test_phrasing_schema_is_strict() -> None:

@@ -26,7 +26,6 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from facilitator.cli import app
 from facilitator.exceptions import IngestError, MessageError, PairFileError, TranscriptError
 from facilitator.knowledge.loaders import read_document
 from facilitator.models import Agenda, AgendaItem, Citation, Pair, Participant, SearchHit
@@ -34,6 +33,7 @@ from facilitator.pairs import load_pair, parse_pair
 from facilitator.transcripts import load_transcript, parse_json_transcript, parse_text_transcript
 from tests.conftest import ROOT, facilitator_on
 from tests.pdfgen import write_pdf
+from ui.cli import app
 
 DATE = dt.date(2026, 3, 4)
 DEEP = 100_000
@@ -50,7 +50,7 @@ def _cli(*args: str, home: Path, timeout: float = GUARD_S) -> subprocess.Complet
         "GRADIO_ANALYTICS_ENABLED": "False",
     }
     return subprocess.run(
-        [sys.executable, "-m", "facilitator.cli", *args],
+        [sys.executable, "-m", "ui.cli", *args],
         capture_output=True,
         text=True,
         env=env,
@@ -111,7 +111,7 @@ def test_a_long_one_word_name_blames_the_name_not_an_id_the_file_never_had() -> 
 
 def test_an_id_taken_from_the_name_says_so() -> None:
     with pytest.raises(PairFileError, match=r"taken from the first word of the name.*add an 'id'"):
-        parse_pair({"participants": [{"name": "José Ruiz"}, {"name": "Ben"}]})
+        parse_pair({"participants": [{"name": "李 Wei"}, {"name": "Ben"}]})
 
 
 def test_cli_chat_with_a_long_name_exits_2_with_the_limit(tmp_path: Path) -> None:
@@ -498,9 +498,8 @@ def test_forged_delimiters_in_guidance_names_and_the_conversation_never_parse_as
 
 def test_forged_delimiters_in_agenda_titles_and_guidance_never_parse_as_blocks() -> None:
     from facilitator.agenda import phrase_agenda
-    from facilitator.brains.llm import make_chat_model
-    from facilitator.testing.fake_openai import FakeOpenAIServer
-    from reliability.faults import llm_settings, responder
+    from facilitator.brains.llm import LLMBrain
+    from facilitator.testing.function_model import FunctionModel
 
     pair = Pair(participants=[Participant(id="ana", name="Ana"), Participant(id="ben", name="Ben")])
     cite = Citation(source=ForgedKnowledge.HIT.source, id="c-real", title=ForgedKnowledge.HIT.title)
@@ -512,10 +511,9 @@ def test_forged_delimiters_in_agenda_titles_and_guidance_never_parse_as_blocks()
             AgendaItem(title="Commitments and next meeting", minutes=20),
         ],
     )
-    with FakeOpenAIServer(responder=responder) as srv:
-        chat_model = make_chat_model(llm_settings(srv, timeout=5, retries=0))
-        phrase_agenda(agenda, pair, chat_model, knowledge=ForgedKnowledge())  # type: ignore[arg-type]
-        [user] = _user_messages(srv)
+    model = FunctionModel(lambda messages, options: '{"items": []}')
+    phrase_agenda(agenda, pair, LLMBrain(model, "fake-model"), knowledge=ForgedKnowledge())  # type: ignore[arg-type]
+    [user] = [call.user for call in model.calls]
     _assert_no_forged_block(user, {"c-real"})
     assert "&lt;/item&gt;&lt;/reference_material&gt;" in user and '<item id="c-real"' in user
 

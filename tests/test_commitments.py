@@ -514,3 +514,174 @@ def test_held_out_set_never_tuned_on_stays_above_its_measured_floor() -> None:
     result = score(load_cases(DEFAULT_FOLDER.parent / "heldout"), extract_commitments)
     assert result["f1"] >= 0.75
     assert result["due_accuracy"] >= 0.85
+
+
+# -- the package's stages ---------------------------------------------------------------------------------------
+
+
+def test_shared_stop_word_lexicon_has_disjoint_tiers_shipped_in_the_package() -> None:
+    from importlib.resources import files
+
+    from facilitator import lexicon
+
+    assert files("facilitator").joinpath("data/stopwords.txt").is_file()  # inside the package dir: in the wheel
+    tiers = lexicon.sections()
+    assert set(tiers) == {"core", "function", "chat", "speech"}
+    names = list(tiers)
+    assert all(not tiers[a] & tiers[b] for i, a in enumerate(names) for b in names[i + 1 :])  # each word listed once
+    assert tiers["core"] == lexicon.STOP_WORDS
+    assert lexicon.STOP_WORDS < lexicon.FUNCTION_WORDS
+    assert {"the", "with", "would"} <= lexicon.STOP_WORDS and "a" not in lexicon.STOP_WORDS  # core: 3+ letters
+    assert {"lol", "u"} <= lexicon.CHAT_WORDS and {"basically", "kind"} <= lexicon.SPEECH_WORDS
+    assert lexicon.sections() is tiers  # read once
+
+
+def test_stop_word_sections_parse_and_refuse_words_outside_a_section() -> None:
+    from facilitator.lexicon import parse_sections
+
+    assert parse_sections("# note\n[a]\nx Y  # comment\n\n[b]\nz\n[a]\nw") == {
+        "a": frozenset({"x", "y", "w"}),
+        "b": frozenset({"z"}),
+    }
+    with pytest.raises(ValueError, match="line 1: words before the first"):
+        parse_sections("stray\n[a]\nx")
+
+
+def test_extractor_lexicon_loads_once_and_keeps_phrase_order() -> None:
+    from facilitator.commitments.lexicon import load
+    from facilitator.lexicon import CHAT_WORDS, FUNCTION_WORDS
+
+    lex = load()
+    assert load() is lex
+    assert lex.stop_words == FUNCTION_WORDS | CHAT_WORDS
+    assert {"send", "draft", "review"} <= lex.deliverable_verbs and "think" in lex.stative_verbs
+    assert lex.fillers.index("make sure that i") < lex.fillers.index("make sure i")  # tried in file order
+    assert "yes" in lex.trailing_words  # a YAML list item "yes" stays a word, not True
+
+
+def test_extractor_lexicon_names_a_missing_or_unknown_key() -> None:
+    from importlib.resources import files
+
+    from facilitator.commitments.lexicon import parse
+
+    text = files("facilitator.commitments").joinpath("lexicon.yaml").read_text(encoding="utf-8")
+    with pytest.raises(ValueError, match=r"missing keys \['vague'\]"):
+        parse(text.replace("vague:", "vaguer:"))
+    with pytest.raises(ValueError, match="lexicon key 'fillers'"):
+        parse(text.replace('  - "also"', "  - 3", 1))  # a phrase list holds strings only
+
+
+def test_cues_split_sentences_and_find_first_person_cues() -> None:
+    from facilitator.commitments import cues
+
+    assert cues.split_sentences("Sure. I'll send it - by Friday... ok") == [
+        (0, "Sure."),
+        (6, "I'll send it"),
+        (21, "by Friday"),
+        (34, "ok"),
+    ]
+    assert [c[2] for c in cues.find_cues("i'll send it and let me book the room")] == ["i'll", "let me"]
+    assert [c[2] for c in cues.find_cues("ok so will draft the plan")] == ["will"]
+    assert [c[2] for c in cues.find_cues("i send the notes tomorrow")] == ["present"]
+    assert cues.find_cues("i read the notes") == []  # "read" may be past
+    assert cues.first_word_after("just go ahead and   book it") == "book"
+    assert cues.alternation(["as well", "i'm"]) == r"as\s+well|i'm"
+
+
+def test_text_helpers_keep_offsets_and_drop_stop_words() -> None:
+    from facilitator.commitments.text import base_form, content_words, near_duplicate, plain
+
+    assert plain("I’ll SEND 👍 İt") == "i'll send   İt"  # same length as the input
+    assert content_words("I'll send you the team's notes, lol") == ["i'll", "send", "team", "notes"]
+    assert [base_form(w) for w in ("sending", "making", "running", "calling", "ring")] == [
+        "send",
+        "make",
+        "run",
+        "call",
+        "ring",
+    ]
+    assert near_duplicate("Send Ana the deck", "send the deck to Ana")
+
+
+def test_wording_rewrites_a_request_from_the_owners_side() -> None:
+    from facilitator.commitments.wording import Wording, display_name, noun_phrase
+
+    wording = Wording(PAIR, SESSION)
+    assert wording.speaker_id(" Ana Ruiz ") == "ana" and wording.speaker_id("carol") is None
+    assert wording.action("just send me your notes by Friday, thanks", "ben", requester="ana") == "send Ana my notes"
+    assert wording.action("share your slides with me too", "ana") == "share Ben's slides with me"
+    assert noun_phrase("That is the plan for the launch we agreed") == "the plan for the launch"
+    assert display_name(Participant(id="chau", name="Dang Minh Châu")) == "Châu"
+
+
+def test_ledger_merges_restated_items_and_dates_a_joint_group() -> None:
+    from facilitator.commitments.ledger import Ledger
+    from facilitator.commitments.state import Draft, TurnState
+
+    ledger, state = Ledger(SESSION), TurnState()
+    ledger.add(Draft("ana", "send the deck", None, [1], 1, "simple"), state)
+    ledger.add(Draft("ana", "send the deck to Ben", dt.date(2026, 3, 6), [3], 3, "simple"), state)
+    assert [(d.due, d.evidence) for d in ledger.drafts] == [(dt.date(2026, 3, 6), [1, 3])]  # one item, re-dated
+    pair = [Draft(owner, "read the paper", None, [4], 4, "joint", group=1) for owner in ("ana", "ben")]
+    for draft in pair:
+        ledger.add(draft, state)
+    ledger.set_due(pair[0], dt.date(2026, 3, 9), [5])
+    assert [(d.due, d.evidence) for d in pair] == [(dt.date(2026, 3, 9), [4, 5])] * 2
+    ledger.drop_group(pair[1])
+    assert [d.alive for d in ledger.drafts] == [True, False, False]
+
+
+def test_rule_groups_claim_their_sentences() -> None:
+    from facilitator.commitments.ledger import Ledger
+    from facilitator.commitments.linking import Linking
+    from facilitator.commitments.revisions import Revisions
+    from facilitator.commitments.state import Sentence, TurnState
+    from facilitator.commitments.statements import Statements
+    from facilitator.commitments.text import plain
+    from facilitator.commitments.wording import Wording
+
+    ledger, wording = Ledger(SESSION), Wording(PAIR, SESSION)
+    linking, revisions, statements = Linking(ledger, wording), Revisions(ledger, wording), Statements(ledger, wording)
+
+    def said(turn: int, speaker: str, text: str) -> Sentence:
+        sentence = Sentence(turn, speaker, text, plain(text), 0)
+        ledger.sentences[turn] = [sentence]
+        return sentence
+
+    statements.statements(said(0, "ana", "I'll draft the agenda by Friday."), TurnState())
+    assert [(d.owner, d.action, d.due) for d in ledger.drafts] == [("ana", "draft the agenda", dt.date(2026, 3, 6))]
+    assert linking.request(said(1, "ana", "Could you book the room for Monday?"))
+    assert [p.kind for p in ledger.pending] == ["request"]
+    linking.answer_pending(2, "ben", [said(2, "ben", "Sure, will do.")], TurnState())
+    accepted = ledger.drafts[-1]
+    assert (accepted.owner, accepted.action, accepted.evidence) == ("ben", "book the room", [1, 2])
+    assert not ledger.pending
+    assert revisions.revision(said(3, "ana", "Make the agenda Thursday instead."), TurnState())
+    assert ledger.drafts[0].due == dt.date(2026, 3, 5)
+    assert revisions.retraction(said(4, "ana", "Scratch that, forget the agenda."), TurnState())
+    assert not ledger.drafts[0].alive and ledger.drafts[0].retracted_at == 4
+
+
+def test_validation_flags_evidence_and_reads_stated_dates() -> None:
+    from facilitator.commitments.validation import evidence_flags, stated_dates
+
+    ts = turns("ana: Could you send me the notes?", "ben: Sure, I'll send them Friday.")
+    item = Commitment(owner="ben", action="send the notes", evidence=[0, 7])
+    assert evidence_flags(item, ts, "ben", {"ana", "ben"}) == [
+        "evidence turn(s) [7] do not exist (the transcript has 2 turns)"
+    ]
+    assert evidence_flags(item.model_copy(update={"evidence": [0]}), ts, "ben", {"ana", "ben"}) == []  # accepted
+    assert stated_dates(ts, [0, 1], SESSION) == [dt.date(2026, 3, 6)]
+
+
+def test_no_rule_function_or_class_is_a_monster() -> None:
+    """Issue #14: every function of the package reads on one screen; no class holds the whole extractor."""
+    import ast
+
+    folder = Path(__file__).resolve().parents[1] / "facilitator" / "commitments"
+    for path in folder.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef | ast.ClassDef):
+                size = (node.end_lineno or node.lineno) - node.lineno + 1
+                limit = 250 if isinstance(node, ast.ClassDef) else 60
+                assert size <= limit, f"{path.name}: {node.name} has {size} lines"

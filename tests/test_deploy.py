@@ -35,13 +35,14 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return built
 
 
-def test_wheel_ships_prompts_knowledge_ui_and_evals(wheel: Path) -> None:
+def test_wheel_ships_prompts_knowledge_and_ui_not_the_evals(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "facilitator/_bundled/prompts/system.v1.md" in names
     assert "facilitator/_bundled/knowledge/question_bank.yaml" in names
     assert "facilitator/_bundled/knowledge/challenge_patterns.yaml" in names
     assert sum(n.startswith("facilitator/_bundled/knowledge/guidance/") for n in names) >= 15
-    assert "ui/__init__.py" in names and "evals/__init__.py" in names
+    assert "ui/__init__.py" in names and "ui/cli.py" in names
+    assert not any(n.startswith("evals/") for n in names)  # the evals run from a source checkout
     assert any(n.endswith("entry_points.txt") for n in names)
 
 

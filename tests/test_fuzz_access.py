@@ -83,8 +83,8 @@ class World:
         store = self.fac.store
         turns = [(t.speaker, t.text) for t in store.turns(self.victim_session)]
         items = [
-            (c.id, c.owner, c.action, c.due, sorted(by), deleted)
-            for c, by, deleted in store.session_items(self.victim_session)
+            (s.id, s.item.owner, s.item.action, s.item.due, sorted(s.confirmed_by), s.deleted)
+            for s in store.session_items(self.victim_session)
         ]
         return turns, items, [s.id for s in store.list_sessions("vic-wen")]
 

@@ -25,6 +25,7 @@ from typing import Any
 
 import pytest
 
+from facilitator.brains.base import BrainProfile
 from facilitator.brains.offline import OfflineBrain
 from facilitator.engine import Facilitator
 from facilitator.models import Commitment, Pair, Participant
@@ -43,6 +44,10 @@ class _Model(OfflineBrain):
     """The offline brain under a model's name: its moves count as model calls (`state.model_calls`)."""
 
     name = "fake-model"
+
+    @property
+    def profile(self) -> BrainProfile:
+        return BrainProfile(kind="llm", model=self.name, streams=True)
 
 
 def _fac(url: str, brain: Any = None) -> Facilitator:

@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from facilitator.cli import app
 from facilitator.exceptions import IngestError, KnowledgeError, NotFoundError
 from facilitator.knowledge.chunking import chunk_document
 from facilitator.knowledge.loaders import read_document
 from tests.conftest import GSOC, run_cli
 from tests.pdfgen import write_pdf
+from ui.cli import app
 
 MB = 1_000_000
 

@@ -49,7 +49,7 @@ def ami_transcript(tmp_path: Path, shared_data: Path) -> Path:
 
 
 def test_summarize_of_a_real_meeting_imports_no_heavy_package(ami_transcript: Path, comentor_home: Path) -> None:
-    done, modules = _imported(["-m", "facilitator.cli", "summarize", str(ami_transcript)], comentor_home)
+    done, modules = _imported(["-m", "ui.cli", "summarize", str(ami_transcript)], comentor_home)
     assert done.returncode == 0, done.stderr[-2000:]
     summary = json.loads(done.stdout)
     assert summary["balance"]["participants"]  # it really summarized the meeting
@@ -58,7 +58,7 @@ def test_summarize_of_a_real_meeting_imports_no_heavy_package(ami_transcript: Pa
 
 @pytest.mark.parametrize("args", [["--help"], ["agenda", "--help"], ["export", "--help"]])
 def test_cli_help_imports_no_heavy_package(args: list[str], comentor_home: Path) -> None:
-    done, modules = _imported(["-m", "facilitator.cli", *args], comentor_home)
+    done, modules = _imported(["-m", "ui.cli", *args], comentor_home)
     assert done.returncode == 0, done.stderr[-2000:]
     assert not modules & set(HEAVY), sorted(modules & set(HEAVY))
 
@@ -78,10 +78,10 @@ def test_search_command_embeds_without_torch(embedder: Any, comentor_home: Path)
     models.mkdir(parents=True, exist_ok=True)
     if embedder.model_file.parent != models:
         shutil.copyfile(embedder.model_file, models / embedder.model_file.name)
-    added, _ = _imported(["-m", "facilitator.cli", "knowledge", "add", "--bundled"], comentor_home)
+    added, _ = _imported(["-m", "ui.cli", "knowledge", "add", "--bundled"], comentor_home)
     assert added.returncode == 0, added.stderr[-2000:]
     done, modules = _imported(
-        ["-m", "facilitator.cli", "knowledge", "search", "how often should we meet?", "--format", "json"], comentor_home
+        ["-m", "ui.cli", "knowledge", "search", "how often should we meet?", "--format", "json"], comentor_home
     )
     assert done.returncode == 0, done.stderr[-2000:]
     hits = json.loads(done.stdout)

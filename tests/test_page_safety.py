@@ -1,4 +1,4 @@
-"""What partners type and models write is shown inert: on the page (every view of ui/app.py), in the Markdown recap,
+"""What partners type and models write is shown inert: on the page (every view of ui/views.py), in the Markdown recap,
 and in the text a move keeps (red-team finding "Exfiltration").
 
 Rendered HTML is checked with markdown-it-py (CommonMark with raw HTML on, as permissive as a Markdown viewer gets):
@@ -201,7 +201,7 @@ def live(tmp_path: Path) -> Any:
     )
     fac = Facilitator.offline(Store(f"sqlite:///{tmp_path / 'page.db'}"))
     session = fac.start(pair)
-    agenda, _notes = session.plan_agenda(30)
+    agenda = session.plan_agenda(30).agenda
     session.use_agenda(agenda)
     for speaker, text in (
         (people[1].id, f"Could you send me the ![i]({LEAK}/item) checklist <img src={LEAK}/item2> by Friday?"),
@@ -214,21 +214,20 @@ def live(tmp_path: Path) -> Any:
 
 def test_names_and_texts_in_every_markdown_view_are_inert(live: Any) -> None:
     from facilitator.engine import History
-    from ui import app
+    from ui import views as ui
 
     pair, session = live.pair, live.session
-    agenda = app.agenda_view(session)
+    agenda = ui.agenda_view(session.view())
     assert "led by" in agenda and "image not shown" in agenda
-    views = {"agenda": agenda, "pair": app.pair_view(pair, "code", "http://127.0.0.1:7860/?pair=x")}
+    views = {"agenda": agenda, "pair": ui.pair_view(pair, "code", "http://127.0.0.1:7860/?pair=x")}
     for n in range(len(session.agenda.items)):  # every item in turn is the current one (its questions' addressees)
         session.state.agenda_item = n
-        views[f"agenda item {n}"] = app.agenda_view(session)
-    views["chat"] = "\n\n".join(m["content"] for m in app.chat_messages(live.fac, session))
-    views["turn"] = app.turn_message(pair, pair.ids[0], HOSTILE["mermaid with escaped img"])["content"]
+        views[f"agenda item {n}"] = ui.agenda_view(session.view())
+    views["chat"] = "\n\n".join(m["content"] for m in ui.chat_messages(session.view()))
+    views["turn"] = ui.turn_message(pair, pair.ids[0], HOSTILE["mermaid with escaped img"])["content"]
     history = History(sessions=[], open_items=[v.item for v in session.items()])
     assert history.open_items
-    stub = SimpleNamespace(history_of=lambda _pair: history, history=lambda *_args: history)
-    views["history"] = app.history_view(stub, SimpleNamespace(pair=pair.id, session=None, code=""), pair)  # type: ignore[arg-type]
+    views["history"] = ui.history_view(session.view().model_copy(update={"history": history}))
     for name, text in views.items():
         assert unsafe_elements(text) == [], (name, text)
         assert "```" not in text, (name, text)
@@ -236,41 +235,42 @@ def test_names_and_texts_in_every_markdown_view_are_inert(live: Any) -> None:
 
 
 def test_a_cited_passage_and_its_title_are_inert() -> None:
-    from facilitator.models import Citation, Move, Pair, Participant
-    from ui import app
+    from facilitator.models import Citation, Move
+    from ui import views
 
-    pair = Pair(participants=[Participant(id="a", name=N1), Participant(id="b", name=N2)])
-    citation = Citation(id="c0123456789", source=f"{LEAK}/source", title=HOSTILE["mermaid with img"])
+    quote = HOSTILE["raw img with onerror"] + HOSTILE["reference image"]
+    citation = Citation(id="c0123456789", source=f"{LEAK}/source", title=HOSTILE["mermaid with img"], quote=quote)
     move = Move(kind="question", text="Look [c0123456789]", citations=[citation])
-    fac = SimpleNamespace(passage=lambda _c: HOSTILE["raw img with onerror"] + HOSTILE["reference image"])
-    for message in app.move_messages(fac, pair, move):  # type: ignore[arg-type]
+    messages = views.move_messages(move)
+    assert len(messages) == 2  # the passage opens, from the quote the engine stored
+    for message in messages:
         for text in (message["content"], message.get("metadata", {}).get("title", "")):
             assert unsafe_elements(text) == [] and "```" not in text, text
 
 
 def test_plain_text_widgets_show_names_as_written_and_control_characters_visibly(live: Any) -> None:
     """The commitments table (a Dataframe of "str" cells) and the item list (a Dropdown) show text, not Markdown."""
-    from ui import app
+    from ui import views as ui
 
-    pair, views = live.pair, live.session.items()
+    pair, views = live.pair, live.session.view().items
     owner = views[0].item.owner
     first = pair.participant(owner).first_name
-    assert app.item_rows(pair, views)[0][1] == first and app.item_choices(pair, views)[0][0].startswith(f"1. {first}: ")
+    assert ui.item_rows(pair, views)[0][1] == first and ui.item_choices(pair, views)[0][0].startswith(f"1. {first}: ")
     people = [p.model_copy(update={"name": "A\x1b[2J\x07x B"}) if p.id == owner else p for p in pair.participants]
     odd = pair.model_copy(update={"participants": people})
-    cells = [str(c) for row in app.item_rows(odd, views) for c in row] + [c[0] for c in app.item_choices(odd, views)]
+    cells = [str(c) for row in ui.item_rows(odd, views) for c in row] + [c[0] for c in ui.item_choices(odd, views)]
     assert not any("\x1b" in c or "\x07" in c for c in cells), cells
-    assert app.item_rows(odd, views)[0][1] == "A\\x1b[2J\\x07x"
+    assert ui.item_rows(odd, views)[0][1] == "A\\x1b[2J\\x07x"
 
 
 @pytest.mark.parametrize("name", [N1, "$\\foo$", "$x^2$ and $", "\\$\\alpha$", "$$\\href{http://h}{x}$$"])
 def test_the_balance_chart_draws_any_name_as_written(name: str) -> None:
     from facilitator.models import Balance, Pair, Participant, ParticipantBalance
-    from ui import app
+    from ui import views
 
     pair = Pair(participants=[Participant(id="a", name=f"{name} A"), Participant(id="b", name="Bea")])
     balance = Balance(participants={"a": ParticipantBalance(word_share=0.6), "b": ParticipantBalance(word_share=0.4)})
-    fig = app.balance_figure(pair, balance)
+    fig = views.balance_figure(pair, balance)
     fig.savefig(io.BytesIO(), format="png")  # mathtext is never parsed: `$\foo$` used to raise here
     left, right = fig.axes
     for labels in (left.get_yticklabels(), right.get_xticklabels()):

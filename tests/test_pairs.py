@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from facilitator.cli import app
 from facilitator.exceptions import PairFileError
 from facilitator.pairs import load_pair
 from tests.conftest import ROOT
+from ui.cli import app
 
 
 def test_example_pairs_load_in_both_formats() -> None:

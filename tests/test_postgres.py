@@ -87,7 +87,7 @@ def test_store_on_postgres_access_codes_turns_and_item_history(pg_url: str) -> N
     assert [c.id for c in store.commitments(session_id=a.id)] == [dated[0].id]
     kinds = [e.kind for e in store.commitment_history(item.id)]
     assert kinds == ["created", "confirmed", "edited", "confirmed", "deleted"]
-    assert [deleted for _, _, deleted in store.session_items(a.id)].count(True) == 1
+    assert [s.deleted for s in store.session_items(a.id)].count(True) == 1
 
 
 # ---------------------------------------------------------------------------------------------- the engine
@@ -239,7 +239,6 @@ def test_cli_on_postgres_and_a_chroma_server_together(pg_url: str, chroma_server
     assert not (comentor_home / "chroma").exists() and not (comentor_home / "comentor.db").exists()
     store = Store(pg_url)
     [pair] = store.list_pairs()
-    assert pair.id is not None
     [info] = store.list_sessions(pair.id)
     assert info.status == "ended" and len(store.turns(info.id)) == 3
     assert [c.owner for c in store.open_commitments(pair.id)] == ["ana"]

@@ -50,7 +50,7 @@ def test_access_needs_the_pairs_code_and_sessions_stay_with_their_pair(fac: Any,
         fac.session_for("ana-ben", code, theirs.id)
     with pytest.raises(AccessError):
         fac.session_for("carla-dev", code, theirs.id)
-    assert fac.new_session("ana-ben", code).id != live.id
+    assert fac.new_session_for(fac.session_for("ana-ben", code)).live.id != live.id
 
 
 def test_items_are_proposed_live_confirmed_by_both_and_never_duplicated_at_the_end(fac: Any, demo_pair: Any) -> None:
@@ -132,7 +132,7 @@ def test_a_message_with_broken_text_is_refused_and_nothing_is_stored(fac: Any, d
 def test_edited_agenda_keeps_questions_and_checks_rows(fac: Any, demo_pair: Any) -> None:
     code = fac.create_pair(demo_pair)
     live = fac.session_for("ana-ben", code)
-    agenda, _notes = live.plan_agenda(45)
+    agenda = live.plan_agenda(45).agenda
     rows = [[i.title, i.minutes, i.lead or "both"] for i in agenda.items]
     rows[0][1] = 10
     rows.append(["A new item", "5", "Ben"])

@@ -12,7 +12,6 @@ from icalendar import Calendar
 from typer.testing import CliRunner
 
 from facilitator.brains.llm import LLMBrain
-from facilitator.cli import app
 from facilitator.export import summary_ics, summary_markdown
 from facilitator.knowledge import ChallengePatterns
 from facilitator.models import Participant, Turn
@@ -21,6 +20,7 @@ from facilitator.summary import summarize_transcript, summarize_turns
 from facilitator.testing.fake_openai import FakeOpenAIServer, Reply
 from facilitator.transcripts import load_transcript, parse_json_transcript
 from tests.conftest import DATA, ROOT
+from ui.cli import app
 
 T01 = ROOT / "evals/datasets/transcripts/t01_marketing_tiktok_formal.json"
 runner = CliRunner()

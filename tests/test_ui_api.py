@@ -106,7 +106,6 @@ def test_a_client_with_the_victims_session_hash_cannot_act_for_it(
     ui, _planted = planted_app
     store = ui.store()
     ((pair, code),) = make_pairs(store, 1, prefix="hj")
-    assert pair.id is not None
     a, _b = pair.ids
     victim = client(ui.url)
     opened = predict(victim, pair.id, code, api_name="/on_open")
@@ -114,7 +113,7 @@ def test_a_client_with_the_victims_session_hash_cannot_act_for_it(
     session = claims_of(grant)["session_id"]  # type: ignore[index]
     predict(victim, grant, a, "I'll send you the budget by Friday.", api_name="/on_send")
     turns = len(store.turns(session))
-    items = [(i.id, sorted(by), deleted) for i, by, deleted in store.session_items(session)]
+    items = [(s.id, sorted(s.confirmed_by), s.deleted) for s in store.session_items(session)]
     assert turns == 1 and items
 
     hijacker = client(ui.url)
@@ -135,7 +134,7 @@ def test_a_client_with_the_victims_session_hash_cannot_act_for_it(
         assert refused(token, a, api_name="/on_ask")
         assert refused(token, a, items[0][0], api_name="/handler")
     assert len(store.turns(session)) == turns
-    assert [(i.id, sorted(by), deleted) for i, by, deleted in store.session_items(session)] == items
+    assert [(s.id, sorted(s.confirmed_by), s.deleted) for s in store.session_items(session)] == items
     # the victim's own page still works
     again = predict(victim, grant, a, "Still here.", api_name="/on_send")
     assert "⚠" not in again[STATUS] and len(store.turns(session)) == turns + 1

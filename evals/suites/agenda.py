@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field
 
 from evals.data import DATASETS, info, load_yaml, validate_cases
 from evals.runner import CaseResult, EvalContext, SuiteResult
@@ -36,9 +36,7 @@ def load() -> list[AgendaCase]:
 
 def run(ctx: EvalContext) -> SuiteResult:
     from facilitator.agenda import build_agenda, check_agenda, phrase_agenda
-    from facilitator.brains.llm import make_chat_model
     from facilitator.knowledge.bank import CHALLENGE_SOURCE, QUESTION_BANK_SOURCE
-    from facilitator.settings import Settings
 
     cases = load()
     kb, notes = ctx.knowledge()
@@ -51,29 +49,17 @@ def run(ctx: EvalContext) -> SuiteResult:
         "citations_resolve": 0,
     }
     phrased = 0
+    brain = ctx.brain() if ctx.llm else None  # this run's LLM brain (through the cassettes' fake server)
     results: list[CaseResult] = []
     for n, case in enumerate(cases):
         agenda = build_agenda(
             case.pair, date=case.date, minutes=case.minutes, open_items=case.open_items, bank=ctx.bank, knowledge=kb
         )
         note = None
-        if ctx.llm:
-            assert ctx.harness is not None and ctx.harness.server is not None
+        if brain is not None:
+            assert ctx.harness is not None
             ctx.harness.set_case(case.id)
-            settings = Settings(
-                openai_base_url=ctx.harness.server.base_url,
-                openai_api_key=SecretStr("eval-no-key"),
-                model=ctx.model_name,
-                llm_max_retries=0,
-            )
-            result = phrase_agenda(
-                agenda,
-                case.pair,
-                make_chat_model(settings),
-                open_items=case.open_items,
-                knowledge=kb,
-                model_name=ctx.model_name,
-            )
+            result = phrase_agenda(agenda, case.pair, brain, open_items=case.open_items, knowledge=kb)
             agenda, note = result.agenda, result.note
             phrased += int(result.note is None)
             if result.note is not None:  # the offline agenda stood in: counted in model_fallbacks

@@ -1,8 +1,12 @@
 """The LLM facilitator: any OpenAI-compatible chat model through langchain-openai's ChatOpenAI.
 
-Moves with structure (questions, challenges, nudges) use structured output (json_schema, falling back to function
-calling for servers without it); answers and recaps stream plain text. Any failure raises ModelError so the engine
-can let the offline brain answer that turn.
+Moves with structure (questions, challenges, nudges), commitment extraction and agenda wording use structured output
+(json_schema, falling back to function calling for servers without it); answers stream plain text. Every call goes
+through the circuit breaker, the retries and the budget, and its output is validated; any failure raises ModelError
+so the engine can let the offline brain answer that turn (or keep the agenda as code built it).
+
+The chat model is injected: `make_chat_model` for a real server, `facilitator.testing.function_model.FunctionModel`
+in unit tests.
 """
 
 from __future__ import annotations
@@ -18,11 +22,11 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from facilitator.brains.base import BrainInput, TokenSink
+from facilitator.brains.base import AgendaPhrasing, AgendaPhrasingInput, BrainInput, BrainProfile, TokenSink
 from facilitator.brains.breaker import DEFAULT_COOLDOWN, CircuitBreaker
 from facilitator.exceptions import ModelError
 from facilitator.knowledge.bank import CHALLENGE_SOURCE, QUESTION_BANK_SOURCE
-from facilitator.models import Citation, Commitment, Move, Participant, SuggestedQuestion, Turn
+from facilitator.models import Agenda, Citation, Commitment, Move, Pair, Participant, SuggestedQuestion, Turn
 from facilitator.prompts import Block, blocks, item, load_prompt
 from facilitator.textutil import clip
 
@@ -35,17 +39,6 @@ S = TypeVar("S", bound=BaseModel)
 T = TypeVar("T")
 StructuredMethod = Literal["json_schema", "function_calling"]
 _CITE = re.compile(r"\[([A-Za-z0-9_.:-]{2,64})\]")
-
-INSTRUCTIONS = {
-    "question": "Propose 1-3 questions fitted to the pair's goals, what each offers and seeks, and the current agenda "
-    "item. Prefer adapting the candidate questions; say whom each is for.",
-    "challenge": "Name the assumption in the speaker's own words, ask the speaker one respectful probing question, "
-    "and invite the other partner's view. If no assumption is given, challenge both partners evenly.",
-    "nudge": "Invite the quieter partner in by first name, tied to their own goals; do not blame the other partner. "
-    "If no partner is named, tell the pair that talk is balanced.",
-    "transition": "Announce that the current agenda item's time is up and introduce the next one in one sentence.",
-    "notice": "Say the notice briefly.",
-}
 
 
 class DraftQuestion(BaseModel):
@@ -85,10 +78,14 @@ class Extraction(BaseModel):
 
 EXTRACT_WINDOW_TURNS = 80
 PAIR_TEXT_BUDGET = 1500  # characters of the pair's description in every prompt
+REFERENCE_CHARS = 1200  # of each guidance passage in the agenda prompt
+_USERINFO = re.compile(r"^([a-z][a-z0-9+.-]*://)[^/@\s]*@", re.IGNORECASE)
 
 
 class LLMBrain:
-    """Words moves with a chat model. The model object is injected (tests pass one aimed at a local fake server)."""
+    """Words moves, items and agendas with a chat model. The model is injected: `make_chat_model(settings)` (what
+    `from_settings` uses), or in tests a FunctionModel (facilitator.testing) or a ChatOpenAI aimed at a local fake
+    server."""
 
     def __init__(
         self,
@@ -100,6 +97,8 @@ class LLMBrain:
     ) -> None:
         self._model = chat_model
         self._model_name = model_name
+        server = settings.openai_base_url if settings else None
+        self._server = _USERINFO.sub(r"\1", server) if server else None  # never a user:password@ in a banner
         # Failures the openai client does not retry (broken JSON, a stream cut short) are retried here, as many times
         # as the client retries the others; the whole move or summary is bounded by the budget (None: unbounded).
         self._attempts = settings.llm_max_retries + 1 if settings else 1
@@ -112,23 +111,23 @@ class LLMBrain:
         self._move = load_prompt("move")
         self._answer = load_prompt("answer")
         self._extract = load_prompt("extract")
+        self._agenda = load_prompt("agenda")
 
     @classmethod
     def from_settings(cls, settings: Settings, *, breaker: CircuitBreaker | None = None) -> LLMBrain:
         return cls(make_chat_model(settings), settings.model, settings=settings, breaker=breaker)
 
     @property
-    def chat_model(self) -> BaseChatModel:
-        """The LangChain chat model this brain talks to (the agenda phrasing shares it)."""
-        return self._model
-
-    @property
     def name(self) -> str:
         return self._model_name
 
     @property
+    def profile(self) -> BrainProfile:
+        return BrainProfile(kind="llm", model=self._model_name, server=self._server, streams=True)
+
+    @property
     def prompt_refs(self) -> list[str]:
-        return [self._system.ref, self._move.ref, self._answer.ref, self._extract.ref]
+        return [p.ref for p in (self._system, self._move, self._answer, self._extract, self._agenda)]
 
     def extract_commitments(
         self, turns: list[Turn], participants: list[Participant], session_date: dt.date
@@ -171,6 +170,33 @@ class LLMBrain:
                 f"the model failed to extract items{self._tried()} ({e.__class__.__name__}: {str(e)[:200]})"
             ) from e
         return items
+
+    def phrase_agenda(self, data: AgendaPhrasingInput) -> AgendaPhrasing:
+        """The model's wording of the agenda's titles, purposes and questions. Raises ModelError on any failure.
+
+        Only its shape is checked here (the schema, and at least one item); the caller checks that it fits the
+        agenda (facilitator.agenda.phrase) before using it.
+        """
+        return self._bounded("reword the agenda", lambda: self._phrase_agenda(data))
+
+    def _phrase_agenda(self, data: AgendaPhrasingInput) -> AgendaPhrasing:
+        user = self._agenda.render(
+            pair=_agenda_pair_text(data.pair),
+            minutes=str(data.agenda.total_minutes),
+            agenda=_agenda_text(data.agenda, data.pair),
+            references=blocks([item(clip(h.text, REFERENCE_CHARS), id=h.id, title=h.title) for h in data.references]),
+        )
+        try:
+            phrasing = self._retrying(partial(self._call_structured, user, AgendaPhrasing))
+        except ModelError:
+            raise
+        except Exception as e:  # any failure of the call or its output: the caller keeps the agenda as built
+            raise ModelError(
+                f"the model failed to reword the agenda{self._tried()} ({e.__class__.__name__}: {str(e)[:200]})"
+            ) from e
+        if data.agenda.items and not phrasing.items:
+            raise ModelError(f"the model returned no items for the {len(data.agenda.items)}-item agenda")
+        return phrasing
 
     def render(self, data: BrainInput, on_token: TokenSink | None = None) -> Move:
         return self._bounded("answer", lambda: self._render(data, on_token))
@@ -266,9 +292,9 @@ class LLMBrain:
         text = "".join(parts).strip()
         if not text:
             raise ModelError("the model returned an empty answer")
-        by_id = {cid: (src, title) for cid, src, title, _ in data.guidance}
+        by_id = {h.id: h for h in data.guidance}
         cited = [c for c in dict.fromkeys(_CITE.findall(text)) if c in by_id]
-        citations = [Citation(source=by_id[c][0], id=c, title=by_id[c][1]) for c in cited]
+        citations = [Citation(source=by_id[c].source, id=c, title=by_id[c].title) for c in cited]
         return Move(kind="answer", text=text, addressee=data.plan.addressee, citations=citations, brain=self.name)
 
     def _structured_move(self, data: BrainInput, on_token: TokenSink | None) -> Move:
@@ -278,7 +304,7 @@ class LLMBrain:
             describe += f' about the assumption "{plan.assumption.text}" (turn {plan.assumption.turn})'
         user = self._move.render(
             move=describe,
-            instructions=INSTRUCTIONS.get(plan.kind, "Make the move briefly."),
+            instructions=self._move.instruction(plan.kind),
             pair=_pair_text(data),
             state=data.state_text or "(start of the session)",
             conversation=data.context,
@@ -361,28 +387,56 @@ def make_chat_model(settings: Settings) -> BaseChatModel:
     )
 
 
-def _pair_text(data: BrainInput) -> str:
-    """The pair as the prompt describes it, within PAIR_TEXT_BUDGET characters whatever the pair file holds (every
-    field is bounded, but ten 200-character offers per partner would still crowd out the conversation)."""
-    share = PAIR_TEXT_BUDGET // (len(data.pair.participants) + 1)
+def _pair_lines(pair: Pair) -> list[str]:
+    """The partners and their shared goals, one line each, within PAIR_TEXT_BUDGET characters in all whatever the
+    pair file holds (every field is bounded, but ten 200-character offers per partner would still crowd out the
+    conversation)."""
+    share = PAIR_TEXT_BUDGET // (len(pair.participants) + 1)
     lines = []
-    for p in data.pair.participants:
+    for p in pair.participants:
         line = (
             f"- {p.first_name} (id {p.id}, {p.role or 'no role given'}): "
             f"offers {', '.join(p.offers) or 'nothing listed'}; seeks {', '.join(p.seeks) or 'nothing listed'}"
         )
         lines.append(clip(line, share))
-    if data.pair.shared_goals:
-        lines.append(clip(f"- shared goals: {', '.join(data.pair.shared_goals)}", share))
+    if pair.shared_goals:
+        lines.append(clip(f"- shared goals: {', '.join(pair.shared_goals)}", share))
+    return lines
+
+
+def _pair_text(data: BrainInput) -> str:
+    """The pair as the move and answer prompts describe it: the partners, and the current agenda item."""
+    lines = _pair_lines(data.pair)
     if data.agenda_item:
         lines.append(f"- current agenda item: {data.agenda_item.title}")
     return "\n".join(lines)
 
 
+def _agenda_pair_text(pair: Pair) -> str:
+    """The pair as the agenda prompt describes it: the partners, and how often they meet."""
+    lines = _pair_lines(pair)
+    if pair.cadence:
+        lines.append(f"- they meet {pair.cadence}")
+    return "\n".join(lines)
+
+
+def _agenda_text(agenda: Agenda, pair: Pair) -> str:
+    """The agenda item by item: `[index] title (minutes, lead)`, its purpose, its questions and whom each is for."""
+    names = {p.id: p.first_name for p in pair.participants}
+    parts = []
+    for n, entry in enumerate(agenda.items):
+        lead = f"led by {names.get(entry.lead, entry.lead)}" if entry.lead else "led by both"
+        lines = [f"[{n}] {entry.title} ({entry.minutes} min, {lead})", f"purpose: {entry.purpose}", "questions:"]
+        for k, q in enumerate(entry.questions, start=1):
+            lines.append(f"  {k}. (for {'both' if q.for_ == 'both' else names.get(q.for_, q.for_)}) {q.text}")
+        parts.append("\n".join(lines))
+    return "\n\n".join(parts)
+
+
 def _references(data: BrainInput) -> Block:
     """The reference material as item blocks, built by the one helper that escapes them (facilitator.prompts)."""
-    found = [item(text, id=cid, source=src, title=title) for cid, src, title, text in data.guidance]
-    found += [item(text, id=entry.id, source=QUESTION_BANK_SOURCE, for_=who) for entry, who, text in data.candidates]
+    found = [item(h.text, id=h.id, source=h.source, title=h.title) for h in data.guidance]
+    found += [item(c.text, id=c.entry.id, source=QUESTION_BANK_SOURCE, for_=c.addressee) for c in data.candidates]
     if data.pattern is not None:
         probes = " / ".join(data.pattern.probes[:3])
         found.append(
@@ -397,8 +451,8 @@ def _references(data: BrainInput) -> Block:
 
 
 def _reference_index(data: BrainInput) -> dict[str, Citation]:
-    index = {cid: Citation(source=src, id=cid, title=title) for cid, src, title, _ in data.guidance}
-    index.update({entry.id: Citation(source=QUESTION_BANK_SOURCE, id=entry.id) for entry, _, _ in data.candidates})
+    index = {h.id: Citation(source=h.source, id=h.id, title=h.title) for h in data.guidance}
+    index.update({c.entry.id: Citation(source=QUESTION_BANK_SOURCE, id=c.entry.id) for c in data.candidates})
     if data.pattern is not None:
         index[data.pattern.id] = Citation(source=CHALLENGE_SOURCE, id=data.pattern.id, title=data.pattern.name)
     return index

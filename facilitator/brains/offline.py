@@ -5,63 +5,25 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from facilitator.brains.base import BrainInput, TokenSink
+from facilitator.brains.base import AgendaPhrasing, AgendaPhrasingInput, BrainInput, BrainProfile, TokenSink
 from facilitator.knowledge.bank import CHALLENGE_SOURCE, QUESTION_BANK_SOURCE
+from facilitator.lexicon import STOP_WORDS
 from facilitator.models import Citation, Commitment, Move, Participant, SuggestedQuestion, Turn
 from facilitator.signals import sentences
 from facilitator.textutil import clip
 
 _WORD = re.compile(r"[a-z]{3,}")
-_STOP = frozenset(
-    [
-        "the",
-        "and",
-        "for",
-        "you",
-        "your",
-        "with",
-        "that",
-        "this",
-        "what",
-        "how",
-        "when",
-        "are",
-        "our",
-        "can",
-        "should",
-        "about",
-        "from",
-        "have",
-        "has",
-        "does",
-        "will",
-        "would",
-        "they",
-        "them",
-        "their",
-        "there",
-        "then",
-        "than",
-        "into",
-        "more",
-        "most",
-        "some",
-        "such",
-        "also",
-        "just",
-        "very",
-        "been",
-        "being",
-        "was",
-        "were",
-    ]
-)
+_STOP = STOP_WORDS  # the shared lexicon's core (facilitator/data/stopwords.txt)
 
 
 class OfflineBrain:
     """A real facilitator without a model: same moves, same citations, predictable words."""
 
     name = "offline"
+
+    @property
+    def profile(self) -> BrainProfile:
+        return BrainProfile(kind="offline", model="offline", streams=False)
 
     def render(self, data: BrainInput, on_token: TokenSink | None = None) -> Move:
         kind = data.plan.kind
@@ -88,13 +50,17 @@ class OfflineBrain:
 
         return extract_commitments(turns, participants, session_date)
 
+    def phrase_agenda(self, data: AgendaPhrasingInput) -> AgendaPhrasing:
+        """No rewording: the agenda stays as code built it."""
+        return AgendaPhrasing(items=[])
+
     # ------------------------------------------------------------------ moves
     def _questions(self, data: BrainInput) -> list[SuggestedQuestion]:
         return [
             SuggestedQuestion.model_validate(
-                {"text": text, "for": who, "citation": Citation(source=QUESTION_BANK_SOURCE, id=entry.id)}
+                {"text": c.text, "for": c.addressee, "citation": Citation(source=QUESTION_BANK_SOURCE, id=c.entry.id)}
             )
-            for entry, who, text in data.candidates[:3]
+            for c in data.candidates[:3]
         ]
 
     def _question(self, data: BrainInput) -> Move:
@@ -176,17 +142,17 @@ class OfflineBrain:
             )
         query_stems = _stems(question)
         scored: list[tuple[int, int, int, str, str]] = []  # (overlap, chunk rank, position, id, sentence)
-        for rank, (chunk_id, _source, title, text) in enumerate(data.guidance[:3]):
-            title_bonus = len(_stems(title) & query_stems)
-            for position, sentence in enumerate(sentences(_plain_markdown(text))):
+        for rank, hit in enumerate(data.guidance[:3]):
+            title_bonus = len(_stems(hit.title) & query_stems)
+            for position, sentence in enumerate(sentences(_plain_markdown(hit.text))):
                 if len(sentence.split()) >= 6:
                     overlap = len(_stems(sentence) & query_stems) + title_bonus
-                    scored.append((overlap, rank, position, chunk_id, sentence))
+                    scored.append((overlap, rank, position, hit.id, sentence))
         best = sorted(scored, key=lambda x: (-x[0], x[1], x[2]))[:2]
         best.sort(key=lambda x: (x[1], x[2]))
         lines = ["From the guidance:"] + [f"- {clip(s, 260)} [{cid}]" for _, _, _, cid, s in best]
         used = {cid for _, _, _, cid, _ in best}
-        citations = [Citation(source=src, id=cid, title=title) for cid, src, title, _ in data.guidance if cid in used]
+        citations = [Citation(source=h.source, id=h.id, title=h.title) for h in data.guidance if h.id in used]
         return Move(kind="answer", text="\n".join(lines), addressee=data.plan.addressee, citations=citations)
 
     def _transition(self, data: BrainInput) -> Move:
@@ -236,7 +202,7 @@ class OfflineBrain:
 
     @staticmethod
     def _guidance_citations(data: BrainInput, n: int) -> list[Citation]:
-        return [Citation(source=src, id=cid, title=title) for cid, src, title, _ in data.guidance[:n]]
+        return [Citation(source=h.source, id=h.id, title=h.title) for h in data.guidance[:n]]
 
 
 def _pick(options: list[str], used: list[str], key: str) -> str:

@@ -1,4 +1,5 @@
-"""`comentor`: the command line. A thin shell over the engine; every command prints json or md where it has results."""
+"""`comentor`: the terminal is a user interface too. A thin shell over the engine (`facilitator.engine`): every command
+calls one engine use case and prints its result (json or md where it has results)."""
 
 from __future__ import annotations
 
@@ -6,19 +7,24 @@ import datetime as dt
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
 
 from facilitator.exceptions import ComentorError, InputError
-from facilitator.models import Move
+from facilitator.models import Move, Pair, Summary
 from facilitator.settings import Settings
 from facilitator.textutil import display_safe
+
+if TYPE_CHECKING:
+    from facilitator.engine import Facilitator
+    from facilitator.snapshots import Event
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -201,6 +207,31 @@ def _print_move(move: Move) -> None:
         _print_facilitator(f"(note: {move.note})")
 
 
+def _facilitator(*, guidance: bool = True) -> Facilitator:
+    from facilitator.engine import Facilitator
+
+    return Facilitator.from_settings(_settings(), guidance=guidance)
+
+
+def _print_event(event: Event, pair: Pair) -> None:
+    if event.kind == "move" and event.move is not None:
+        _print_move(event.move)
+    elif event.kind == "notice":
+        err.print(f"[yellow]note:[/] {display_safe(event.text)}", highlight=False)
+    elif event.kind == "summary" and event.summary is not None:
+        _print_summary(event.summary, pair)
+
+
+def _print_summary(summary: Summary, pair: Pair) -> None:
+    _print_facilitator("Session ended. " + (summary.summary or ""))
+    for c in summary.commitments:
+        owner = pair.participant(c.owner).first_name if c.owner in pair.ids else c.owner
+        due = c.due.isoformat() if c.due else "no date"
+        _print_facilitator(f"- [{c.id}] {owner}: {c.action} (due {due}; turns {c.evidence})")
+    for decision in summary.decisions:
+        _print_facilitator(f"- decided: {decision}")
+
+
 @app.command()
 @handle_errors
 def chat(
@@ -209,13 +240,12 @@ def chat(
     date: Annotated[str | None, typer.Option("--date", help="Session date (YYYY-MM-DD); default today.")] = None,
 ) -> None:
     """A terminal session: `Name: text` lines are turns; /question /challenge /balance /recap /commitments /end."""
-    from facilitator.engine import Facilitator
     from facilitator.pairs import load_pair
 
     pair = load_pair(pair_file)
-    fac = Facilitator.from_settings(_settings())
-    if fac.knowledge is not None and fac.knowledge.count() == 0:
-        fac.knowledge.add_bundled()
+    fac = _facilitator()
+    for warning in fac.ensure_guidance():
+        err.print(f"[yellow]warning:[/] {display_safe(warning)}", highlight=False)
     live = fac.resume(session) if session else fac.start(pair, date=_date_option(date))
     interactive = sys.stdin.isatty()
     err.print(
@@ -232,22 +262,11 @@ def chat(
         if not line:
             err.print(f"[dim]session kept open; resume with `comentor chat {pair_file} --session {live.id}`[/]")
             return
-        if line.strip().lower() == "/end":
-            summary = live.end()
-            _print_facilitator("Session ended. " + (summary.summary or ""))
-            for c in summary.commitments:
-                owner = live.pair.participant(c.owner).first_name if c.owner in live.pair.ids else c.owner
-                due = c.due.isoformat() if c.due else "no date"
-                _print_facilitator(f"- [{c.id}] {owner}: {c.action} (due {due}; turns {c.evidence})")
-            for decision in summary.decisions:
-                _print_facilitator(f"- decided: {decision}")
-            return
         try:
             for event in live.handle(line):
-                if event.kind == "move" and event.move is not None:
-                    _print_move(event.move)
-                elif event.kind == "notice":
-                    err.print(f"[yellow]note:[/] {display_safe(event.text)}", highlight=False)
+                _print_event(event, live.pair)
+                if event.kind == "summary":
+                    return
         except ComentorError as e:
             err.print(f"[bold red]error:[/] {e}", highlight=False)
 
@@ -261,18 +280,10 @@ def summarize(
     ics: Annotated[Path | None, typer.Option("--ics", help="Also write the dated items as an .ics calendar.")] = None,
 ) -> None:
     """Accountability items, decisions, assumptions and balance of a finished conversation."""
-    from facilitator.knowledge.bank import ChallengePatterns
-    from facilitator.summary import summarize_transcript
     from facilitator.transcripts import load_transcript
 
-    settings = _settings()
-    brain = None
-    if settings.use_llm:
-        from facilitator.brains.llm import LLMBrain
-
-        brain = LLMBrain.from_settings(settings)
     parsed = load_transcript(transcript)
-    result = summarize_transcript(parsed, ChallengePatterns.load(), date=_date_option(date), brain=brain)
+    result = _facilitator(guidance=False).summarize(parsed, date=_date_option(date))
     for warning in result.warnings:
         err.print(f"[yellow]warning:[/] {warning}", highlight=False)
     for item in result.flagged:
@@ -303,14 +314,14 @@ def agenda(
     """A session agenda: check-in, open commitments by owner, an item led by each partner, feedback, commitments."""
     from rich.markup import escape
 
-    from facilitator.agenda import agenda_json, agenda_markdown, check_minutes, make_agenda
+    from facilitator.agenda import agenda_json, agenda_markdown, check_minutes
     from facilitator.pairs import load_pair
 
     check_minutes(minutes, name="--minutes")
     session_date = _date_option(date)
     pair = load_pair(pair_file)
-    result = make_agenda(pair, _settings(), date=session_date, minutes=minutes, previous=previous)
-    for warning in result.warnings:
+    result = _facilitator().agenda_for(pair, date=session_date, minutes=minutes, previous=previous)
+    for warning in result.notes:
         err.print(f"[yellow]warning:[/] {escape(display_safe(warning))}", highlight=False)
     if fmt is Format.json:
         _print_json(agenda_json(result.agenda))
@@ -348,16 +359,14 @@ def pairs_code(
 ) -> None:
     """A pair's access code. Codes are stored hashed, so the only way to get one is a new one: `--rotate` prints it
     once, and the old code, and every browser that opened the pair with it, lose access."""
-    from facilitator.store import Store
-
-    store = Store(_settings().resolved_database_url)
+    fac = _facilitator(guidance=False)
     if not rotate:
-        store.get_pair(pair_id.strip().lower())  # says so when there is no such pair
+        fac.pair(pair_id)  # says so when there is no such pair
         raise InputError(
             "access codes are stored hashed and cannot be shown again; "
             f"`comentor pairs code {pair_id} --rotate` issues a new one (the old one stops working)"
         )
-    code = store.rotate_code(pair_id.strip().lower())
+    code = fac.rotate_code(pair_id)
     out.print(f"{pair_id.strip().lower()}: new access code {code} (shown once; the old code no longer works)")
 
 
@@ -365,16 +374,13 @@ def pairs_code(
 @handle_errors
 def sessions(pair_id: Annotated[str | None, typer.Argument(help="Only this pair's sessions.")] = None) -> None:
     """Stored sessions (id, pair, date, status) and the pair's open commitments."""
-    from facilitator.store import Store
-
-    store = Store(_settings().resolved_database_url)
-    pairs = [store.get_pair(pair_id)] if pair_id else store.list_pairs()
-    for pair in pairs:
-        assert pair.id is not None
+    fac = _facilitator(guidance=False)
+    for pair in [fac.pair(pair_id)] if pair_id else fac.pairs():
         out.print(f"{pair.id}: " + " & ".join(p.name for p in pair.participants), highlight=False, markup=False)
-        for info in store.list_sessions(pair.id):
+        history = fac.history_of(pair.id)
+        for info in history.sessions:
             out.print(f"  {info.id}  {info.date}  {info.status}", highlight=False, markup=False)
-        for item in store.open_commitments(pair.id):
+        for item in history.open_items:
             due = item.due.isoformat() if item.due else "no date"
             out.print(f"  open [{item.id}] {item.owner}: {item.action} ({due})", highlight=False, markup=False)
 
@@ -387,16 +393,7 @@ def export(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")] = None,
 ) -> None:
     """Export an ended session: Markdown recap, JSON summary, or an .ics calendar of its dated items."""
-    from facilitator.export import export_summary
-    from facilitator.store import Store
-
-    store = Store(_settings().resolved_database_url)
-    info = store.get_session(session_id)
-    if info.summary is None:
-        raise InputError(f"session {session_id} has not ended yet; end it with /end first")
-    pair = store.get_pair(info.pair_id)
-    summary = info.summary.model_copy(update={"commitments": store.commitments(session_id=session_id)})
-    data = export_summary(summary, pair.participants, store.turns(session_id), fmt.value, uid_prefix=session_id)
+    data = _facilitator(guidance=False).export_session(session_id, fmt.value)
     if output:
         output.write_bytes(data)
         err.print(f"wrote {output}", highlight=False)
@@ -443,23 +440,23 @@ def eval_(
 ) -> None:
     """Run the offline evals (retrieval, commitments, assumptions, balance, agenda, grounding, injection, real
     meetings) and write a JSON, Markdown and HTML report."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from evals.report import write_report
-    from evals.runner import (
-        BASELINE,
-        SUITES,
-        Baseline,
-        EvalOptions,
-        baseline_from,
-        check_report,
-        run,
-        suite_module,
-        unchecked,
-    )
-
+    try:
+        from evals.runner import SUITES, run, suite_module
+    except ImportError:
+        raise InputError("`comentor eval` runs from a source checkout (the evals are not installed)") from None
     for name in suite or []:
         suite_module(name)  # an unknown name fails before anything runs
+    options = _eval_options(facilitator, list(suite or []), live, record_synthetic)
+    if data is not None:
+        options.data = data
+    with _suite_progress(options.suites or SUITES) as progress:
+        result = run(options, progress)
+    _report_eval(result, report, baseline_file, check=check, write_baseline=write_baseline)
+
+
+def _eval_options(facilitator: EvalFacilitator, suites: list[str], live: bool, record: bool) -> Any:
+    from evals.runner import EvalOptions
+
     settings = _settings()
     if live and facilitator is not EvalFacilitator.llm:
         raise InputError("--live runs the LLM facilitator; add --facilitator llm")
@@ -470,19 +467,23 @@ def eval_(
             "--live needs a model endpoint: set OPENAI_API_KEY (OpenAI) and/or OPENAI_BASE_URL (any "
             "OpenAI-compatible server), and COMENTOR_MODEL for the model name"
         )
-    options = EvalOptions(
+    return EvalOptions(
         facilitator=facilitator.value,
-        suites=list(suite or []),
+        suites=suites,
         live=live,
         model=settings.model,
         base_url=settings.openai_base_url,
         api_key=settings.openai_api_key.get_secret_value() if settings.openai_api_key else None,
         timeout=settings.llm_timeout,
-        record=record_synthetic,
+        record=record,
     )
-    if data is not None:
-        options.data = data
-    names = options.suites or SUITES
+
+
+@contextmanager
+def _suite_progress(names: list[str]) -> Iterator[Callable[[str, int, int], None]]:
+    """A progress bar per suite, updated by the runner's progress callback."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     with Progress(
         TextColumn("{task.description:<14}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err
     ) as bar:
@@ -491,7 +492,14 @@ def eval_(
         def progress(name: str, done: int, total: int) -> None:
             bar.update(tasks[name], completed=done, total=total)
 
-        result = run(options, progress)
+        yield progress
+
+
+def _report_eval(result: Any, report: Path, baseline_file: Path | None, *, check: bool, write_baseline: bool) -> None:
+    """Write the report, print each suite's line, and compare with (or store) the baseline."""
+    from evals.report import write_report
+    from evals.runner import BASELINE, Baseline, baseline_from, check_report, unchecked
+
     baseline_path = baseline_file or BASELINE
     baseline = Baseline.load(baseline_path) if (check or write_baseline) and baseline_path.is_file() else None
     if check:

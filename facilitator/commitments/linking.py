@@ -1,0 +1,185 @@
+"""Requests, offers, joint proposals and "same for me", and the answers that turn them into items."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from facilitator.commitments import cues
+from facilitator.commitments.ledger import Rules
+from facilitator.commitments.state import Draft, Pending, Sentence, TurnState
+from facilitator.commitments.text import LEX, base_form, content_words, overlap
+from facilitator.dates import resolve_due
+
+
+class Linking(Rules):
+    """Proposals waiting for the partner's answer, and what an acceptance makes of them."""
+
+    # -- proposals -------------------------------------------------------------------------------------------
+
+    def same_for_me(self, s: Sentence, state: TurnState) -> bool:
+        """ "Same for me", "me too": the partner's fresh item, copied for this speaker."""
+        if state.same_done:
+            return bool(cues.SELF_CUE.search(s.low)) and bool(cues.PRONOUN_OBJECT.search(s.low))
+        if not cues.SAME.search(s.low):
+            return False
+        previous = [d for d in self.ledger.drafts if d.alive and d.owner != s.speaker and 0 < s.turn - d.turn <= 2]
+        if not previous:
+            return False
+        source = previous[-1]
+        own_due = self.ledger.due_from(x.text for x in self.ledger.sentences[s.turn][s.position :])
+        draft = Draft(s.speaker, source.action, own_due or source.due, [max(source.evidence), s.turn], s.turn, "same")
+        self.ledger.append(draft, state)
+        state.same_done = True
+        return True
+
+    def joint(self, s: Sentence, state: TurnState) -> bool:
+        """ "Let's both ...", "we'll each ...": one item per owner once accepted (or at once when declared)."""
+        match = cues.JOINT.search(s.low)
+        lets = None if match else cues.LETS.search(s.low)
+        if lets is not None and resolve_due(s.text, self.session) is None:
+            lets = None
+        found = match or lets
+        if found is None:
+            return False
+        raw = cues.JOINT_AUXILIARY.sub("", s.text[found.end() :])
+        verb = cues.first_word_after(raw)
+        if not verb or verb in LEX.non_verbs or verb in LEX.stative_verbs or cues.PAST_VERB.match(verb):
+            return False
+        if cues.HEDGE.search(s.low) or cues.HYPOTHETICAL.search(s.low):
+            return True
+        due = self._due_here(s)
+        pending = Pending("joint", s.turn, s.speaker, raw, due, verb, s)
+        partner = self.wording.partner(s.speaker)
+        if partner is not None and cues.DECLARED_JOINT.search(s.low) and not cues.is_question(s.low):
+            # "We'll both read it by Friday" binds the pair unless the partner objects; a yes adds evidence.
+            pending.target = self.joint_items(pending, partner, [s.turn], due, state)
+        self.ledger.pending.append(pending)
+        return True
+
+    def joint_items(
+        self, pending: Pending, partner: str, evidence: list[int], due: dt.date | None, state: TurnState
+    ) -> Draft:
+        """One item for each of the pair, grouped so a revision or a refusal applies to both."""
+        self.ledger.groups += 1
+        group = self.ledger.groups
+        drafts = [
+            Draft(owner, self.wording.action(pending.action, owner), due, list(evidence), pending.turn, "joint", group)
+            for owner in (pending.speaker, partner)
+        ]
+        for draft in drafts:
+            self.ledger.add(draft, state)
+        return drafts[0]
+
+    def request(self, s: Sentence) -> bool:
+        """ "Could you ...?", "please ...", "send me ...": waits for the partner's answer."""
+        kind = "request"
+        match = cues.ASKED_REQUEST.search(s.low)
+        if match is not None and not (cues.is_question(s.low) or "please" in s.low):
+            match = None  # "you can see the trend here" is not a request
+        match = match or cues.STATED_REQUEST.search(s.low)
+        if match is None:
+            match = self._imperative(s)
+            kind = "imperative"
+        if match is None:
+            return False
+        raw = s.text[match.end() :] if kind == "request" else s.text[match.start("verb") :]
+        verb = cues.first_word_after(raw)
+        if not verb or verb in LEX.non_verbs:
+            return False
+        gerund = bool(cues.GERUND_REQUEST.search(s.low[: match.end()])) and verb.endswith("ing")
+        self.ledger.pending.append(Pending(kind, s.turn, s.speaker, raw, self._due_here(s), verb, s, gerund=gerund))
+        return True
+
+    @staticmethod
+    def _imperative(s: Sentence) -> re.Match[str] | None:
+        match = cues.IMPERATIVE.match(s.low)
+        if match is None or match["verb"] not in LEX.deliverable_verbs or cues.is_question(s.low):
+            return None
+        if not cues.ADDRESSED.search(s.low[match.end("verb") :]):
+            return None
+        return match
+
+    def offer(self, s: Sentence) -> bool:
+        """ "Shall I ...?", "want me to ...?": the speaker's item once the partner says yes."""
+        match = cues.OFFER.search(s.low)
+        if match is None or not cues.is_question(s.low):
+            return False
+        raw = s.text[match.end() :]
+        verb = cues.first_word_after(raw)
+        if not verb or verb in LEX.non_verbs:
+            return False
+        self.ledger.pending.append(Pending("offer", s.turn, s.speaker, raw, self._due_here(s), verb, s))
+        return True
+
+    def _due_here(self, s: Sentence) -> dt.date | None:
+        """The first due date in the sentence or the rest of its turn."""
+        return self.ledger.due_from(x.text for x in self.ledger.sentences[s.turn][s.position :])
+
+    # -- answers ---------------------------------------------------------------------------------------------
+
+    def answer_pending(self, turn: int, speaker: str, sentences: list[Sentence], state: TurnState) -> None:
+        """The partner's first reply settles a request, proposal or offer (a clarifying question defers it)."""
+        if not sentences:
+            return
+        opening = sentences[0].low
+        accepting = next((x.low for x in sentences[:2] if cues.ACCEPT.search(x.low)), None)
+        whole = " ".join(x.low for x in sentences)
+        ledger = self.ledger
+        latest = max((p.turn for p in ledger.pending if p.speaker != speaker and p.turn < turn), default=-1)
+        for pending in list(ledger.pending):
+            if pending.speaker == speaker or pending.turn >= turn:
+                continue
+            if pending.turn < latest and overlap(pending.action, whole) < 2:
+                # an older request the partner went past: a reply settles the latest one unless it names the older
+                ledger.pending.remove(pending)
+                continue
+            pending.answered += 1
+            declined = bool(cues.DECLINE.search(opening)) and not cues.STRONG_ACCEPT.search(opening)
+            if accepting is None or declined or cues.HEDGE.search(accepting):
+                if not cues.is_question(opening) or pending.answered > 1:
+                    ledger.pending.remove(pending)
+                    state.answered_request = True
+                    if declined and pending.kind == "joint" and pending.target is not None:
+                        ledger.drop_group(pending.target)
+                continue
+            ledger.pending.remove(pending)
+            state.answered_request = True
+            if self._accepted(pending, turn, accepting):
+                self._accept(pending, turn, speaker, state)
+
+    def _accepted(self, pending: Pending, turn: int, opening: str) -> bool:
+        whole = " ".join(s.low for s in self.ledger.sentences[turn])
+        future = bool(cues.self_cued(whole) or resolve_due(whole, self.session))
+        strong = bool(cues.STRONG_ACCEPT.search(opening))
+        if base_form(pending.verb) in LEX.immediate_verbs:
+            return future  # "can you explain...?" "sure, so..." is answered on the spot
+        if pending.kind in ("request", "offer", "joint", "revision"):
+            return True
+        return strong or future  # an imperative needs more than a bare "yes"
+
+    def _accept(self, pending: Pending, turn: int, speaker: str, state: TurnState) -> None:
+        ledger = self.ledger
+        due = ledger.turn_due(turn) or pending.due
+        if pending.kind == "revision" and pending.target is not None:
+            ledger.set_due(pending.target, pending.due or due, [pending.turn, turn])
+        elif pending.kind == "joint" and pending.target is not None:  # a declared joint item, now confirmed
+            ledger.set_due(pending.target, None if pending.target.due else due, [turn])
+        elif pending.kind == "joint":
+            self.joint_items(pending, speaker, [pending.turn, turn], due, state)
+        elif pending.kind == "offer":
+            action = self.wording.action(pending.action, pending.speaker)
+            ledger.add(Draft(pending.speaker, action, due, [pending.turn, turn], turn, "offer"), state)
+        else:
+            self._accept_request(pending, turn, speaker, due, state)
+
+    def _accept_request(self, pending: Pending, turn: int, speaker: str, due: dt.date | None, state: TurnState) -> None:
+        """An accepted request is the accepter's item; the rest of the turn may restate or date it."""
+        wording = self.wording
+        action = wording.action(pending.action, speaker, requester=pending.speaker, gerund=pending.gerund)
+        action = wording.resolve_pronoun(action, speaker, self.ledger.context(pending.turn, pending.sentence.position))
+        if len(content_words(action, drop=LEX.vague)) < 2 and due is None:
+            return
+        draft = Draft(speaker, action, due, [pending.turn, turn], turn, "request")
+        self.ledger.append(draft, state)
+        state.absorber = draft

@@ -1,0 +1,68 @@
+"""What the extractor tracks: sentences, cues, items being built, requests waiting for an answer."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Sentence:
+    turn: int
+    speaker: str
+    text: str
+    low: str
+    position: int  # index of the sentence within its turn
+
+
+@dataclass(frozen=True)
+class Cue:
+    """A first-person cue in a sentence: its text, the words it governs and the clause around it."""
+
+    text: str  # "i'll", "let me", "will" (subjectless) or "present" ("I send it tomorrow")
+    segment: str  # original text from the cue to the next cue or the end of the sentence
+    clause: str  # lower-cased clause holding the cue
+    offset: int  # where the cue starts in `clause`
+
+
+@dataclass
+class Draft:
+    """An item being built; `alive` is False once retracted."""
+
+    owner: str
+    action: str
+    due: dt.date | None
+    evidence: list[int]
+    turn: int
+    kind: str  # how it was made: "simple" | "request" | "joint" | "same" | "offer"
+    group: int | None = None
+    alive: bool = True
+    retracted_at: int | None = None
+
+
+@dataclass
+class Pending:
+    """A request, joint proposal or offer waiting for an answer."""
+
+    kind: str  # "request" | "imperative" | "joint" | "offer" | "revision"
+    turn: int
+    speaker: str
+    action: str
+    due: dt.date | None
+    verb: str
+    sentence: Sentence
+    gerund: bool = False
+    answered: int = 0
+    target: Draft | None = None
+
+
+@dataclass
+class TurnState:
+    """What the current turn has done so far."""
+
+    absorber: Draft | None = None
+    absorbed: bool = False
+    answered_request: bool = False
+    same_done: bool = False
+    consumed: set[int] = field(default_factory=set)
+    created: list[Draft] = field(default_factory=list)

@@ -1,0 +1,119 @@
+"""What the engine hands a shell: typed values, never tuples. The web app renders them; the CLI prints them.
+
+`SessionView` is the one snapshot of a session after any call (turns, moves, agenda, balance, items, summary,
+history), read once after any call; `Outcome` is what one call changed plus that snapshot; `Event` is one step of a
+streamed call (a stored turn, a token, a finished move, a notice, the summary).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from facilitator.models import Agenda, AgendaItem, Balance, Commitment, Move, Pair, Summary, Turn
+from facilitator.store import SessionInfo
+
+
+class ItemView(BaseModel):
+    """One accountability item as a shell shows it: the item, who confirmed it, and the line it came from."""
+
+    item: Commitment
+    confirmed_by: list[str]
+    quotes: list[str]
+
+    @property
+    def confirmed_by_both(self) -> bool:
+        return self.item.confirmed
+
+
+class AgendaStatus(BaseModel):
+    """Where the session is on its agenda: the current item and the minutes left in its timebox."""
+
+    position: int
+    count: int
+    item: AgendaItem | None
+    minutes_left: float | None
+    over_time: bool = False
+
+
+class History(BaseModel):
+    """A pair's past sessions and open items, for the history view."""
+
+    sessions: list[SessionInfo]
+    open_items: list[Commitment]
+
+
+class MoveAt(BaseModel):
+    """A facilitator move and the index of the turn it followed (-1: before any turn)."""
+
+    after: int
+    move: Move
+
+
+class AgendaPlan(BaseModel):
+    """A drafted agenda (not started yet) and what the shell should say about it (e.g. the model was unavailable)."""
+
+    agenda: Agenda
+    notes: list[str] = Field(default_factory=list)
+
+
+class Conversation(BaseModel):
+    """The conversation alone (turns and quoted moves): what a shell needs before it streams a reply."""
+
+    pair: Pair
+    turns: list[Turn]
+    moves: list[MoveAt]
+
+
+class AgendaSnapshot(BaseModel):
+    """The agenda alone and where the session is on it: what the agenda clock refreshes."""
+
+    pair: Pair
+    agenda: Agenda | None
+    agenda_status: AgendaStatus
+
+
+class SessionView(BaseModel):
+    """Everything a shell shows of one session, read once after a call."""
+
+    pair: Pair
+    session_id: str
+    date: dt.date
+    status: str
+    turns: list[Turn]
+    moves: list[MoveAt]
+    agenda: Agenda | None
+    agenda_status: AgendaStatus
+    balance: Balance
+    items: list[ItemView]
+    summary: Summary | None
+    recap_markdown: str | None = Field(default=None, description="The Markdown recap, once summarized.")
+    history: History
+
+    @property
+    def ended(self) -> bool:
+        return self.status == "ended"
+
+
+class Outcome(BaseModel):
+    """What one call did: a notice for the shell, the session as it is now, and what only this call produces."""
+
+    view: SessionView
+    notice: str = ""
+    token: str | None = Field(default=None, description="A grant for the (possibly new) session, for the page.")
+    code: str | None = Field(default=None, description="A new pair's access code (shown once).")
+    draft: AgendaPlan | None = None
+    summary: Summary | None = Field(default=None, description="The summary this call produced (/end, Summarize).")
+
+
+class Event(BaseModel):
+    """One step of a streamed call: a stored turn, a streamed token, a finished move, a notice, the summary. A shell
+    reads `LiveSession.view()` once the call has finished."""
+
+    kind: Literal["turn", "token", "move", "notice", "summary"]
+    text: str = ""
+    turn: Turn | None = None
+    move: Move | None = None
+    summary: Summary | None = None

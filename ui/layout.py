@@ -1,0 +1,514 @@
+"""The page: its widgets, and the wiring from each Gradio event to one `Handlers` method.
+
+Every event goes through `apply`, the one adapter from a `PageUpdate` to the event's output widgets: a field left
+None skips its widget (`gr.skip()`), and the session view is rendered by `ui.views` once per update. The api names,
+the order of each event's inputs and outputs, the elem_ids and the hidden grant field are the app's API (tests,
+reliability probes and benchmarks call them through gradio_client and Playwright): keep them as they are.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from facilitator.models import CADENCE_CHARS, NAME_CHARS, ROLE_CHARS, TOPIC_CHARS, TOPICS_MAX
+from facilitator.settings import Settings
+from ui import views
+from ui.handlers import AskKind, ExportKind, Handlers, ItemAction, PageUpdate
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+import gradio as gr
+
+CSS = """
+#banner { font-size: 0.92rem; }
+#status p { margin: 0; }
+#status .warn { color: #9a3412; }
+#agenda { max-height: 460px; overflow-y: auto; }
+footer { display: none !important; }
+"""
+LIST_CHARS = TOPICS_MAX * (TOPIC_CHARS + 2)  # a comma-separated list of topics, as the form takes it
+NO_MD: dict[str, Any] = {"latex_delimiters": []}  # no KaTeX anywhere: $$...$$ would skip the sanitizer
+
+# Each event's outputs, by the name of the PageUpdate part they show (see `Page.widget` and `apply`)
+VIEW = (
+    "chat",
+    "speaker",
+    "agenda",
+    "balance",
+    "items",
+    "item_pick",
+    "edit_owner",
+    "summary",
+    "export_md",
+    "export_json",
+    "export_ics",
+    "history",
+)
+EXPORTS: dict[str, ExportKind] = {"export_md": "md", "export_json": "json", "export_ics": "ics"}
+OPENED = ("token", "remembered", "tab", "pair_info", "status", *VIEW)
+SESSION = ("token", "status", *VIEW)
+SENT = (*SESSION, "message")
+ITEM = (*SESSION, "edit_action", "edit_due")
+DRAFTED = ("status", "draft", "draft_rows")
+CLOCK = ("agenda",)
+STATUS = ("status",)
+
+
+def client_of(request: gr.Request | None) -> str:
+    """Who is trying access codes, for the attempt limits: the connecting address (not a header a client sets)."""
+    client = getattr(request, "client", None) if request is not None else None
+    return str(getattr(client, "host", None) or "unknown")
+
+
+# ----------------------------------------------------------------------------------------------- widgets
+@dataclass
+class Page:
+    """Every widget an event reads or writes, by name."""
+
+    access: gr.Textbox
+    draft: gr.State
+    remembered: gr.BrowserState
+    status: gr.Markdown
+    tabs: gr.Tabs
+    # the pair tab
+    pair_id: gr.Textbox
+    code: gr.Textbox
+    open_btn: gr.Button
+    pair_info: gr.Markdown
+    partner_fields: list[gr.Textbox]
+    goals: gr.Textbox
+    cadence: gr.Textbox
+    create_btn: gr.Button
+    # the session tab
+    chat: gr.Chatbot
+    speaker: gr.Radio
+    message: gr.Textbox
+    send: gr.Button
+    asks: dict[AskKind, gr.Button]
+    summarize: gr.Button
+    agenda: gr.Markdown
+    minutes: gr.Slider
+    plan: gr.Button
+    draft_rows: gr.Dataframe
+    start: gr.Button
+    balance: gr.Plot
+    items: gr.Dataframe
+    item_pick: gr.Dropdown
+    confirm: gr.Button
+    delete: gr.Button
+    edit_action: gr.Textbox
+    edit_due: gr.Textbox
+    edit_owner: gr.Dropdown
+    edit: gr.Button
+    summary: gr.Markdown
+    exports: dict[ExportKind, gr.DownloadButton]
+    new: gr.Button
+    history: gr.Markdown
+    timer: gr.Timer
+
+    def widget(self, name: str) -> Any:
+        """The output widget that shows the PageUpdate part `name`."""
+        if name in EXPORTS:
+            return self.exports[EXPORTS[name]]
+        special = {"token": self.access, "tab": self.tabs}
+        return special[name] if name in special else getattr(self, name)
+
+    def outputs(self, names: Sequence[str]) -> list[Any]:
+        return [self.widget(name) for name in names]
+
+
+def _pair_tab() -> dict[str, Any]:
+    with gr.Tab("Pair", id="pair"), gr.Row():
+        with gr.Column():
+            gr.Markdown("### Open your pair", **NO_MD)
+            pair_id = gr.Textbox(label="Pair id", elem_id="pair-id", max_lines=1)
+            code = gr.Textbox(label="Access code", type="password", elem_id="access-code", max_lines=1)
+            open_btn = gr.Button("Open", variant="primary", elem_id="open-pair")
+            pair_info = gr.Markdown("", elem_id="pair-info", **NO_MD)
+        with gr.Column():
+            gr.Markdown("### New pair", **NO_MD)
+            fields: list[gr.Textbox] = []
+            for n in (1, 2):
+                with gr.Group():
+                    fields += _partner_fields(n)
+            goals = gr.Textbox(
+                label="Shared goals (comma separated)", elem_id="goals", max_lines=1, max_length=LIST_CHARS
+            )
+            cadence = gr.Textbox(
+                label="How often you meet", value="every two weeks", max_lines=1, max_length=CADENCE_CHARS
+            )
+            create_btn = gr.Button("Create pair", elem_id="create-pair")
+    return {
+        "pair_id": pair_id,
+        "code": code,
+        "open_btn": open_btn,
+        "pair_info": pair_info,
+        "partner_fields": fields,
+        "goals": goals,
+        "cadence": cadence,
+        "create_btn": create_btn,
+    }
+
+
+def _partner_fields(n: int) -> list[gr.Textbox]:
+    """Partner n's name, role, offers and seeks."""
+    return [
+        gr.Textbox(label=f"Partner {n}: name", elem_id=f"p{n}-name", max_lines=1, max_length=NAME_CHARS),
+        gr.Textbox(label="Role", elem_id=f"p{n}-role", max_lines=1, max_length=ROLE_CHARS),
+        gr.Textbox(label="Offers (comma separated)", elem_id=f"p{n}-offers", max_lines=1, max_length=LIST_CHARS),
+        gr.Textbox(label="Seeks (comma separated)", elem_id=f"p{n}-seeks", max_lines=1, max_length=LIST_CHARS),
+    ]
+
+
+def _chat_column() -> dict[str, Any]:
+    chat = gr.Chatbot(
+        elem_id="chat",
+        label="Conversation",
+        height=470,
+        sanitize_html=True,
+        allow_tags=False,
+        latex_delimiters=[],  # no KaTeX; ```mermaid is disarmed by safe_markdown and the CSP
+        feedback_options=None,
+        placeholder="Say hello, or generate an agenda to begin.",
+        group_consecutive_messages=False,
+    )
+    with gr.Row():
+        speaker = gr.Radio(choices=[], label="Who is typing", elem_id="speaker", scale=1)
+        message = gr.Textbox(
+            label="Message",
+            placeholder="Type what you say; @facilitator asks the facilitator a question",
+            elem_id="message",
+            lines=2,
+            scale=3,
+        )
+    send = gr.Button("Send", variant="primary", elem_id="send")
+    with gr.Row():
+        asks: dict[AskKind, gr.Button] = {
+            "question": gr.Button("Suggest a question", elem_id="suggest-question", size="sm"),
+            "challenge": gr.Button("Challenge us", elem_id="challenge", size="sm"),
+            "balance": gr.Button("Balance check", elem_id="balance-check", size="sm"),
+            "next": gr.Button("Next agenda item", elem_id="next-item", size="sm"),
+        }
+        summarize = gr.Button("Summarize commitments", elem_id="summarize", size="sm")
+    return {"chat": chat, "speaker": speaker, "message": message, "send": send, "asks": asks, "summarize": summarize}
+
+
+def _agenda_column() -> dict[str, Any]:
+    agenda = gr.Markdown(elem_id="agenda", **NO_MD)
+    with gr.Accordion("Build or edit today's agenda", open=False, elem_id="agenda-builder"):
+        minutes = gr.Slider(15, 120, value=45, step=5, label="Length (minutes)", elem_id="minutes")
+        plan = gr.Button("Generate agenda", elem_id="plan-agenda", size="sm")
+        draft_rows = gr.Dataframe(
+            headers=views.AGENDA_HEADERS,
+            datatype=["str", "number", "str"],
+            interactive=True,
+            elem_id="agenda-table",
+            wrap=True,
+            column_widths=["60%", "20%", "20%"],
+        )
+        start = gr.Button("Start this agenda", elem_id="start-agenda", size="sm")
+    balance = gr.Plot(label="Balance", show_label=False, elem_id="balance")
+    return {
+        "agenda": agenda,
+        "minutes": minutes,
+        "plan": plan,
+        "draft_rows": draft_rows,
+        "start": start,
+        "balance": balance,
+    }
+
+
+def _items_section() -> dict[str, Any]:
+    gr.Markdown("### Commitments", **NO_MD)
+    items = gr.Dataframe(
+        headers=views.ITEM_HEADERS,
+        interactive=False,
+        elem_id="commitments",
+        wrap=True,
+        column_widths=["4%", "10%", "30%", "11%", "35%", "10%"],
+    )
+    with gr.Row():
+        item_pick = gr.Dropdown(choices=[], label="Item", elem_id="item-pick", scale=3)
+        confirm = gr.Button("Confirm (as the speaker)", elem_id="confirm-item", scale=1)
+        delete = gr.Button("Delete", variant="stop", elem_id="delete-item", scale=1)
+    with gr.Row():
+        edit_action = gr.Textbox(label="New action", elem_id="edit-action", max_lines=1, scale=3)
+        edit_due = gr.Textbox(label="New due date", elem_id="edit-due", max_lines=1, scale=1)
+        edit_owner = gr.Dropdown(choices=[], label="New owner", elem_id="edit-owner", scale=1)
+        edit = gr.Button("Save edit", elem_id="edit-item", scale=1)
+    return {
+        "items": items,
+        "item_pick": item_pick,
+        "confirm": confirm,
+        "delete": delete,
+        "edit_action": edit_action,
+        "edit_due": edit_due,
+        "edit_owner": edit_owner,
+        "edit": edit,
+    }
+
+
+def _summary_section() -> dict[str, Any]:
+    gr.Markdown("### Summary and export", **NO_MD)
+    summary = gr.Markdown(elem_id="summary", **NO_MD)
+    with gr.Row():
+        exports: dict[ExportKind, gr.DownloadButton] = {
+            "md": gr.DownloadButton("Markdown recap", elem_id="export-md", size="sm"),
+            "json": gr.DownloadButton("JSON", elem_id="export-json", size="sm"),
+            "ics": gr.DownloadButton("Calendar (.ics)", elem_id="export-ics", size="sm"),
+        }
+        new = gr.Button("Start a new session", elem_id="new-session", size="sm")
+    return {"summary": summary, "exports": exports, "new": new}
+
+
+def widgets(banner: str, secret: str | None) -> Page:
+    """Build the page's widgets (inside a `gr.Blocks` context)."""
+    # the grant: sent by the page with every event (a client that only knows a session hash does not have it)
+    access = gr.Textbox(value="", visible="hidden", elem_id="access-grant", max_lines=1)
+    draft = gr.State(None)
+    remembered = gr.BrowserState(None, storage_key="comentor-access", secret=secret)
+    gr.Markdown(banner, elem_id="banner", **NO_MD)
+    status = gr.Markdown("", elem_id="status", **NO_MD)
+    with gr.Tabs(selected="pair") as tabs:
+        pair = _pair_tab()
+        with gr.Tab("Session", id="session"):
+            with gr.Row(equal_height=False):
+                with gr.Column(scale=3):
+                    chat = _chat_column()
+                with gr.Column(scale=2):
+                    agenda = _agenda_column()
+            session = {**chat, **agenda, **_items_section(), **_summary_section()}
+        with gr.Tab("History", id="history"):
+            history = gr.Markdown(elem_id="history", **NO_MD)
+    timer = gr.Timer(30)
+    return Page(
+        access=access,
+        draft=draft,
+        remembered=remembered,
+        status=status,
+        tabs=tabs,
+        history=history,
+        timer=timer,
+        **pair,
+        **session,
+    )
+
+
+# ----------------------------------------------------------------------------------------- the adapter
+class _Rendered:
+    """One PageUpdate as widget values, each rendered at most once (the session view fans out to many widgets)."""
+
+    def __init__(self, update: PageUpdate) -> None:
+        self.update = update
+        self._cache: dict[str, Any] = {}
+
+    def value(self, name: str) -> Any:
+        if name not in self._cache:
+            self._cache[name] = self._render(name)
+        return self._cache[name]
+
+    def _render(self, name: str) -> Any:
+        u = self.update
+        simple: dict[str, Callable[[], Any]] = {
+            "token": lambda: u.token,
+            "remembered": lambda: u.remembered,
+            "tab": lambda: gr.Tabs(selected=u.tab) if u.tab else None,
+            "pair_info": lambda: u.pair_info,
+            "status": lambda: None if u.status is None else views.status_markdown(u.status, u.warn),
+            "message": lambda: u.message,
+            "draft": lambda: u.draft,
+            "draft_rows": lambda: u.draft_rows,
+            "edit_action": lambda: u.edit_action,
+            "edit_due": lambda: u.edit_due,
+        }
+        if name in simple:
+            value = simple[name]()
+            return gr.skip() if value is None else value
+        if name == "chat" and u.chat is not None:
+            return u.chat
+        if name == "agenda" and u.agenda is not None:
+            return views.agenda_view(u.agenda)
+        if name in EXPORTS:
+            return gr.skip() if u.files is None else u.files.of(EXPORTS[name])
+        return gr.skip() if u.view is None else self._view(name)
+
+    def _view(self, name: str) -> Any:
+        view = self.update.view
+        assert view is not None
+        pair = view.pair
+        match name:
+            case "chat":
+                return views.chat_messages(view)
+            case "speaker":
+                return gr.update(choices=views.speaker_choices(pair))
+            case "agenda":
+                return views.agenda_view(view)
+            case "balance":
+                return views.balance_figure(pair, view.balance)
+            case "items":
+                return views.item_rows(pair, view.items)
+            case "item_pick":
+                return gr.update(choices=views.item_choices(pair, view.items), value=None)
+            case "edit_owner":
+                return gr.update(choices=views.speaker_choices(pair), value=None)
+            case "summary":
+                return views.summary_view(view)
+            case "history":
+                return views.history_view(view)
+        raise KeyError(name)
+
+
+def apply(update: PageUpdate, names: Sequence[str]) -> Any:
+    """The adapter: `update` as the values of the outputs `names` (one value for a single output, as Gradio takes
+    it); a refusal is also shown as a toast."""
+    if update.warn and update.status:
+        gr.Warning(views.toast_text(update.status))
+    if update.toast:
+        gr.Info(update.toast, duration=8)
+    rendered = _Rendered(update)
+    values = [rendered.value(name) for name in names]
+    return values[0] if len(values) == 1 else values
+
+
+# ------------------------------------------------------------------------------------------- the wiring
+ONCE: dict[str, Any] = {"trigger_mode": "once"}
+
+
+def wire_pair(demo: gr.Blocks, page: Page, h: Handlers) -> None:
+    """Opening a pair: the Open button and the code box, the new-pair form, and the page load."""
+    opened = page.outputs(OPENED)
+
+    def on_open(pair_id: str, code: str, request: gr.Request) -> Any:
+        return apply(h.open(pair_id, code, client=client_of(request)), OPENED)
+
+    def on_create(
+        name1: str,
+        role1: str,
+        offers1: str,
+        seeks1: str,
+        name2: str,
+        role2: str,
+        offers2: str,
+        seeks2: str,
+        goals: str,
+        cadence: str,
+        request: gr.Request,
+    ) -> Any:
+        partners = [(name1, role1, offers1, seeks1), (name2, role2, offers2, seeks2)]
+        return apply(h.create(partners, goals, cadence, client=client_of(request)), OPENED)
+
+    def on_load(saved: dict[str, Any] | None, request: gr.Request) -> Any:
+        query = {k: str(v) for k, v in dict(request.query_params).items()} if request else {}
+        return apply(h.load(saved, query, client=client_of(request)), OPENED)
+
+    inputs = [page.pair_id, page.code]
+    page.open_btn.click(on_open, inputs, opened, api_name="on_open", **ONCE)
+    page.code.submit(on_open, inputs, opened, api_name="on_open_1", **ONCE)
+    form = [*page.partner_fields, page.goals, page.cadence]
+    page.create_btn.click(on_create, form, opened, api_name="on_create", **ONCE)
+    # a link `?pair=...&code=...` opens the pair once; the code then leaves the address bar and the history
+    demo.load(on_load, [page.remembered], opened, api_name="on_load").then(
+        None, js="() => { if (location.search) history.replaceState(null, '', location.pathname); }"
+    )
+
+
+def wire_chat(page: Page, h: Handlers) -> None:
+    """The message box and Send, and the buttons that ask the facilitator for a move."""
+
+    def on_send(access: str | None, who_speaks: str | None, text: str) -> Iterator[Any]:
+        for update in h.send(access, who_speaks, text):
+            yield apply(update, SENT)
+
+    def asker(kind: AskKind) -> Callable[..., Iterator[Any]]:
+        def on_ask(access: str | None, who_speaks: str | None) -> Iterator[Any]:
+            for update in h.ask(kind, access, who_speaks):
+                yield apply(update, SESSION)
+
+        return on_ask
+
+    inputs = [page.access, page.speaker, page.message]
+    page.send.click(on_send, inputs, page.outputs(SENT), api_name="on_send", **ONCE)
+    page.message.submit(on_send, inputs, page.outputs(SENT), api_name="on_send_1", **ONCE)
+    for n, (kind, button) in enumerate(page.asks.items()):
+        name = "on_ask" if n == 0 else f"on_ask_{n}"
+        button.click(asker(kind), [page.access, page.speaker], page.outputs(SESSION), api_name=name, **ONCE)
+
+
+def wire_agenda(page: Page, h: Handlers) -> None:
+    """Drafting and starting the agenda, and its clock."""
+
+    def on_plan(access: str | None, length: float) -> Any:
+        return apply(h.plan(access, length), DRAFTED)
+
+    def on_start(access: str | None, draft: dict[str, Any] | None, table: Any) -> Any:
+        return apply(h.start(access, draft, table), SESSION)
+
+    def on_tick(access: str | None) -> Any:
+        return apply(h.tick(access), CLOCK)
+
+    page.plan.click(on_plan, [page.access, page.minutes], page.outputs(DRAFTED), api_name="on_plan", **ONCE)
+    inputs = [page.access, page.draft, page.draft_rows]
+    page.start.click(on_start, inputs, page.outputs(SESSION), api_name="on_start", **ONCE)
+    page.timer.tick(on_tick, [page.access], page.outputs(CLOCK), api_name="on_tick", show_progress="hidden")
+
+
+def wire_items(page: Page, h: Handlers) -> None:
+    """Confirming, deleting and editing items; summarizing, the downloads and a new session."""
+
+    def on_item(action: ItemAction) -> Callable[..., Any]:
+        def handler(
+            access: str | None,
+            who_speaks: str | None,
+            item_id: str | None,
+            new_action: str = "",
+            new_due: str = "",
+            new_owner: str | None = None,
+        ) -> Any:
+            return apply(h.item(action, access, who_speaks, item_id, new_action, new_due, new_owner), ITEM)
+
+        return handler
+
+    def on_summarize(access: str | None) -> Any:
+        return apply(h.summarize(access), SESSION)
+
+    def on_export(kind: ExportKind) -> Callable[..., Any]:
+        def handler(access: str | None) -> Any:
+            return apply(h.export(kind, access), STATUS)
+
+        return handler
+
+    def on_new(access: str | None) -> Any:
+        return apply(h.new(access), SESSION)
+
+    who = [page.access, page.speaker, page.item_pick]
+    edits = [*who, page.edit_action, page.edit_due, page.edit_owner]
+    changes: list[tuple[str, gr.Button, ItemAction, list[Any]]] = [
+        ("handler", page.confirm, "confirm", who),
+        ("handler_1", page.delete, "delete", who),
+        ("handler_2", page.edit, "edit", edits),
+    ]
+    for name, button, action, inputs in changes:
+        button.click(on_item(action), inputs, page.outputs(ITEM), api_name=name, **ONCE)
+    page.summarize.click(on_summarize, [page.access], page.outputs(SESSION), api_name="on_summarize", **ONCE)
+    for n, (kind, download) in enumerate(page.exports.items(), start=3):
+        download.click(on_export(kind), [page.access], page.outputs(STATUS), api_name=f"handler_{n}")
+    page.new.click(on_new, [page.access], page.outputs(SESSION), api_name="on_new", **ONCE)
+
+
+def build(h: Handlers, *, banner: str, secret: str | None, settings: Settings) -> gr.Blocks:
+    """The Blocks app over `h`, its events wired and its queue sized from `settings`."""
+    with gr.Blocks(
+        title="comentor — co-mentoring facilitator",
+        analytics_enabled=False,
+        delete_cache=(3600, 3600),  # exported files leave Gradio's cache within two hours
+    ) as demo:
+        page = widgets(banner, secret)
+        wire_pair(demo, page, h)
+        wire_chat(page, h)
+        wire_agenda(page, h)
+        wire_items(page, h)
+    demo.queue(default_concurrency_limit=settings.ui_concurrency, max_size=settings.ui_queue_size)
+    return demo
