@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_ENV := GRADIO_ANALYTICS_ENABLED=False HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 ANONYMIZED_TELEMETRY=False
 
-.PHONY: install run test lint typecheck unit system-deps eval eval-check bench clean
+.PHONY: install run test lint typecheck unit system-deps eval eval-check bench train clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "comentor needs Python 3.11 or newer"'
@@ -58,6 +58,10 @@ test: lint typecheck unit eval-check
 # Performance benchmarks: writes benchmarks/results/ (performance.md, results.json, PNG plots). BENCH_ARGS=--quick
 bench: install
 	$(TEST_ENV) $(BIN)/python -m benchmarks.run $(BENCH_ARGS)
+
+# The speech-act classifier of facilitator.understanding: facilitator/understanding/data/acts.{npz,report.json}.
+train: install
+	$(TEST_ENV) $(BIN)/python -m facilitator.understanding.train
 
 clean:
 	rm -rf $(VENV) build dist reports .mypy_cache .ruff_cache

@@ -33,7 +33,17 @@ if TYPE_CHECKING:
     from facilitator.knowledge.embeddings import Embedder
     from facilitator.knowledge.index import KnowledgeBase
 
-SUITES = ["retrieval", "commitments", "assumptions", "balance", "agenda", "grounding", "injection", "real_meetings"]
+SUITES = [
+    "retrieval",
+    "commitments",
+    "assumptions",
+    "balance",
+    "agenda",
+    "grounding",
+    "injection",
+    "real_meetings",
+    "moves",
+]
 BASELINE = Path(__file__).resolve().parent / "baseline.json"
 FIXED_NOW = dt.datetime(2026, 3, 4, 10, 0, tzinfo=dt.UTC)
 FacilitatorKind = Literal["offline", "llm"]
@@ -474,6 +484,7 @@ LOWER_IS_BETTER = (
     "fp",
     "latency_turns",
     "fallbacks",
+    "repeats",
 )
 
 
@@ -486,7 +497,11 @@ def baseline_from(report: EvalReport, tolerance: float, previous: Baseline | Non
         for name, value in suite.metrics.items():
             if name in suite.skipped_metrics:
                 continue  # not measured on the whole data: not a baseline
-            if "latency_ms" in name or name.startswith("n_") or name in ("stale_prompts", "elitr_selected"):
+            if (
+                "latency_ms" in name
+                or name.startswith(("n_", "challenges_"))
+                or name in ("stale_prompts", "elitr_selected")
+            ):
                 continue  # timings and counts are reported, not gated; stale prompts only warn
             lower = any(tag in name for tag in LOWER_IS_BETTER)
             metrics[f"{suite.name}.{name}"] = BaselineMetric(

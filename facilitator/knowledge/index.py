@@ -132,6 +132,11 @@ class KnowledgeBase:
         )
 
     @property
+    def embedder(self) -> Embedder:
+        """The embedder of this index (the understanding layer reads the conversation with the same model)."""
+        return self._embedder
+
+    @property
     def embedder_name(self) -> str:
         return self._embedder.name
 

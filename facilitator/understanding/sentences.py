@@ -1,0 +1,58 @@
+"""Sentences of a turn: pysbd's rule-based English segmenter (abbreviations, decimals, ellipses, e.g./Dr. stay whole).
+
+pysbd is imported on first use (not at import time) and one `Segmenter` is kept for the process. A segmenter keeps
+the text it is working on as state, so calls are serialised by a lock (a turn takes well under a millisecond).
+
+Very short fragments ("Ok.", "Hmm.", "lol.", "2.") carry no act of their own and would be classified on noise; a
+fragment of fewer than `MIN_WORDS` words is attached to the sentence after it, or to the one before it when it
+comes last. A turn that is only a short fragment ("Thanks!") stays one sentence.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from functools import cache
+from typing import Any
+
+__all__ = ["MIN_WORDS", "split_sentences", "word_count"]
+
+MIN_WORDS = 2
+_WORD = re.compile(r"\w+(?:'\w+)?")
+_LOCK = threading.Lock()
+
+
+def word_count(text: str) -> int:
+    """Words as the balance counts them: runs of letters/digits, with an inner apostrophe ("don't" is one)."""
+    return len(_WORD.findall(text))
+
+
+@cache
+def _segmenter() -> Any:
+    import pysbd
+
+    return pysbd.Segmenter(language="en", clean=False)
+
+
+def split_sentences(text: str) -> list[str]:
+    """The sentences of `text`, stripped, in order; very short fragments joined to a neighbour (see module doc)."""
+    if not text.strip():
+        return []
+    with _LOCK:
+        pieces = [piece.strip() for piece in _segmenter().segment(text)]
+    pieces = [piece for piece in pieces if piece]
+    out: list[str] = []
+    pending = ""
+    for piece in pieces:
+        joined = f"{pending} {piece}" if pending else piece
+        if word_count(joined) < MIN_WORDS:
+            pending = joined
+            continue
+        out.append(joined)
+        pending = ""
+    if pending:
+        if out:
+            out[-1] = f"{out[-1]} {pending}"
+        else:
+            out.append(pending)
+    return out
