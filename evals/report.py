@@ -46,6 +46,7 @@ def header_lines(report: EvalReport) -> list[str]:
         f"- created {report.created}, commit {report.git_commit or 'unknown'}, {report.seconds:.1f} s in all",
         f"- facilitator: {report.facilitator}; model: {report.model}; embedder: {report.embedder}",
         f"- prompts: {', '.join(report.prompts)}",
+        f"- what these figures are: {report.measures}",
     ]
 
 

@@ -43,6 +43,7 @@ SUITES = [
     "injection",
     "real_meetings",
     "moves",
+    "moves_tune",
 ]
 BASELINE = Path(__file__).resolve().parent / "baseline.json"
 FIXED_NOW = dt.datetime(2026, 3, 4, 10, 0, tzinfo=dt.UTC)
@@ -100,6 +101,9 @@ class EvalReport(BaseModel):
     seconds: float
     regressions: list[Regression] = Field(default_factory=list)
     check_notes: list[str] = Field(default_factory=list)  # baseline metrics `--check` left out, and why
+    measures: str = Field(
+        default="", description="What the figures measure: the offline facilitator, a model, or only the LLM pipeline."
+    )
 
     def metric(self, key: str) -> float | None:
         suite, _, name = key.partition(".")
@@ -341,6 +345,19 @@ def run(options: EvalOptions, progress: Progress | None = None) -> EvalReport:
         cassettes=cassette_info,
         suites=results,
         seconds=round(time.perf_counter() - start, 2),
+        measures=measures_of(options),
+    )
+
+
+def measures_of(options: EvalOptions) -> str:
+    """What a run's figures are: only a model run against a live endpoint measures a model."""
+    if options.facilitator == "offline":
+        return "the offline facilitator (a measurement of what ships by default)"
+    if options.live:
+        return f"the LLM facilitator with the model at the configured endpoint ({options.model})"
+    return (
+        "a pipeline check only: the LLM facilitator replaying synthetic cassettes from a scripted reference "
+        "responder through the real openai client; not a measurement of any model"
     )
 
 

@@ -11,6 +11,7 @@ import re
 from facilitator.models import Balance, Commitment, Pair, Turn
 from facilitator.signals import sentences
 from facilitator.textutil import clip
+from facilitator.understanding.reading import Reading
 
 RECENT_VERBATIM = 10
 SUMMARY_BUDGET_CHARS = 1200
@@ -68,4 +69,24 @@ def state_text(pair: Pair, balance: Balance, open_items: list[Commitment], agend
         )
     if agenda_position:
         lines.append(f"- agenda: {agenda_position}")
+    return "\n".join(lines)
+
+
+def understanding_text(reading: Reading, pair: Pair, *, recent: int = 6) -> str:
+    """What the facilitator understood of the latest turns, for a model: the same reading the offline brain uses
+    (topic phrases, who teaches whom, the acts of the last partner turns, the assumptions voiced)."""
+    lines = []
+    topics = reading.recent_topics(recent)
+    lines.append("- topics of the last turns: " + (", ".join(topics) if topics else "(none yet)"))
+    if reading.teacher and reading.learner:
+        lines.append(
+            f"- {name_of(pair, reading.teacher)} is teaching {name_of(pair, reading.learner)} right now: the learner "
+            "teaches back; the teacher is asked what they learned from the other"
+        )
+    for turn in reading.partner_turns(3):
+        acts = ", ".join(sorted(turn.acts())) or "other"
+        lines.append(f"- turn {turn.index} ({name_of(pair, turn.speaker)}): {acts}")
+    voiced = reading.assumptions()[-4:]
+    for a in voiced:
+        lines.append(f'- assumption voiced by {name_of(pair, a.speaker)} (turn {a.turn}): "{clip(a.text, 160)}"')
     return "\n".join(lines)

@@ -21,6 +21,7 @@ from facilitator.brains.base import Brain, BrainProfile
 from facilitator.brains.offline import OfflineBrain
 from facilitator.exceptions import AccessError, InputError, KnowledgeError, NotFoundError, StoreError
 from facilitator.knowledge.bank import ChallengePatterns, QuestionBank
+from facilitator.knowledge.embeddings import Embedder
 from facilitator.knowledge.index import KnowledgeBase
 from facilitator.models import Agenda, Commitment, Pair, Summary, Transcript
 from facilitator.pairs import PairDraft
@@ -125,6 +126,21 @@ class Facilitator:
         return self.brain.profile
 
     @property
+    def embedder(self) -> Embedder | None:
+        """The guidance's embedder, which the understanding layer reads the conversation with (None: no guidance,
+        and the speech acts come from cues alone)."""
+        return self.knowledge.embedder if self.knowledge is not None else None
+
+    def asked_in_pair(self, pair_id: str) -> list[str]:
+        """The question-bank ids proposed in any of the pair's sessions: none is proposed twice to a pair."""
+        asked: list[str] = []
+        for info in self.store.list_sessions(pair_id):
+            for qid in (info.state or {}).get("asked", []):
+                if qid not in asked:
+                    asked.append(qid)
+        return asked
+
+    @property
     def description(self) -> str:
         """Which facilitator runs, for banners: 'offline' or the model's name."""
         profile = self.profile
@@ -147,7 +163,8 @@ class Facilitator:
 
         self.store.save_pair(pair)
         info = self.store.create_session(pair.id, date or self.clock().date(), agenda)
-        session = LiveSession(self, info.id, pair, agenda, PolicyState(), [], info.date)
+        asked = self.asked_in_pair(pair.id)  # no bank question twice to a pair, across its sessions
+        session = LiveSession(self, info.id, pair, agenda, PolicyState(asked=asked), [], info.date)
         if agenda is not None:
             session.state.item_started_at = self.clock()
             session.save()
@@ -160,6 +177,7 @@ class Facilitator:
         info = self.store.get_session(session_id)
         pair = self.store.get_pair(info.pair_id)
         state = PolicyState.model_validate(info.state) if info.state else PolicyState()
+        state.asked = self.asked_in_pair(pair.id)  # this session's and the pair's earlier ones
         return LiveSession(self, info.id, pair, info.agenda, state, self.store.turns(session_id), info.date)
 
     def history_of(self, pair_id: str) -> History:

@@ -48,7 +48,12 @@ def summary_markdown(summary: Summary, participants: list[Participant], turns: l
     title = f"# Co-mentoring session — {summary.date.isoformat()}" if summary.date else "# Co-mentoring session"
     lines = [title, ""]
     if summary.summary:
-        lines += ["## Summary", "", safe_markdown(summary.summary), ""]
+        lines += [
+            "## Summary",
+            "",
+            *[f"- {_line(point)}" for point in summary.summary.splitlines() if point.strip()],
+            "",
+        ]
     lines += ["## Accountability items", ""]
     if summary.commitments:
         lines += ["| Owner | Action | Due | Status | From |", "|---|---|---|---|---|"]
@@ -65,6 +70,8 @@ def summary_markdown(summary: Summary, participants: list[Participant], turns: l
     lines.append("")
     if summary.decisions:
         lines += ["## Decisions", "", *[f"- {_line(d)}" for d in summary.decisions], ""]
+    if summary.open_questions:
+        lines += ["## Open questions", "", *[f"- {_line(q)}" for q in summary.open_questions], ""]
     if summary.assumptions:
         lines += ["## Assumptions voiced", ""]
         lines += [

@@ -215,6 +215,7 @@ class Summary(Model):
     )
     summary: str = ""
     decisions: list[str] = Field(default_factory=list)
+    open_questions: list[str] = Field(default_factory=list)
     assumptions: list[Assumption] = Field(default_factory=list)
     balance: Balance = Field(default_factory=Balance)
     next_meeting: dt.date | None = None

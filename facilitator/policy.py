@@ -12,6 +12,8 @@ from pydantic import BaseModel, Field
 
 from facilitator.models import Agenda, Assumption, Move, MoveKind, Pair, Turn
 from facilitator.signals import RECENT_TURNS, talk_shares
+from facilitator.understanding.read import is_to_facilitator
+from facilitator.understanding.reading import Reading
 
 RequestKind = Literal["question", "challenge", "balance", "recap", "commitments", "answer", "next"]
 
@@ -22,6 +24,9 @@ PROACTIVE_COOLDOWN = 3  # partner turns after any move before the facilitator sp
 LULL_TURNS = 14  # unasked question after this many partner turns without a move
 CHALLENGE_RATIO = 2  # neither partner is challenged more than twice as often as the other
 FRESH_TURNS = 3  # an assumption can still be probed unasked this many turns after it was voiced
+LEDGER_WINDOW = 8  # turns: an open assumption this close to the latest one may be preferred to keep the ledger even
+PERSONAL_WORDS = 60  # a turn this long, mostly about the speaker, is a personal story: no nudge right after it
+PERSONAL_SHARE = 0.08  # first-person words ("I", "my", "me") per word above which a long turn is personal
 
 
 class PolicyState(BaseModel):
@@ -30,6 +35,7 @@ class PolicyState(BaseModel):
     challenges: dict[str, int] = Field(default_factory=dict)
     voiced: dict[str, int] = Field(default_factory=dict)
     pending: list[Assumption] = Field(default_factory=list)
+    challenged: list[str] = Field(default_factory=list, description="Assumptions challenged ('turn:sentence').")
     last_move_turn: int = -1
     last_nudge_turn: int = -100
     agenda_item: int = 0
@@ -58,8 +64,14 @@ class Plan(BaseModel):
 
 
 def record_assumptions(state: PolicyState, found: list[Assumption]) -> None:
+    """Count and keep the assumptions voiced in a turn (one per turn and sentence)."""
+    known = {(a.turn, a.text) for a in state.pending}
     for assumption in found:
-        state.voiced[assumption.speaker] = state.voiced.get(assumption.speaker, 0) + 1
+        if (assumption.turn, assumption.text) in known:
+            continue
+        known.add((assumption.turn, assumption.text))
+        if not any(a.turn == assumption.turn for a in state.pending):
+            state.voiced[assumption.speaker] = state.voiced.get(assumption.speaker, 0) + 1
         state.pending.append(assumption)
 
 
@@ -72,22 +84,57 @@ def _may_challenge(state: PolicyState, pid: str, other: str) -> bool:
     return mine <= CHALLENGE_RATIO * max(theirs, 1) or mine <= theirs + 1
 
 
+def _order(state: PolicyState, a: Assumption) -> tuple[int, bool, int]:
+    """Later turns first; within a turn, one a challenge pattern names, then the later sentence."""
+    return (a.turn, a.pattern is not None, state.pending.index(a))
+
+
+def _key(a: Assumption) -> str:
+    return f"{a.turn}:{a.text}"
+
+
+def open_assumptions(state: PolicyState) -> list[Assumption]:
+    return [a for a in state.pending if _key(a) not in state.challenged]
+
+
 def choose_challenge(state: PolicyState, pair: Pair) -> Assumption | None:
-    """The pending assumption to probe: the less-challenged partner first, then the most recent."""
-    ordered = sorted(state.pending, key=lambda a: (state.challenges.get(a.speaker, 0), -a.turn))
-    for assumption in ordered:
-        if _may_challenge(state, assumption.speaker, pair.other(assumption.speaker).id):
-            return assumption
-    return None
+    """The assumption to probe: the latest one not yet challenged; but when the other partner has an open one voiced
+    close to it (LEDGER_WINDOW) and has been challenged less, theirs, so that both sides get challenged."""
+    open_ = open_assumptions(state)
+    if not open_:
+        return None
+    latest = max(open_, key=lambda a: _order(state, a))
+    mine = state.challenges.get(latest.speaker, 0)
+    others = [
+        a
+        for a in open_
+        if a.speaker != latest.speaker
+        and a.turn >= latest.turn - LEDGER_WINDOW
+        and state.challenges.get(a.speaker, 0) < mine
+    ]
+    return max(others, key=lambda a: _order(state, a)) if others else latest
+
+
+def recently_challenged(state: PolicyState, last_turn: int) -> Assumption | None:
+    """The latest assumption already challenged, if voiced within LEDGER_WINDOW turns (to probe again when a
+    partner asks for a challenge and every assumption heard has had one)."""
+    recent = [a for a in state.pending if _key(a) in state.challenged and a.turn >= last_turn - LEDGER_WINDOW]
+    return max(recent, key=lambda a: _order(state, a)) if recent else None
+
+
+def may_challenge_unasked(state: PolicyState, pair: Pair, target: Assumption) -> bool:
+    """An unasked challenge keeps the ledger within CHALLENGE_RATIO (an asked-for one is always made)."""
+    return _may_challenge(state, target.speaker, pair.other(target.speaker).id)
 
 
 def apply(state: PolicyState, plan: Plan, turn_index: int, now: dt.datetime) -> None:
     """Update the state once a planned move has been delivered."""
     state.last_move_turn = turn_index
-    if plan.kind == "challenge" and plan.assumption is not None:
+    # probing an assumption again does not count twice in the ledger
+    if plan.kind == "challenge" and plan.assumption is not None and _key(plan.assumption) not in state.challenged:
         who = plan.assumption.speaker
         state.challenges[who] = state.challenges.get(who, 0) + 1
-        state.pending = [a for a in state.pending if a.speaker != who or a.turn > plan.assumption.turn]
+        state.challenged.append(_key(plan.assumption))
     if plan.kind == "nudge":
         state.last_nudge_turn = turn_index
     if plan.kind == "transition":
@@ -104,12 +151,32 @@ def record_move(state: PolicyState, move: Move) -> None:
 
 def quieter_partner(turns: list[Turn], pair: Pair) -> tuple[str, str, float] | None:
     """(quiet id, dominant id, dominant share) when one partner held more than NUDGE_SHARE of the recent words."""
-    recent = turns[-RECENT_TURNS:]
+    recent = partner_talk(turns)[-RECENT_TURNS:]
     shares = talk_shares(recent, pair.ids)
     loud = max(shares, key=lambda pid: shares[pid])
     if shares[loud] > NUDGE_SHARE:
         return pair.other(loud).id, loud, shares[loud]
     return None
+
+
+def partner_talk(turns: list[Turn]) -> list[Turn]:
+    """The partners' own turns: a request to the facilitator ("@facilitator ...") is not talk."""
+    return [t for t in turns if not is_to_facilitator(t.text)]
+
+
+def personal_moment(reading: Reading | None) -> bool:
+    """The last partner turn admits a fear, a mistake or a struggle, or is a long story about the speaker: a nudge
+    right after it would cut them off."""
+    if reading is None or not reading.partner_turns(1):
+        return False
+    last = reading.partner_turns(1)[0]
+    if "vulnerable" in last.acts():
+        return True
+    if last.words < PERSONAL_WORDS:
+        return False
+    text = " ".join(s.text for s in last.sentences).lower().replace("\u2019", "'")
+    mine = sum(text.split().count(w) for w in ("i", "i'm", "i've", "i'd", "my", "me", "myself"))
+    return mine / max(last.words, 1) >= PERSONAL_SHARE
 
 
 def agenda_overdue(state: PolicyState, agenda: Agenda | None, now: dt.datetime) -> bool:
@@ -127,6 +194,7 @@ def decide(
     request: Request | None = None,
     agenda: Agenda | None = None,
     now: dt.datetime | None = None,
+    reading: Reading | None = None,
 ) -> Plan | None:
     """One move or None (silence). Explicit requests always get an answer; unasked moves need a reason."""
     now = now or dt.datetime.now(dt.UTC)
@@ -138,17 +206,19 @@ def decide(
     since_move = last - state.last_move_turn
     if since_move < PROACTIVE_COOLDOWN and state.last_move_turn >= 0:
         return None
-    if any(a.turn >= last - FRESH_TURNS for a in state.pending):
-        target = choose_challenge(state, pair)
-        if target is not None and target.turn >= last - FRESH_TURNS:
-            return Plan(
-                kind="challenge",
-                addressee=target.speaker,
-                assumption=target,
-                query=target.text,
-                reason=f"{target.speaker} voiced an untested assumption ({target.pattern})",
-            )
-    if len(turns) >= MIN_TURNS_BEFORE_NUDGE and last - state.last_nudge_turn >= NUDGE_COOLDOWN:
+    target = choose_challenge(state, pair)
+    if target is not None and target.turn >= last - FRESH_TURNS and may_challenge_unasked(state, pair, target):
+        what = f" ({target.pattern})" if target.pattern else ""
+        return Plan(
+            kind="challenge",
+            addressee=target.speaker,
+            assumption=target,
+            query=target.text,
+            reason=f"{target.speaker} voiced an untested assumption{what}",
+        )
+    talk = partner_talk(turns)
+    nudge_due = len(talk) >= MIN_TURNS_BEFORE_NUDGE and last - state.last_nudge_turn >= NUDGE_COOLDOWN
+    if nudge_due and not personal_moment(reading):
         quiet = quieter_partner(turns, pair)
         if quiet is not None:
             quiet_id, loud_id, share = quiet
@@ -172,7 +242,16 @@ def _answer_request(state: PolicyState, pair: Pair, turns: list[Turn], request: 
                 addressee=target.speaker,
                 assumption=target,
                 query=target.text,
-                reason="asked to challenge; probing the latest unchallenged assumption",
+                reason=f"asked to challenge; probing {target.speaker}'s latest unchallenged assumption",
+            )
+        again = recently_challenged(state, turns[-1].index if turns else -1)
+        if again is not None:
+            return Plan(
+                kind="challenge",
+                addressee=again.speaker,
+                assumption=again,
+                query=again.text,
+                reason=f"asked to challenge; every assumption heard was probed, so {again.speaker}'s latest again",
             )
         return Plan(kind="challenge", addressee="both", reason="asked to challenge; no assumption voiced yet")
     if request.kind == "balance":

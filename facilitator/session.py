@@ -18,8 +18,19 @@ from typing import TYPE_CHECKING, Any, Literal
 from facilitator.brains.base import BrainInput
 from facilitator.context import conversation_context, state_text
 from facilitator.exceptions import InputError, MessageError, ModelError, NotFoundError
-from facilitator.knowledge.bank import QUESTION_BANK_SOURCE
-from facilitator.models import Agenda, AgendaItem, Balance, Citation, Commitment, Move, Pair, Summary, Turn
+from facilitator.knowledge.bank import QUESTION_BANK_SOURCE, ChallengePatterns
+from facilitator.models import (
+    Agenda,
+    AgendaItem,
+    Assumption,
+    Balance,
+    Citation,
+    Commitment,
+    Move,
+    Pair,
+    Summary,
+    Turn,
+)
 from facilitator.moves import choose_questions, retrieval_query, validate_move
 from facilitator.policy import Plan, PolicyState, Request, RequestKind, apply, decide, record_assumptions, record_move
 from facilitator.signals import balance, detect_assumptions
@@ -34,12 +45,16 @@ from facilitator.snapshots import (
     SessionView,
 )
 from facilitator.store import StoredItem
+from facilitator.understanding.read import read_conversation
+from facilitator.understanding.reading import Reading
 
 if TYPE_CHECKING:
     from facilitator.engine import Facilitator
 
 GUIDANCE_K = 3
-COVERED_SIMILARITY = 0.35  # below this dense similarity the guidance is taken not to cover a question
+ASSUMPTION_CONFIDENCE = 0.4  # a sentence read as an assumption less surely than this is not challenged
+GENERAL_PATTERN = "overgeneralisation"  # the challenge pattern for an assumption that no pattern's cues match
+COVERED_SIMILARITY = 0.35  # below this dense similarity the guidance does not cover a question (moves_tune)
 QUOTE_CHARS = 900
 DEFAULT_MINUTES = 45
 _STATE_COUNTERS = ("model_calls",)  # PolicyState's integer fields that count (merged by adding, see `save`)
@@ -140,11 +155,14 @@ class LiveSession:
         turn = self.f.store.append_turn(self.id, pid, text)
         self.turns.append(turn)
         yield Event(kind="turn", turn=turn)
-        record_assumptions(self.state, detect_assumptions(turn, self.f.patterns))
+        reading = self.reading
+        record_assumptions(self.state, voiced_assumptions(turn, reading, self.f.patterns))
         request = None
         if re.match(r"^@facilitator\b", text, re.IGNORECASE):
             request = Request(kind="answer", text=text[len("@facilitator") :].strip(" ,:") or "help", by=pid)
-        plan = decide(self.state, self.pair, self.turns, request=request, agenda=self.agenda, now=self.f.clock())
+        plan = decide(
+            self.state, self.pair, self.turns, request=request, agenda=self.agenda, now=self.f.clock(), reading=reading
+        )
         if plan is not None:
             yield from self._perform(plan)
         else:
@@ -155,7 +173,9 @@ class LiveSession:
         """A move asked for by a partner (buttons, slash commands)."""
         pid = self.pair.resolve_speaker(by) if by else None
         request = Request(kind=kind, text=valid_text(text), by=pid)
-        plan = decide(self.state, self.pair, self.turns, request=request, agenda=self.agenda, now=self.f.clock())
+        plan = decide(
+            self.state, self.pair, self.turns, request=request, agenda=self.agenda, now=self.f.clock(), reading=None
+        )
         if plan is not None:
             yield from self._perform(plan)
 
@@ -202,20 +222,35 @@ class LiveSession:
         self.save()
         yield Event(kind="move", move=move, text=move.text)
 
+    @property
+    def reading(self) -> Reading:
+        """The conversation so far as the facilitator understands it (speech acts, topics, who teaches whom)."""
+        return read_conversation(self.turns, self.pair, embedder=self.f.embedder)
+
     def _last_index(self) -> int:
         return self.turns[-1].index if self.turns else -1
 
     def _prepare(self, plan: Plan) -> tuple[BrainInput, dict[str, str]]:
         """The brain's input for `plan`, and the citations its move may carry (id -> the text it quotes)."""
         item, nxt = self.current_item(), self.next_item()
+        reading = self.reading
         patterns = self.f.patterns
-        pattern = patterns.by_id(plan.assumption.pattern) if plan.assumption and plan.assumption.pattern else None
+        pattern = None
+        if plan.assumption is not None:  # a generalisation no pattern names is probed as one
+            pattern = patterns.by_id(plan.assumption.pattern or GENERAL_PATTERN) or patterns.by_id(GENERAL_PATTERN)
         guidance, covered = self._guidance(plan, item, pattern.name if pattern else None)
         candidates = []
         if plan.kind in ("question", "nudge"):
             only = plan.addressee if plan.kind == "nudge" and plan.addressee in self.pair.ids else None
             candidates = choose_questions(
-                self.f.bank, self.pair, self.turns, item=item, asked=self.state.asked, only_for=only
+                self.f.bank,
+                self.pair,
+                self.turns,
+                item=item,
+                asked=self.state.asked,
+                only_for=only,
+                reading=reading,
+                embedder=self.f.embedder,
             )
         position = (
             f"item {self.state.agenda_item + 1} of {len(self.agenda.items)}: {item.title}"
@@ -237,6 +272,8 @@ class LiveSession:
             next_item=nxt if plan.kind == "transition" else None,
             commitments=self.items_so_far() if plan.kind in ("recap", "commitments") else [],
             state_text=state_text(self.pair, bal, self.f.store.open_commitments(self.pair_id), position),
+            reading=reading,
+            embedder=self.f.embedder,
         )
         allowed = {g.id: g.text for g in guidance} | {c.entry.id: c.text for c in candidates}
         if pattern is not None:
@@ -250,8 +287,10 @@ class LiveSession:
         knowledge = self.f.knowledge
         if knowledge is None or plan.kind not in ("question", "challenge", "nudge", "answer"):
             return [], True
-        hint = plan.query if plan.kind == "answer" else (pattern_name or plan.query)
-        query = retrieval_query(plan.kind, self.pair, self.turns, item, hint)
+        if plan.kind == "answer":  # the question alone: an agenda item's title would pull it towards that item
+            query = plan.query.strip()
+        else:
+            query = retrieval_query(plan.kind, self.pair, self.turns, item, pattern_name or plan.query)
         if not query or not knowledge.count():
             return [], False
         scored = knowledge.search_scored(query, GUIDANCE_K)
@@ -571,6 +610,24 @@ class LiveSession:
 def _ended(summary: Summary) -> str:
     n = len(summary.commitments)
     return f"Session ended: {n} accountability item{'s' if n != 1 else ''}."
+
+
+def voiced_assumptions(turn: Turn, reading: Reading, patterns: ChallengePatterns) -> list[Assumption]:
+    """The assumptions voiced in `turn`: sentences the understanding layer reads as assumptions, and those a
+    challenge pattern matches; each with the first pattern it matches (None: a generalisation no pattern names).
+    A request to the facilitator voices none."""
+    read = next((t for t in reversed(reading.turns) if t.index == turn.index), None)
+    if read is None or read.to_facilitator:
+        return []
+    found = {a.text: a for a in detect_assumptions(turn, patterns)}
+    for sentence in read.sentences:
+        heard = sentence.act == "assumption" and sentence.confidence >= ASSUMPTION_CONFIDENCE
+        if heard and not any(sentence.text in t or t in sentence.text for t in found):
+            pattern = next((p.id for p in patterns.patterns if p.match(sentence.text)), None)
+            found[sentence.text] = Assumption(
+                turn=turn.index, speaker=turn.speaker, text=sentence.text, pattern=pattern
+            )
+    return sorted(found.values(), key=lambda a: turn.text.find(a.text))
 
 
 def valid_text(text: str) -> str:

@@ -1,17 +1,38 @@
-"""End-of-session summary: accountability items, decisions, assumptions voiced, balance and a short recap."""
+"""End-of-session summary: accountability items, decisions, open questions, assumptions, balance and a recap.
+
+The conversation is read once (`read_sentences`): the partner turns' sentences (pysbd, fillers removed), each
+marked when it takes something back or belongs to what was taken back. Retractions are the commitment extractor's
+(`facilitator.commitments`): a sentence it reads as a retraction ("scratch that", "actually I won't be able to"),
+the sentences of an item it withdrew, and a decision withdrawn by a retraction that took no item ("let's go with
+Canva ... actually no, scratch that") never reach the recap, the decisions or the open questions.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
 
 from facilitator.brains.base import Brain
+from facilitator.commitments import cues
+from facilitator.commitments.extractor import Extractor
+from facilitator.commitments.ledger import Ledger
+from facilitator.commitments.revisions import Revisions
+from facilitator.commitments.state import Sentence, TurnState
+from facilitator.commitments.text import LEX, overlap, plain, words
+from facilitator.commitments.wording import Wording
 from facilitator.exceptions import ModelError
 from facilitator.knowledge.bank import ChallengePatterns
+from facilitator.lexicon import CHAT_WORDS, FUNCTION_WORDS, SPEECH_WORDS
 from facilitator.models import Commitment, Participant, Summary, Transcript, Turn
-from facilitator.signals import balance, detect_assumptions, sentences
+from facilitator.signals import balance, detect_assumptions
 from facilitator.textutil import clip
+from facilitator.understanding.read import is_to_facilitator
+from facilitator.understanding.sentences import split_sentences
 
 _DECISION = re.compile(
     r"\b(we(?:'ve| have)? (?:all )?(?:agreed|decided)|let'?s (?:agree|go with|stick with|meet|keep|use|make it)|"
@@ -20,32 +41,25 @@ _DECISION = re.compile(
     re.IGNORECASE,
 )
 _NOT_A_DECISION = re.compile(r"\b(if|whether|unless|last (meeting|time|week)|previously)\b", re.IGNORECASE)
-_WORD = re.compile(r"[a-z]{4,}")
+# A question that asks rather than confirms ("Should we go with X?"; "We decided on the rubber?" confirms).
+_ASKING = re.compile(
+    r"^\W*(?:so\W+|and\W+|okay\W+)?(?:should|shall|do|does|did|can|could|would|will|are|is|have|has|what|which|how|"
+    r"why|when|where|who)\b"
+)
+_LEFT_OPEN = re.compile(
+    r"\b(?:come back to (?:that|this|it)|(?:don'?t|do not) know yet|not sure yet|think about (?:it|that)|"
+    r"(?:park|revisit) (?:that|this|it)|leave (?:that|this|it) open|still open)\b"
+)
+_JOINED = cues.alternation(LEX.interjections)  # "Great." / "Thanks!" that pysbd's splitter joins to a sentence
+_LEADING = re.compile(rf"^(?:(?:{_JOINED})\b[\s,]*)+[.!]+\s+", re.IGNORECASE)
+_TRAILING = re.compile(rf"(?<=[.!?])\s+(?:(?:{_JOINED})\b[\s,]*)+[.!]*$", re.IGNORECASE)
+_QUESTION_CLAUSE = re.compile(r"[^.!?]+\?+")
 _MARKER = re.compile(r"\{\w+\}|\b(?:um+|uh+|erm|mm+|hmm+|mm-hmm)\b[ ,]*", re.IGNORECASE)
 _SPACES = re.compile(r"\s+([,.?!])|\s{2,}")
-_COMMON = frozenset(
-    (
-        "that this with have just like yeah okay know think what there they them then would could should "
-        "really about because going will your from were been into also some more want well right sure mean "
-        "thing things kind sort actually maybe something other than when which where here"
-    ).split()
-)
-
-
-def decisions(turns: list[Turn], limit: int = 12) -> list[str]:
-    """Sentences in which the partners settle something together (not personal actions)."""
-    found: list[str] = []
-    seen: set[str] = set()
-    for turn in turns:
-        for sentence in sentences(turn.text):
-            sentence = clean_speech(sentence)
-            cue = _DECISION.search(sentence)
-            if cue and len(sentence.split()) >= 4 and not _NOT_A_DECISION.search(sentence[: cue.start()] + " "):
-                key = sentence.lower()
-                if key not in seen:
-                    seen.add(key)
-                    found.append(clip(sentence, 200))
-    return found[:limit]
+STOP_WORDS: frozenset[str] = FUNCTION_WORDS | CHAT_WORDS | SPEECH_WORDS
+RECAP_LINES = 5
+OPEN_QUESTIONS = 5
+_ANY_DAY = dt.date(2000, 1, 3)  # retractions do not depend on the date; due dates are not read here
 
 
 def clean_speech(text: str) -> str:
@@ -53,21 +67,281 @@ def clean_speech(text: str) -> str:
     return _SPACES.sub(lambda m: m.group(1) or " ", _MARKER.sub("", text)).strip(" ,")
 
 
-def recap_text(turns: list[Turn], names: dict[str, str], n: int = 4) -> str:
-    """An extractive recap: the sentences that carry the conversation's most frequent content words, in order."""
-    counts: Counter[str] = Counter()
-    for turn in turns:
-        counts.update(w for w in _WORD.findall(turn.text.lower()) if w not in _COMMON)
-    scored: list[tuple[float, int, str, str]] = []
-    for turn in turns:
-        for sentence in sentences(clean_speech(turn.text)):
-            words = [w for w in _WORD.findall(sentence.lower()) if w not in _COMMON]
-            if len(sentence.split()) < 6 or len(words) < 3 or len(words) < 0.3 * len(sentence.split()):
+def _tidy(text: str, limit: int) -> str:
+    """A sentence to show: without the "Great." or "Thanks!" joined to it, clipped to `limit` characters."""
+    text = _TRAILING.sub("", _LEADING.sub("", text.lstrip(" .,;:!-–—"))) or text
+    return clip(text[:1].upper() + text[1:], limit)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The conversation, read once
+
+
+@dataclass
+class Said:
+    """One sentence of a partner turn (not of an @facilitator request), cleaned of fillers."""
+
+    turn: int
+    speaker: str
+    text: str
+    retraction: bool = False  # takes something back: "scratch that", "actually I won't be able to"
+    took_item: bool = False  # ... and the extractor withdrew an accountability item with it
+    withdrawn: bool = False  # the retraction itself, or part of an item or decision taken back
+
+    @property
+    def low(self) -> str:
+        return plain(self.text)
+
+
+@dataclass(frozen=True)
+class _Mark:
+    """Words of an extractor sentence that retracts or was retracted."""
+
+    words: str  # " w1 w2 ... " (padded, to match whole words)
+    retraction: bool
+    took_item: bool
+
+
+class _TracedRevisions(Revisions):
+    """The extractor's retraction rule, noting each sentence it reads as a retraction and whether an item died."""
+
+    def __init__(self, ledger: Ledger, wording: Wording) -> None:
+        super().__init__(ledger, wording)
+        self.seen: list[tuple[Sentence, bool]] = []
+
+    def retraction(self, s: Sentence, state: TurnState) -> bool:
+        alive = [d for d in self.ledger.drafts if d.alive]
+        if not super().retraction(s, state):
+            return False
+        self.seen.append((s, any(not d.alive for d in alive)))
+        return True
+
+
+def _padded(text: str) -> str:
+    return f" {' '.join(words(clean_speech(text)))} "
+
+
+def _marks(turns: Sequence[Turn], participants: Sequence[Participant], date: dt.date) -> dict[int, list[_Mark]]:
+    """By turn: the retraction sentences and the sentences of the items withdrawn by the end."""
+    extractor = Extractor(turns, participants, date)
+    traced = extractor.revisions = _TracedRevisions(extractor.ledger, extractor.wording)
+    extractor.run()
+    marks: dict[int, list[_Mark]] = {}
+    for s, took in traced.seen:
+        marks.setdefault(s.turn, []).append(_Mark(_padded(s.text), True, took))
+    for draft in extractor.ledger.drafts:
+        if draft.alive:
+            continue
+        for turn in draft.evidence:
+            for s in extractor.ledger.sentences.get(turn, []):
+                if overlap(s.text, draft.action):
+                    marks.setdefault(turn, []).append(_Mark(_padded(s.text), False, False))
+    return marks
+
+
+def _apply(said: Said, marks: list[_Mark]) -> Said:
+    mine = _padded(said.text)
+    for mark in marks:
+        if mark.words.strip() and mine.strip() and (mark.words in mine or mine in mark.words):
+            said.withdrawn = True
+            said.retraction = said.retraction or mark.retraction
+            said.took_item = said.took_item or mark.took_item
+    return said
+
+
+def _people(named: Iterable[tuple[str, str]]) -> list[Participant]:
+    """Participants from (id, name) pairs, for callers that have none; an invalid pair is left out (its turns are
+    then read without retractions)."""
+    out: list[Participant] = []
+    for pid, name in named:
+        try:
+            out.append(Participant(id=pid, name=name))
+        except ValidationError:
+            continue
+    return out
+
+
+def read_sentences(
+    turns: Sequence[Turn], participants: Sequence[Participant] | None = None, date: dt.date | None = None
+) -> list[Said]:
+    """The partner turns' sentences in order, retractions and what they withdrew marked (see the module doc)."""
+    if participants is None:
+        participants = _people(
+            (f"speaker-{i}", label) for i, label in enumerate(dict.fromkeys(t.speaker for t in turns))
+        )
+    marks = _marks(turns, participants, date or _ANY_DAY)
+    said = [
+        _apply(Said(turn.index, turn.speaker, text), marks.get(turn.index, []))
+        for turn in turns
+        if not is_to_facilitator(turn.text)
+        for text in split_sentences(clean_speech(turn.text))
+    ]
+    _withdraw_decisions(said)
+    return said
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Decisions
+
+
+def is_decision(text: str) -> bool:
+    """Whether a sentence settles something together: not one asking, a condition, a hedge or a past decision."""
+    low = plain(text)
+    return bool(
+        _DECISION.search(text)
+        and len(text.split()) >= 4
+        and not (cues.is_question(low) and _ASKING.match(low))
+        and not _NOT_A_DECISION.search(text)
+        and not cues.HEDGE.search(low)
+        and not cues.HYPOTHETICAL.search(low)
+    )
+
+
+def _withdraw_decisions(said: list[Said], window: int = 2) -> None:
+    """A retraction that took no item, in the same turn or up to `window` turns later, withdraws the last decision."""
+    last: Said | None = None
+    for s in said:
+        if s.retraction and not s.took_item and last is not None and s.turn - last.turn <= window:
+            last.withdrawn = True
+            last = None
+        elif not s.withdrawn and is_decision(s.text):
+            last = s
+
+
+def decisions(turns: list[Turn], limit: int = 12, *, said: list[Said] | None = None) -> list[str]:
+    """Sentences in which the partners settle something together (not personal actions), none taken back."""
+    said = read_sentences(turns) if said is None else said
+    found = [_tidy(s.text, 200) for s in said if not s.withdrawn and is_decision(s.text)]
+    return list(dict.fromkeys(found))[:limit]
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Open questions
+
+
+def _asks(clause: str) -> bool:
+    """A question clause of four words or more that is not a rhetorical tag ("..., right?", "you know?")."""
+    return len(clause.split()) >= 4 and not cues.QUESTION_TAG.search(clause) and not clause.endswith("you know?")
+
+
+def _real_question(s: Said) -> bool:
+    """A question sentence with at least one real question clause in it ("It was hard, you know? Okay?" has none)."""
+    low = s.low.rstrip()
+    return cues.is_question(low) and any(_asks(c.strip()) for c in _QUESTION_CLAUSE.findall(low))
+
+
+def _closes(reply: list[Said]) -> bool:
+    """Whether a reply turn answers: a yes/no/sure opening, or a statement of four words or more."""
+    if reply and (cues.ACCEPT.search(reply[0].low) or cues.DECLINE.search(reply[0].low)):
+        return True
+    return any(not cues.is_question(s.low) and len(s.text.split()) >= 4 for s in reply)
+
+
+def _by_turn(said: list[Said]) -> list[list[Said]]:
+    turns: dict[int, list[Said]] = {}
+    for s in said:
+        turns.setdefault(s.turn, []).append(s)
+    return list(turns.values())
+
+
+def _left_open(turns: list[list[Said]]) -> tuple[list[Said], list[Said]]:
+    """(questions left open explicitly, questions nobody answered): the reply is the next turn by someone else."""
+    explicit: list[Said] = []
+    unanswered: list[Said] = []
+    for at, turn in enumerate(turns):
+        reply = next((later for later in turns[at + 1 :] if later[0].speaker != turn[0].speaker), [])
+        for s in turn:
+            if s.withdrawn or not _real_question(s):
                 continue
-            score = sum(counts[w] for w in set(words)) / (len(words) ** 0.5)
-            scored.append((score, turn.index, turn.speaker, sentence))
-    best = sorted(sorted(scored, key=lambda x: -x[0])[:n], key=lambda x: x[1])
-    return " ".join(f"{names.get(s, s)}: {clip(text, 180)}" for _, _, s, text in best)
+            if any(_LEFT_OPEN.search(r.low) for r in reply):
+                explicit.append(s)
+            elif not _closes(reply):
+                unanswered.append(s)
+    return explicit, unanswered
+
+
+def open_questions(turns: list[Turn], limit: int = OPEN_QUESTIONS, *, said: list[Said] | None = None) -> list[str]:
+    """Questions a partner asked that were left open: no answer from the other, or "let's come back to that".
+
+    The explicitly open ones first, then the latest unanswered ones; at most `limit`, in conversation order."""
+    said = read_sentences(turns) if said is None else said
+    explicit, unanswered = _left_open(_by_turn(said))
+    room = max(0, limit - len(explicit))
+    chosen = {id(s) for s in explicit[:limit] + (unanswered[-room:] if room else [])}
+    return list(dict.fromkeys(_tidy(s.text, 200) for s in said if id(s) in chosen))
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The recap
+
+
+class _Tokenizer:
+    """sumy's tokenizer interface on pysbd sentences and plain word splitting (no nltk data needed)."""
+
+    language = "english"
+
+    @staticmethod
+    def to_sentences(paragraph: str) -> tuple[str, ...]:
+        return tuple(split_sentences(paragraph))
+
+    @staticmethod
+    def to_words(sentence: str) -> tuple[str, ...]:
+        return tuple(words(sentence))
+
+
+def _content(text: str) -> set[str]:
+    return {w for w in words(text) if w not in STOP_WORDS and len(w) > 2}
+
+
+def _recap_candidate(s: Said) -> bool:
+    """A statement worth a line: six words or more, a third of them content words, nothing taken back."""
+    size = len(s.text.split())
+    content = len(_content(s.text))
+    return not s.withdrawn and not cues.is_question(s.low) and size >= 6 and content >= 3 and content >= 0.3 * size
+
+
+def _ranks(pool: list[Said]) -> list[float]:
+    """TextRank (sumy) score of each sentence of the pool."""
+    from sumy.models.dom import ObjectDocumentModel, Paragraph
+    from sumy.models.dom import Sentence as DomSentence
+    from sumy.nlp.stemmers import Stemmer
+    from sumy.summarizers.text_rank import TextRankSummarizer
+
+    tokenizer = _Tokenizer()
+    sentences = [DomSentence(s.text, tokenizer) for s in pool]
+    summarizer = TextRankSummarizer(Stemmer("english"))
+    summarizer.stop_words = STOP_WORDS
+    ratings: dict[Any, float] = summarizer.rate_sentences(ObjectDocumentModel([Paragraph(sentences)]))
+    return [float(ratings[sentence]) for sentence in sentences]
+
+
+def _same_point(a: set[str], b: set[str]) -> bool:
+    return len(a & b) >= 0.5 * min(len(a), len(b))
+
+
+def recap_lines(said: list[Said], n: int = RECAP_LINES) -> list[Said]:
+    """The `n` best-ranked statements, one per point (a sentence sharing half its content words with a better one
+    is the same point), in conversation order."""
+    unique: dict[str, Said] = {}
+    for s in said:
+        if _recap_candidate(s):
+            unique.setdefault(s.text.lower(), s)
+    pool = list(unique.values())
+    ranks = _ranks(pool) if len(pool) > n else [0.0] * len(pool)
+    picked: list[tuple[int, set[str]]] = []
+    for position in sorted(range(len(pool)), key=lambda i: (-ranks[i], i)):
+        content = _content(pool[position].text)
+        if len(picked) < n and not any(_same_point(content, other) for _, other in picked):
+            picked.append((position, content))
+    return [pool[i] for i, _ in sorted(picked, key=lambda item: item[0])]
+
+
+def recap_text(
+    turns: list[Turn], names: dict[str, str], n: int = RECAP_LINES, *, said: list[Said] | None = None
+) -> str:
+    """An extractive recap: one line per point, "Name: sentence", in conversation order (see `recap_lines`)."""
+    said = read_sentences(turns, _people(names.items()) if names else None) if said is None else said
+    return "\n".join(f"{names.get(s.speaker, s.speaker)}: {_tidy(s.text, 180)}" for s in recap_lines(said, n))
 
 
 def accountability_items(
@@ -99,12 +373,14 @@ def summarize_turns(
     names = {p.id: p.name for p in participants}
     assumptions = [a for t in turns for a in detect_assumptions(t, patterns)]
     items, flagged, notes = accountability_items(turns, participants, date, brain)
+    said = read_sentences(turns, participants, date)
     return Summary(
         date=date,
         commitments=items,
         flagged=flagged,
-        summary=recap_text(turns, names),
-        decisions=decisions(turns),
+        summary=recap_text(turns, names, said=said),
+        decisions=decisions(turns, said=said),
+        open_questions=open_questions(turns, said=said),
         assumptions=assumptions,
         balance=balance(turns, [p.id for p in participants], challenges),
         warnings=[*(warnings or []), *notes],

@@ -417,6 +417,7 @@ class ForgedKnowledge:
         text=f"Meet every two weeks. {FORGE}",
         id="c-real",
     )
+    embedder = None  # no local embedder: the conversation is read from cues alone
 
     def count(self) -> int:
         return 1

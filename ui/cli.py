@@ -514,6 +514,7 @@ def _report_eval(result: Any, report: Path, baseline_file: Path | None, *, check
             err.print(f"{s.name}: note: {note}", highlight=False)
         shown = ", ".join(f"{k} {v:.3f}" for k, v in list(s.metrics.items())[:6])
         out.print(f"{s.name:<14} {s.seconds:6.1f}s  {shown}", highlight=False, markup=False)
+    err.print(f"these figures are {result.measures}", highlight=False)
     err.print(f"wrote {', '.join(str(p) for p in paths)} ({result.seconds:.1f} s)", highlight=False)
     if write_baseline:
         baseline_path.write_text(

@@ -512,6 +512,13 @@ def metrics_of(rows: list[dict[str, Any]]) -> dict[str, float]:
 
 def run(ctx: EvalContext, sessions: list[BlindSession] | None = None) -> SuiteResult:
     sessions = load() if sessions is None else sessions
+    return replay_all(ctx, sessions)
+
+
+def replay_all(
+    ctx: EvalContext, sessions: list[BlindSession], *, name: str = NAME, dataset: Path = DATASET
+) -> SuiteResult:
+    """Replay and score `sessions` (the blind set, or the tuning set under another suite name)."""
     rows: list[dict[str, Any]] = []
     proactive: list[dict[str, Any]] = []
     for n, session in enumerate(sessions):
@@ -521,11 +528,16 @@ def run(ctx: EvalContext, sessions: list[BlindSession] | None = None) -> SuiteRe
         rows += scored
         proactive.append(made)
         ctx.progress(n + 1, len(sessions))
-    return result_of(rows, sessions, proactive)
+    return result_of(rows, sessions, proactive, name=name, dataset=dataset)
 
 
 def result_of(
-    rows: list[dict[str, Any]], sessions: list[BlindSession], proactive: list[dict[str, Any]] | None = None
+    rows: list[dict[str, Any]],
+    sessions: list[BlindSession],
+    proactive: list[dict[str, Any]] | None = None,
+    *,
+    name: str = NAME,
+    dataset: Path = DATASET,
 ) -> SuiteResult:
     cases = [
         CaseResult(id=r["id"], passed=bool(r["passed"]), detail={k: v for k, v in r.items() if k != "id"}) for r in rows
@@ -538,12 +550,12 @@ def result_of(
                 {"ask": ask, "kind": kind, "moments": len(some), "passed": sum(bool(r["passed"]) for r in some)}
             )
     return SuiteResult(
-        name=NAME,
-        description=DESCRIPTION,
+        name=name,
+        description=DESCRIPTION if name == NAME else f"{DESCRIPTION} (the tuning set, {dataset.name})",
         metrics=metrics_of(rows),
         cases=cases,
         tables={"moments": table, "proactive": proactive or []},
-        datasets=[info("moves_blind", DATASET, len(sessions))],
+        datasets=[info(dataset.name, dataset, len(sessions))],
         notes=[
             "challenge_recall counts a moment as passed when the asked-for challenge, or a proactive challenge made "
             "since the assumption was voiced, is addressed to its speaker and quotes or paraphrases it; "

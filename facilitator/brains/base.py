@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -18,6 +18,10 @@ from facilitator.knowledge.bank import ChallengePattern
 from facilitator.models import Agenda, AgendaItem, Commitment, Move, Pair, Participant, SearchHit, Turn
 from facilitator.moves import QuestionCandidate
 from facilitator.policy import Plan, PolicyState
+from facilitator.understanding.reading import Reading
+
+if TYPE_CHECKING:
+    from facilitator.knowledge.embeddings import Embedder
 
 TokenSink = Callable[[str], None]
 
@@ -50,6 +54,8 @@ class BrainInput:
     next_item: AgendaItem | None = None
     commitments: list[Commitment] = field(default_factory=list)
     state_text: str = ""
+    reading: Reading = field(default_factory=Reading)  # the conversation understood (facilitator.understanding)
+    embedder: Embedder | None = None  # the guidance's embedder, for meaning-based choices (None: word overlap)
 
 
 class AgendaPhrasingInput(BaseModel):

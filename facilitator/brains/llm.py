@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from facilitator.brains.base import AgendaPhrasing, AgendaPhrasingInput, BrainInput, BrainProfile, TokenSink
 from facilitator.brains.breaker import DEFAULT_COOLDOWN, CircuitBreaker
+from facilitator.context import understanding_text
 from facilitator.exceptions import ModelError
 from facilitator.knowledge.bank import CHALLENGE_SOURCE, QUESTION_BANK_SOURCE
 from facilitator.models import Agenda, Citation, Commitment, Move, Pair, Participant, SuggestedQuestion, Turn
@@ -307,6 +308,7 @@ class LLMBrain:
             instructions=self._move.instruction(plan.kind),
             pair=_pair_text(data),
             state=data.state_text or "(start of the session)",
+            understanding=understanding_text(data.reading, data.pair),
             conversation=data.context,
             references=_references(data),
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 
 from facilitator.brains.base import AgendaPhrasing, AgendaPhrasingInput, BrainInput, BrainProfile, TokenSink
 from facilitator.knowledge.bank import CHALLENGE_SOURCE, QUESTION_BANK_SOURCE
@@ -13,6 +14,26 @@ from facilitator.signals import sentences
 from facilitator.textutil import clip
 
 _WORD = re.compile(r"[a-z]{3,}")
+_CHALLENGE_OPENERS = (
+    "{speaker}, I heard an assumption there: “{quote}”",
+    "{speaker}, can we test something you said: “{quote}”?",
+    "Let me push back gently, {speaker}. You said “{quote}”",
+    "{speaker}, “{quote}”: is that something you know, or something you assume?",
+)
+_NOTHING_ASSUMED = (
+    "I haven't heard an untested assumption yet. On {topic}: {a}, what do you take for granted that {b} might see "
+    "differently? {b}, what would you question in that?",
+    "Nothing stood out to me as an untested belief so far. {a}, about {topic}: what would have to be true for your "
+    "current view to be wrong? {b}, what do you see from your side?",
+    "No assumption to challenge yet, as far as I heard. {a} and {b}: on {topic}, where do your views differ, and "
+    "what evidence would settle it?",
+)
+_NUDGE_OPENERS = (
+    "{quiet}, we've heard mostly from {loud} for a while. Let's hear from you:",
+    "{loud}, let's pause there. {quiet}, over to you:",
+    "{quiet}, I'd like to bring you in here:",
+    "Let's swap for a moment. {quiet}, you first this time:",
+)
 _STOP = STOP_WORDS  # the shared lexicon's core (facilitator/data/stopwords.txt)
 
 
@@ -83,25 +104,30 @@ class OfflineBrain:
         pattern = data.pattern
         citations = self._guidance_citations(data, 1)
         if assumption is None or pattern is None:
-            a, b = data.pair.participants
-            text = (
-                f"A challenge for both of you: what is one belief each of you holds about this topic that you have "
-                f"not tested? {a.first_name}, name one of yours; {b.first_name}, then name one of yours, and ask "
-                "each other what evidence would change your mind."
-            )
-            return Move(kind="challenge", text=text, addressee="both", citations=citations)
+            return self._nothing_assumed(data, citations)
         speaker = data.pair.participant(assumption.speaker)
         other = data.pair.other(assumption.speaker)
+        names = {"speaker": speaker.first_name, "other": other.first_name}
+        opener = _pick(_CHALLENGE_OPENERS, data.state.probes_used, "challenge:opener")
         probe = _pick(pattern.probes, data.state.probes_used, f"{pattern.id}:probe")
         invite = _pick(pattern.invite_other, data.state.probes_used, f"{pattern.id}:invite")
-        quote = clip(assumption.text, 160)
         text = (
-            f"{speaker.first_name}, I heard an assumption there: “{quote}” — {pattern.name.lower()}. "
-            f"{probe.format(speaker=speaker.first_name, other=other.first_name)} "
-            f"{invite.format(speaker=speaker.first_name, other=other.first_name)}"
+            f"{opener.format(quote=clip(assumption.text, 200), **names)} "
+            f"{probe.format(**names)} {invite.format(**names)}"
         )
         citations = [Citation(source=CHALLENGE_SOURCE, id=pattern.id, title=pattern.name), *citations]
         return Move(kind="challenge", text=text, addressee=speaker.id, citations=citations)
+
+    def _nothing_assumed(self, data: BrainInput, citations: list[Citation]) -> Move:
+        """No untested assumption heard: say so, and ask both a question about what they are discussing."""
+        a, b = data.pair.participants
+        if data.state.probes_used.count("challenge:none") % 2:
+            a, b = b, a
+        topics = data.reading.recent_topics(6, 3)
+        topic = topics[0] if topics else (data.agenda_item.title if data.agenda_item else "what you are working on")
+        template = _pick(_NOTHING_ASSUMED, data.state.probes_used, "challenge:none")
+        text = template.format(topic=topic, a=a.first_name, b=b.first_name)
+        return Move(kind="challenge", text=text, addressee="both", citations=citations)
 
     def _nudge(self, data: BrainInput) -> Move:
         if data.plan.addressee is None:
@@ -113,14 +139,13 @@ class OfflineBrain:
             )
         quiet = data.pair.participant(data.plan.addressee)
         loud = data.pair.other(quiet.id)
-        goal = quiet.seeks[0] if quiet.seeks else (data.pair.shared_goals[0] if data.pair.shared_goals else None)
         questions = [q for q in self._questions(data) if q.for_ == quiet.id][:1]
         ask = questions[0].text if questions else "what would you like to take from today's conversation?"
-        tie = f" You came wanting to work on {goal}, so" if goal else ""
-        text = (
-            f"{quiet.first_name}, we've heard mostly from {loud.first_name} for a while.{tie} "
-            f"let's hear from you: {_lower_first(ask)}"
-        )
+        opener = _pick(_NUDGE_OPENERS, data.state.probes_used, "nudge:opener")
+        text = f"{opener.format(quiet=quiet.first_name, loud=loud.first_name)} {_lower_first(ask)}"
+        if "nudge:goal" not in data.state.probes_used and quiet.seeks:
+            data.state.probes_used.append("nudge:goal")
+            text += f" (You came wanting to work on {quiet.seeks[0]}.)"
         return Move(
             kind="nudge",
             text=text,
@@ -130,30 +155,10 @@ class OfflineBrain:
         )
 
     def _answer(self, data: BrainInput) -> Move:
-        question = data.plan.query
-        if not data.covered or not data.guidance:
-            return Move(
-                kind="answer",
-                text=(
-                    "The guidance doesn't cover this. You could decide it together: each of you say what you "
-                    "would prefer and why, then agree on one approach to try until your next meeting."
-                ),
-                addressee=data.plan.addressee,
-            )
-        query_stems = _stems(question)
-        scored: list[tuple[int, int, int, str, str]] = []  # (overlap, chunk rank, position, id, sentence)
-        for rank, hit in enumerate(data.guidance[:3]):
-            title_bonus = len(_stems(hit.title) & query_stems)
-            for position, sentence in enumerate(sentences(_plain_markdown(hit.text))):
-                if len(sentence.split()) >= 6:
-                    overlap = len(_stems(sentence) & query_stems) + title_bonus
-                    scored.append((overlap, rank, position, hit.id, sentence))
-        best = sorted(scored, key=lambda x: (-x[0], x[1], x[2]))[:2]
-        best.sort(key=lambda x: (x[1], x[2]))
-        lines = ["From the guidance:"] + [f"- {clip(s, 260)} [{cid}]" for _, _, _, cid, s in best]
-        used = {cid for _, _, _, cid, _ in best}
-        citations = [Citation(source=h.source, id=h.id, title=h.title) for h in data.guidance if h.id in used]
-        return Move(kind="answer", text="\n".join(lines), addressee=data.plan.addressee, citations=citations)
+        """The guidance sentence(s) that answer the question, quoted, or a decline (facilitator.brains.answering)."""
+        from facilitator.brains.answering import answer_move
+
+        return answer_move(data)
 
     def _transition(self, data: BrainInput) -> Move:
         current = data.agenda_item.title if data.agenda_item else "this item"
@@ -205,7 +210,7 @@ class OfflineBrain:
         return [Citation(source=h.source, id=h.id, title=h.title) for h in data.guidance[:n]]
 
 
-def _pick(options: list[str], used: list[str], key: str) -> str:
+def _pick(options: Sequence[str], used: list[str], key: str) -> str:
     """Rotate through options so the same probe is not repeated in a session (deterministic)."""
     count = sum(1 for u in used if u == key)
     used.append(key)

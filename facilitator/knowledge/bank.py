@@ -5,17 +5,21 @@ from __future__ import annotations
 import re
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from facilitator.exceptions import ConfigError
-from facilitator.models import Direction, Phase
+from facilitator.models import Phase
 from facilitator.resources import knowledge_dir
 
 QUESTION_BANK_SOURCE = "question_bank"
 CHALLENGE_SOURCE = "challenge_patterns"
+
+# Whom a question is for: both partners, the partner who offers or who seeks the topic, or (while one partner is
+# teaching the other) the learner, asked to teach back, or the teacher, asked what they learned from the learner.
+Direction = Literal["both", "offers", "seeks", "teach_back", "learned_from"]
 
 
 class QuestionEntry(BaseModel):
@@ -36,6 +40,12 @@ class QuestionEntry(BaseModel):
     @property
     def needs_topic(self) -> bool:
         return "{topic}" in self.text
+
+    @property
+    def embedding_text(self) -> str:
+        """The text to embed for meaning-based choice: the question with neutral words for its placeholders
+        (the same for every pair, so one embedding per entry serves every session)."""
+        return self.text.replace("{topic}", "this topic").replace("{partner}", "your partner")
 
 
 class QuestionBank(BaseModel):

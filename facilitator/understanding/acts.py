@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 __all__ = [
     "LABELS",
     "ActModel",
+    "act_probability",
     "classify",
     "classify_vectors",
     "cue_only",
@@ -187,3 +188,20 @@ def classify(sentences: Sequence[str], embedder: Embedder | None) -> list[tuple[
     if len(vectors) != len(sentences) or any(len(v) != model.dimensions for v in vectors):
         return cue_only(sentences)
     return classify_vectors(sentences, vectors, model)
+
+
+def act_probability(texts: Sequence[str], embedder: Embedder | None, act: SpeechAct) -> list[float]:
+    """The classifier's probability of `act` for each text (no "?" prior), in one embedding call; all 0.0 without a
+    usable embedder."""
+    import numpy as np
+
+    model = load_model()
+    if not texts or not usable(embedder, model) or act not in model.classes:
+        return [0.0] * len(texts)
+    assert embedder is not None
+    vectors = embedder.embed_documents(list(texts))
+    if len(vectors) != len(texts) or any(len(v) != model.dimensions for v in vectors):
+        return [0.0] * len(texts)
+    probs = model.probabilities(np.asarray(vectors, dtype=np.float64))
+    column = model.classes.index(act)
+    return [float(p) for p in probs[:, column]]

@@ -27,9 +27,9 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from facilitator.models import Pair, Turn
-from facilitator.understanding.acts import classify, load_model, usable
+from facilitator.understanding.acts import act_probability, classify, load_model, usable
 from facilitator.understanding.reading import Reading, SentenceReading, SpeechAct, TurnReading
-from facilitator.understanding.sentences import split_sentences, word_count
+from facilitator.understanding.sentences import clauses, split_sentences, word_count
 from facilitator.understanding.topics import extract_topics
 
 if TYPE_CHECKING:
@@ -53,6 +53,10 @@ DEFAULT_CACHE_SIZE = 20_000  # turns; a reading is a few hundred bytes to a few 
 _MENTION = re.compile(r"^\s*@facilitator\b[\s,:;.!-]*", re.IGNORECASE)
 _ASKING: frozenset[SpeechAct] = frozenset({"question", "request"})
 _NOT_TOPICAL: frozenset[SpeechAct] = frozenset({"other", "acceptance"})
+CLAUSE_SENTENCE_WORDS = 10  # a sentence this long is also read clause by clause for a generalisation inside it
+CLAUSE_ASSUMPTION = 0.5  # a clause this likely an assumption makes its sentence one
+CLAUSE_SURE = 0.6  # a sentence read this surely as another act (a lesson, a plain fact) is not split
+_KEEP: frozenset[SpeechAct] = frozenset({"assumption", "question", "request", "offer", "retraction", "revision"})
 
 
 def is_to_facilitator(text: str) -> bool:
@@ -126,7 +130,7 @@ def _read_new(turns: Sequence[Turn], pair: Pair, embedder: Embedder | None) -> l
         body = _MENTION.sub("", turn.text, count=1) if addressed else turn.text
         parts.append((turn, addressed, body, split_sentences(body)))
     every = [s for *_, sentences in parts for s in sentences]
-    acts = classify(every, embedder)  # one embedding call for all the new sentences
+    acts = _with_clauses(every, classify(every, embedder), embedder)  # one embedding call for the new sentences
     out: list[TurnReading] = []
     position = 0
     for turn, addressed, body, sentences in parts:
@@ -147,6 +151,29 @@ def _read_new(turns: Sequence[Turn], pair: Pair, embedder: Embedder | None) -> l
                 to_facilitator=addressed,
             )
         )
+    return out
+
+
+def _with_clauses(
+    sentences: list[str], acts: list[tuple[SpeechAct, float]], embedder: Embedder | None
+) -> list[tuple[SpeechAct, float]]:
+    """Long sentences read clause by clause as well (one more embedding call): a sentence with a clause the
+    classifier reads as an assumption (>= CLAUSE_ASSUMPTION) is an assumption, unless it asks, offers or revises, or
+    the sentence as a whole was read surely (>= CLAUSE_SURE) as something else."""
+    if embedder is None:
+        return acts
+    owners: list[int] = []
+    pieces: list[str] = []
+    for i, (sentence, (act, confidence)) in enumerate(zip(sentences, acts, strict=True)):
+        unsure = act not in _KEEP and confidence < CLAUSE_SURE
+        if unsure and word_count(sentence) >= CLAUSE_SENTENCE_WORDS:
+            for clause in clauses(sentence):
+                owners.append(i)
+                pieces.append(clause)
+    out = list(acts)
+    for i, score in zip(owners, act_probability(pieces, embedder, "assumption"), strict=True):
+        if score >= CLAUSE_ASSUMPTION and (out[i][0] != "assumption" or score > out[i][1]):
+            out[i] = ("assumption", score)
     return out
 
 

@@ -56,3 +56,18 @@ def split_sentences(text: str) -> list[str]:
         else:
             out.append(pending)
     return out
+
+
+_CLAUSE = re.compile(
+    r"\s*(?:[,;:\u2013\u2014]|\s-\s)\s*(?:(?:and|but|so|because|though|anyway)\b\s*)?|\s+(?:so|because)\s+"
+)
+CLAUSE_MIN_WORDS = 4
+
+
+def clauses(sentence: str) -> list[str]:
+    """The clauses of a long sentence (split at commas, semicolons and dashes, and before "so"/"because"), each of
+    at least CLAUSE_MIN_WORDS words: a generalisation inside a long spoken sentence ("One venue lost our sheet, so
+    regional theatres are all disorganised") is read on its own. A sentence with one clause gives []."""
+    parts = [part.strip(" .!?") for part in _CLAUSE.split(sentence)]
+    parts = [part for part in parts if word_count(part) >= CLAUSE_MIN_WORDS]
+    return parts if len(parts) > 1 else []
