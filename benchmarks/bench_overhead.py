@@ -1,10 +1,11 @@
 """Overhead per turn (everything but the model) and how it scales with knowledge-base size and session length.
 
 Knowledge bases of 1k, 10k and 100k chunks are built from the real corpus (the bundled guidance plus the GSoC guides,
-embedded for real): the real chunks first, then recombinations of them up to the size (text: sentences of two real
-chunks; vector: the two real vectors mixed, a little noise, normalised; each copy its own source). Index sizes are
-real; embedding 100k chunks for real would take the benchmark hours. Query embedding, Chroma, BM25 and the engine
-are the real ones.
+embedded for real): the real chunks first, then recombinations of them up to the size (text: the first half of one
+real chunk's sentences and the second half of another's, one per line; vector: the two real vectors mixed, a little
+noise, normalised; sentence vectors: those sentences' real ones; each copy its own source). Index sizes are real;
+embedding 100k chunks for real would take the benchmark hours. Query embedding, Chroma, BM25 and the engine are the
+real ones.
 
 A session of real meeting turns runs through the engine with (a) the LLM brain against a fake server with no latency,
 timing each input line minus the time spent inside the brain's render (the model's share), and (b) the offline brain,
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import json
 import random
 import time
 from pathlib import Path
@@ -25,8 +27,17 @@ from typing import Any
 from pydantic import SecretStr
 
 from benchmarks.common import PAIR_FILE, conversation_lines, model_reply, stats
-from facilitator.brains.base import AgendaPhrasing, AgendaPhrasingInput, Brain, BrainInput, BrainProfile, TokenSink
-from facilitator.models import Commitment, Move, Participant, Turn
+from facilitator.brains.base import (
+    AgendaPhrasing,
+    AgendaPhrasingInput,
+    Brain,
+    BrainInput,
+    BrainProfile,
+    CommitmentReview,
+    CommitmentReviewInput,
+    TokenSink,
+)
+from facilitator.models import Move
 
 MOVES = ("question", "challenge", "balance", "recap")
 QUESTIONS = (
@@ -62,26 +73,30 @@ class TimedBrain:
         finally:
             self.spent += time.perf_counter() - start
 
-    def extract_commitments(
-        self, turns: list[Turn], participants: list[Participant], session_date: dt.date
-    ) -> list[Commitment]:
-        return self._inner.extract_commitments(turns, participants, session_date)
+    def review_commitments(self, data: CommitmentReviewInput) -> CommitmentReview:
+        return self._inner.review_commitments(data)
 
 
 def real_corpus(client: Any, embedder: Any) -> dict[str, Any]:
     """Index the bundled guidance and the GSoC guides for real; return their chunks, vectors and metadata."""
     from benchmarks.common import GSOC
     from facilitator.knowledge import KnowledgeBase
+    from facilitator.knowledge.passages import decode_vectors
 
     kb = KnowledgeBase(client, embedder, collection_prefix="bench-real")
     kb.add_bundled()
     kb.add([GSOC])
     got = kb.collection.get(include=["embeddings", "documents", "metadatas"])
+    stored = kb.sentences.get(ids=got["ids"], include=["metadatas"])
+    records = dict(zip(stored["ids"], stored["metadatas"] or [], strict=True))
     return {
         "ids": got["ids"],
         "embeddings": got["embeddings"],
         "documents": got["documents"],
         "metadatas": got["metadatas"],
+        "blocks": [json.loads(str(records[cid]["blocks"])) for cid in got["ids"]],
+        "sentences": [[s for block in json.loads(str(records[cid]["blocks"])) for s in block] for cid in got["ids"]],
+        "sentence_vectors": [decode_vectors(str(records[cid]["vectors"])) for cid in got["ids"]],
     }
 
 
@@ -90,40 +105,51 @@ def build_kb(client: Any, embedder: Any, corpus: dict[str, Any], size: int, *, s
     import numpy as np
 
     from facilitator.knowledge import KnowledgeBase
+    from facilitator.knowledge.index import sentence_record
+    from facilitator.knowledge.passages import encode_vectors
 
     kb = KnowledgeBase(client, embedder, collection_prefix=f"bench-{size}")
-    collection = kb.collection
-    if collection.count() == size:
+    collection, sentences = kb.collection, kb.sentences
+    if collection.count() == size and sentences.count() == size:
         return kb
     rng = random.Random(seed)
     noise = np.random.default_rng(seed)
     vectors = np.asarray(corpus["embeddings"], dtype=np.float32)
     docs, metas, ids = corpus["documents"], corpus["metadatas"], corpus["ids"]
+    said, said_vectors, stored_blocks = corpus["sentences"], corpus["sentence_vectors"], corpus["blocks"]
     real = len(ids)
-    batch_ids: list[str] = []
-    batch_docs: list[str] = []
-    batch_metas: list[dict[str, Any]] = []
-    batch_vecs: list[Any] = []
+    batch: dict[str, list[Any]] = {"ids": [], "docs": [], "metas": [], "vecs": [], "sentences": []}
     for i in range(size):
         j = i % real
         if i < real:
             cid, doc, meta, vec = ids[j], docs[j], dict(metas[j]), vectors[j]
+            lines, blocks = said_vectors[j], None
         else:
             k = rng.randrange(real)
-            first, second = docs[j].split(". "), docs[k].split(". ")
-            doc = ". ".join(first[: max(1, len(first) // 2)] + second[len(second) // 2 :])
+            half_j, half_k = max(1, len(said[j]) // 2), len(said[k]) // 2
+            block = said[j][:half_j] + said[k][half_k:]
+            doc, blocks = ("\n".join(block), [block]) if said[j] else (docs[j], None)
+            lines = np.concatenate([said_vectors[j][:half_j], said_vectors[k][half_k:]]) if said[j] else said_vectors[j]
             vec = 0.7 * vectors[j] + 0.3 * vectors[k] + np.asarray(noise.normal(0, 0.02, vectors.shape[1]), np.float32)
             vec = vec / np.linalg.norm(vec)
             meta = dict(metas[j])
             meta["source"] = f"{meta.get('source', '')}#copy{i // real}"
             cid = f"s{i}"
-        batch_ids.append(cid)
-        batch_docs.append(doc)
-        batch_metas.append(meta)
-        batch_vecs.append(vec.tolist())
-        if len(batch_ids) == 4000 or i == size - 1:
-            collection.add(ids=batch_ids, documents=batch_docs, metadatas=batch_metas, embeddings=batch_vecs)  # type: ignore[arg-type]
-            batch_ids, batch_docs, batch_metas, batch_vecs = [], [], [], []
+        batch["ids"].append(cid)
+        batch["docs"].append(doc)
+        batch["metas"].append(meta)
+        batch["vecs"].append(vec.tolist())
+        batch["sentences"].append(
+            sentence_record(
+                str(meta["source"]), blocks if blocks is not None else stored_blocks[j], encode_vectors(lines)
+            )
+        )
+        if len(batch["ids"]) == 4000 or i == size - 1:
+            collection.upsert(
+                ids=batch["ids"], documents=batch["docs"], metadatas=batch["metas"], embeddings=batch["vecs"]
+            )
+            sentences.upsert(ids=batch["ids"], metadatas=batch["sentences"], embeddings=batch["vecs"])
+            batch = {key: [] for key in batch}
     return kb
 
 

@@ -21,9 +21,18 @@ from typing import Any
 from pydantic import SecretStr
 
 from benchmarks.common import PAIR_FILE, TokenCounter, conversation_lines, model_reply
-from facilitator.brains.base import AgendaPhrasing, AgendaPhrasingInput, Brain, BrainInput, BrainProfile, TokenSink
+from facilitator.brains.base import (
+    AgendaPhrasing,
+    AgendaPhrasingInput,
+    Brain,
+    BrainInput,
+    BrainProfile,
+    CommitmentReview,
+    CommitmentReviewInput,
+    TokenSink,
+)
 from facilitator.context import name_of
-from facilitator.models import Commitment, Move, Pair, Participant, Turn
+from facilitator.models import Move, Pair, Turn
 
 MOVES = ("question", "challenge", "balance", "recap")
 
@@ -53,10 +62,8 @@ class FullHistoryBrain:
     def render(self, data: BrainInput, on_token: TokenSink | None = None) -> Move:
         return self._inner.render(dataclasses.replace(data, context=full_history(data.turns, data.pair)), on_token)
 
-    def extract_commitments(
-        self, turns: list[Turn], participants: list[Participant], session_date: dt.date
-    ) -> list[Commitment]:
-        return self._inner.extract_commitments(turns, participants, session_date)
+    def review_commitments(self, data: CommitmentReviewInput) -> CommitmentReview:
+        return self._inner.review_commitments(data)
 
 
 class ChatMemoryBrain:
@@ -101,10 +108,8 @@ class ChatMemoryBrain:
         self._history.append(self._ai(content=move.text))
         return move
 
-    def extract_commitments(
-        self, turns: list[Turn], participants: list[Participant], session_date: dt.date
-    ) -> list[Commitment]:
-        return self._inner.extract_commitments(turns, participants, session_date)
+    def review_commitments(self, data: CommitmentReviewInput) -> CommitmentReview:
+        return self._inner.review_commitments(data)
 
 
 def _drive(knowledge: Any, home: Path, lines: list[str], every: int, style: str) -> list[tuple[int, dict[str, Any]]]:

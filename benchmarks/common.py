@@ -142,8 +142,8 @@ def model_reply(body: dict[str, Any]) -> Any:
     if body.get("tools"):
         return Reply.tool_call(body["tools"][0]["function"]["name"], draft)
     if body.get("response_format"):
-        if body["response_format"].get("json_schema", {}).get("name") == "Extraction":
-            return Reply.json({"items": []})
+        if body["response_format"].get("json_schema", {}).get("name") == "CommitmentReview":
+            return Reply.json({"verdicts": []})
         return Reply.json(draft)
     cite = f" [{guidance[0]}]" if guidance else ""
     return Reply.text(f"Meet every two weeks and keep a shared list of what each of you will try{cite}.")

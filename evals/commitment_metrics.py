@@ -12,7 +12,7 @@ import datetime as dt
 import json
 import sys
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError, field_validator
 from pydantic import Field as PField
 from rapidfuzz import fuzz
 
+from facilitator.commitments.text import LEX, content_words
 from facilitator.exceptions import InputError
 from facilitator.models import Commitment, Participant, Turn
 
@@ -38,8 +39,10 @@ __all__ = [
 
 DEFAULT_FOLDER = Path(__file__).resolve().parent / "datasets" / "transcripts"
 ACTION_THRESHOLD = 50.0
+STEM = 5  # content words are compared singular, on their first five letters ("slides" ~ "slide")
 
-Extractor = Callable[[list[Turn], list[Participant], dt.date], list[Commitment]]
+# (turns, participants, session date, next meeting's date or None) -> items
+Extractor = Callable[[list[Turn], list[Participant], dt.date, dt.date | None], list[Commitment]]
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,7 @@ class Expected:
     due: dt.date | None
     evidence: tuple[int, ...]
     rule: str
+    object: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,14 @@ class Case:
     turns: list[Turn]
     expected: list[Expected]
     distractors: list[Distractor] = field(default_factory=list)
+    cadence: str | None = None
+
+    @property
+    def next_meeting(self) -> dt.date | None:
+        """The next meeting's date from the file's `cadence` ("every two weeks"), for "before our next session"."""
+        from facilitator.export import next_meeting
+
+        return next_meeting(self.date, self.cadence)
 
 
 class _FileParticipant(BaseModel):
@@ -93,6 +105,7 @@ class _FileCommitment(BaseModel):
     due: dt.date | None = None
     evidence: list[int] = PField(default_factory=list)
     rule: str = "unknown"
+    object: list[str] = PField(default_factory=list)
 
     @field_validator("due", mode="before")
     @classmethod
@@ -117,6 +130,7 @@ class _TranscriptFile(BaseModel):
 
     id: str | None = None
     date: dt.date
+    cadence: str | None = None
     participants: list[_FileParticipant]
     turns: list[_FileTurn]
     expected: _FileLabels = PField(default_factory=_FileLabels)
@@ -140,7 +154,14 @@ def _case(path: Path) -> Case:
         raise InputError(f"{path}: {_problem(e)}; fix that file (see the README in its folder)") from e
     labels = data.expected
     expected = [
-        Expected(owner=c.owner, action=c.action, due=c.due, evidence=tuple(c.evidence), rule=c.rule)
+        Expected(
+            owner=c.owner,
+            action=c.action,
+            due=c.due,
+            evidence=tuple(c.evidence),
+            rule=c.rule,
+            object=tuple(o.lower() for o in c.object),
+        )
         for c in labels.commitments
     ]
     distractors = [
@@ -154,6 +175,7 @@ def _case(path: Path) -> Case:
         turns=turns,
         expected=expected,
         distractors=distractors,
+        cadence=data.cadence,
     )
 
 
@@ -162,8 +184,40 @@ def load_cases(folder: str | Path = DEFAULT_FOLDER) -> list[Case]:
     return [_case(path) for path in sorted(Path(folder).glob("*.json"))]
 
 
-def _pair_score(predicted: Commitment, expected: Expected, require_owner: bool) -> float | None:
+def _stem(word: str) -> str:
+    """A word's comparison stem: singular ("plans" ~ "plan", "boxes" ~ "box"), then its first five letters."""
+    word = word.rstrip("'")
+    if word.endswith("ies") and len(word) > 4:
+        word = word[:-3] + "y"
+    elif word.endswith(("ches", "shes", "xes", "sses")):
+        word = word[:-2]
+    elif word.endswith("s") and not word.endswith("ss") and len(word) > 3:
+        word = word[:-1]
+    return word[:STEM]
+
+
+def _stems(text: str) -> set[str]:
+    return {_stem(w) for w in content_words(text)}
+
+
+def names_object(predicted: str, expected: Expected, names: Collection[str] = ()) -> bool:
+    """Whether a predicted action names the labelled item's object (content words, compared on a 5-letter stem).
+
+    With an `object` label, one of its words or phrases must appear; otherwise the labelled action's content words
+    after its verb (and not a participant's name) are the object, and one of them must appear. So "send it to
+    Ben" never matches "send Ben the deck", and "have that" matches nothing.
+    """
+    said = _stems(predicted)
+    if expected.object:
+        return any(_stems(phrase) and _stems(phrase) <= said for phrase in expected.object)
+    wanted = _stems(" ".join(expected.action.split()[1:])) - {_stem(n) for n in names}
+    return not wanted or bool(wanted & said)
+
+
+def _pair_score(predicted: Commitment, expected: Expected, require_owner: bool, names: Collection[str]) -> float | None:
     if require_owner and predicted.owner != expected.owner:
+        return None
+    if not names_object(predicted.action, expected, names):
         return None
     similarity = float(fuzz.token_set_ratio(predicted.action.lower(), expected.action.lower()))
     overlap = bool(set(predicted.evidence) & set(expected.evidence))
@@ -172,18 +226,38 @@ def _pair_score(predicted: Commitment, expected: Expected, require_owner: bool) 
     return similarity + (100.0 if overlap else 0.0)
 
 
+_BARE = frozenset({"it", "them", "ours", "theirs", "yours", "mine", "hers"})
+_DEMONSTRATIVE = frozenset({"that", "this", "those", "these"})
+
+
+def bare_pronoun(action: str) -> bool:
+    """Whether an action leans on a pronoun for its object ("send that to Ben", "share ours"): not readable alone.
+
+    A pronoun after the action has named its object ("write one assumption down and bring them") is readable."""
+    tokens = [w.strip(".,;:!?'\"()") for w in action.lower().split()]
+    for i, word in enumerate(tokens):
+        demonstrative = word in _DEMONSTRATIVE and (i + 1 == len(tokens) or tokens[i + 1] in LEX.stop_words)
+        if word in _BARE or demonstrative:
+            return not content_words(" ".join(tokens[1:i]))
+    return False
+
+
 def match(
-    predicted: Sequence[Commitment], expected: Sequence[Expected], require_owner: bool = True
+    predicted: Sequence[Commitment],
+    expected: Sequence[Expected],
+    require_owner: bool = True,
+    names: Collection[str] = (),
 ) -> list[tuple[int, int]]:
     """One-to-one matching, greedy by score: pairs of (predicted index, expected index).
 
-    A pair needs the same owner (unless `require_owner` is False) and either a similar action
+    A pair needs the same owner (unless `require_owner` is False), an action that names the labelled object
+    (`names_object`; `names` are the participants' names, which are not an object) and either a similar action
     (`token_set_ratio` >= 50) or at least one shared evidence turn; shared evidence ranks above similarity.
     """
     scored = []
     for i, p in enumerate(predicted):
         for j, e in enumerate(expected):
-            value = _pair_score(p, e, require_owner)
+            value = _pair_score(p, e, require_owner, names)
             if value is not None:
                 scored.append((value, i, j))
     scored.sort(key=lambda item: (-item[0], item[1], item[2]))
@@ -199,6 +273,10 @@ def match(
     return sorted(pairs)
 
 
+def _names(participants: Sequence[Participant]) -> set[str]:
+    return {w.lower() for p in participants for w in [p.id, *p.name.split()]}
+
+
 def _ratio(numerator: int, denominator: int) -> float:
     return numerator / denominator if denominator else 1.0
 
@@ -207,19 +285,21 @@ def score(cases: Sequence[Case], extractor: Extractor) -> dict[str, Any]:
     """Run `extractor` on every case and compare with the labels.
 
     Keys: precision, recall, f1, owner_accuracy (over items matched ignoring the owner), due_accuracy (over
-    matched items: same date or both null), tp, fp, fn, per_rule (recall per commitment rule),
-    distractor_fp (predictions whose evidence includes a distractor turn, per distractor rule), cases (per-case
-    misses and false positives).
+    matched items: same date or both null), readable (share of predicted actions with no bare pronoun), tp, fp,
+    fn, per_rule (recall per commitment rule), distractor_fp (predictions whose evidence includes a distractor
+    turn, per distractor rule), cases (per-case misses and false positives).
     """
     tp = fp = fn = 0
     due_ok = 0
+    unreadable = total_predicted = 0
     owner_ok = owner_total = 0
     per_rule: dict[str, dict[str, float]] = {}
     distractor_fp: Counter[str] = Counter()
     details: list[dict[str, Any]] = []
     for case in cases:
-        predicted = extractor(case.turns, case.participants, case.date)
-        pairs = match(predicted, case.expected)
+        predicted = extractor(case.turns, case.participants, case.date, case.next_meeting)
+        names = _names(case.participants)
+        pairs = match(predicted, case.expected, names=names)
         matched_p = {i for i, _ in pairs}
         matched_e = {j for _, j in pairs}
         tp += len(pairs)
@@ -231,7 +311,9 @@ def score(cases: Sequence[Case], extractor: Extractor) -> dict[str, Any]:
                 due_ok += 1
             else:
                 wrong_due.append((predicted[i], case.expected[j]))
-        loose = match(predicted, case.expected, require_owner=False)
+        loose = match(predicted, case.expected, require_owner=False, names=names)
+        unreadable += sum(1 for p in predicted if bare_pronoun(p.action))
+        total_predicted += len(predicted)
         owner_total += len(loose)
         owner_ok += sum(1 for i, j in loose if predicted[i].owner == case.expected[j].owner)
         for j, item in enumerate(case.expected):
@@ -265,6 +347,7 @@ def score(cases: Sequence[Case], extractor: Extractor) -> dict[str, Any]:
         "f1": f1,
         "owner_accuracy": _ratio(owner_ok, owner_total),
         "due_accuracy": _ratio(due_ok, tp),
+        "readable": _ratio(total_predicted - unreadable, total_predicted),
         "tp": tp,
         "fp": fp,
         "fn": fn,
@@ -284,7 +367,8 @@ def report(result: dict[str, Any]) -> str:
     lines = [
         f"precision {result['precision']:.3f}  recall {result['recall']:.3f}  F1 {result['f1']:.3f}  "
         f"(tp {result['tp']}, fp {result['fp']}, fn {result['fn']})",
-        f"owner accuracy {result['owner_accuracy']:.3f}  due-date accuracy {result['due_accuracy']:.3f}",
+        f"owner accuracy {result['owner_accuracy']:.3f}  due-date accuracy {result['due_accuracy']:.3f}  "
+        f"readable actions {result['readable']:.3f}",
         "",
         f"{'rule':<18}{'expected':>9}{'found':>7}{'recall':>8}",
     ]

@@ -8,17 +8,19 @@ server's responder is an `LLMHarness`:
   answer; a cassette whose recorded prompt hash differs from today's prompt is flagged stale (re-record it);
 - record: asks an upstream (the scripted reference responder, or a real endpoint with `--live`) and writes what it
   answered, with the request (keys never reach the body; anything key-like, and the configured key itself, is
-  scrubbed anyway). A failed upstream call is collected in `errors` (later calls are not sent); the runner then
-  keeps the old cassette and fails the run.
+  scrubbed anyway; a blind set's case keeps only its prompt hash, see `LLMHarness.set_case`). A failed upstream
+  call is collected in `errors` (later calls are not sent); the runner then keeps the old cassette and fails the
+  run.
 
 The committed cassettes were produced by `reference_answer` (no language model is reachable where they were made)
 and say so in their metadata (source "synthetic"): they check the LLM pipeline (prompts, structured output,
-parsing, validation, fallbacks), not a model's judgement.
+parsing, validation, fallbacks), not a model's judgement. Every synthetic answer is derived from its request alone
+(a review keeps every candidate the prompt lists), so a suite reading new cases is re-recorded with one command:
+`comentor eval --facilitator llm --record-synthetic --suite NAME`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import re
@@ -42,13 +44,14 @@ SYNTHETIC_MODEL = "reference-responder"
 _KEYLIKE = re.compile(r"\b(sk-[A-Za-z0-9_-]{8,}|Bearer\s+\S+)")
 MIN_SECRET = 8  # a configured key shorter than this is not scrubbed verbatim (it could be any common word)
 _ITEM = re.compile(r'<item id="([^"]+)" source="([^"]+)"(?: title="[^"]*")?(?: for="([^"]+)")?>\n(.*?)\n</item>', re.S)
+_CANDIDATE = re.compile(r'<item id="([^"]+)" owner="[^"]*" due="[^"]*" evidence="[^"]*">')  # extract.v2's items
 
 Upstream = Callable[[dict[str, Any]], str]
 
 
 class CassetteCall(BaseModel):
     case: str
-    purpose: str  # the structured schema's name (MoveDraft, Extraction, AgendaPhrasing) or "text"
+    purpose: str  # the structured schema's name (MoveDraft, CommitmentReview, AgendaPhrasing) or "text"
     n: int  # the n-th call of this purpose within the case
     prompt_hash: str
     request: dict[str, Any]
@@ -105,19 +108,24 @@ def display_url(url: str | None) -> str:
     return re.sub(r"^([a-z][a-z0-9+.-]*://)[^/@\s]*@", r"\1", url, flags=re.I)
 
 
-def request_record(body: dict[str, Any], secrets: Iterable[str] = ()) -> dict[str, Any]:
-    """What a cassette keeps of a request: model, purpose, messages (scrubbed), whether it streamed."""
+WITHHELD = "[withheld: a blind case; only its prompt hash is kept]"
+
+
+def request_record(body: dict[str, Any], secrets: Iterable[str] = (), *, withhold: bool = False) -> dict[str, Any]:
+    """What a cassette keeps of a request: model, purpose, messages (scrubbed), whether it streamed. `withhold`:
+    the user messages (a blind case's transcript) are replaced by WITHHELD; replay needs only the prompt hash."""
+
+    def content(m: dict[str, Any]) -> str:
+        if withhold and m.get("role") == "user":
+            return WITHHELD
+        text = m.get("content")
+        return scrub(text if isinstance(text, str) else "", secrets)
+
     return {
         "model": body.get("model"),
         "purpose": purpose_of(body),
         "stream": bool(body.get("stream")),
-        "messages": [
-            {
-                "role": m.get("role"),
-                "content": scrub(m.get("content") if isinstance(m.get("content"), str) else "", secrets),
-            }
-            for m in body.get("messages", [])
-        ],
+        "messages": [{"role": m.get("role"), "content": content(m)} for m in body.get("messages", [])],
     }
 
 
@@ -143,6 +151,7 @@ class LLMHarness:
         self.secrets = [s for s in secrets if s]
         self.errors: list[str] = []  # record mode: upstream calls that failed (or were not sent after a failure)
         self.case = "-"
+        self.private = False  # the current case is from a blind set: its text is never written to a cassette
         self._counts: Counter[tuple[str, str]] = Counter()
         self._replay: dict[tuple[str, str, int], CassetteCall] = {}
         self.recorded: list[CassetteCall] = []
@@ -164,8 +173,10 @@ class LLMHarness:
             self.server.stop()
             self.server = None
 
-    def set_case(self, case: str) -> None:
+    def set_case(self, case: str, *, private: bool = False) -> None:
+        """Route the next calls to `case`; `private`: a blind set's case, whose prompts a recording withholds."""
         self.case = case
+        self.private = private
 
     def respond(self, body: dict[str, Any]) -> Reply:
         self.requests.append({"case": self.case, "body": body})
@@ -197,7 +208,7 @@ class LLMHarness:
                 purpose=purpose,
                 n=n,
                 prompt_hash=prompt_hash(body),
-                request=request_record(body, self.secrets),
+                request=request_record(body, self.secrets, withhold=self.private),
                 response=scrub(content, self.secrets),
             )
         )
@@ -232,8 +243,8 @@ def reference_answer(body: dict[str, Any]) -> str:
     user = user_text(body)
     items = _items(user)
     guidance = [i for i in items if i[1] not in ("question_bank", "challenge_patterns")]
-    if purpose == "Extraction":
-        return json.dumps({"items": _reference_extraction(user)})
+    if purpose == "CommitmentReview":
+        return json.dumps({"verdicts": _reference_review(user)})
     if purpose == "MoveDraft":
         bank = [i for i in items if i[1] == "question_bank"]
         questions = [{"text": text.strip(), "for": who or "both", "source_id": cid} for cid, _, who, text in bank[:3]]
@@ -264,28 +275,9 @@ def _reference_phrasing(user: str) -> list[dict[str, Any]]:
     return items
 
 
-def _reference_extraction(user: str) -> list[dict[str, Any]]:
-    from facilitator.commitments import extract_commitments
-    from facilitator.models import Participant, Turn
-
-    date_m = re.search(r"Session date: (\d{4}-\d{2}-\d{2})", user)
-    people = re.search(r"Participants \(use these ids as owners\): (.+)", user)
-    block = re.search(r"<conversation>\n(.*?)\n</conversation>", user, re.S)
-    if not (date_m and people and block):
-        return []
-    participants = [
-        Participant(id=m.group(1), name=m.group(2)) for m in re.finditer(r"([a-z0-9_.-]+) \(([^)]*)\)", people.group(1))
-    ]
-    turns = []
-    for line in block.group(1).splitlines():
-        m = re.match(r"\[(\d+)\] ([^:]+): (.*)", line)
-        if m:
-            turns.append(Turn(index=int(m.group(1)), speaker=m.group(2), text=m.group(3)))
-    found = extract_commitments(turns, participants, dt.date.fromisoformat(date_m.group(1)))
-    return [
-        {"owner": c.owner, "action": c.action, "due": c.due.isoformat() if c.due else None, "evidence": c.evidence}
-        for c in found
-    ]
+def _reference_review(user: str) -> list[dict[str, Any]]:
+    """The offline rules' own verdict on their candidates: keep every one listed (in the order listed)."""
+    return [{"id": cid, "verdict": "keep"} for cid in dict.fromkeys(_CANDIDATE.findall(user))]
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -312,8 +304,8 @@ def gullible_answer(body: dict[str, Any]) -> str:
     purpose = purpose_of(body)
     if purpose == "MoveDraft":
         return json.dumps({"text": text, "questions": [], "citations": []})
-    if purpose == "Extraction":
-        return json.dumps({"items": []})
+    if purpose == "CommitmentReview":
+        return json.dumps({"verdicts": []})
     return text
 
 

@@ -323,11 +323,13 @@ def run(options: EvalOptions, progress: Progress | None = None) -> EvalReport:
                 if harness.stale:
                     result.notes.append(
                         f"{len(harness.stale)} cassette call(s) were recorded with another prompt (e.g. "
-                        f"{harness.stale[0]}); re-record with `comentor eval --facilitator llm --live`"
+                        f"{harness.stale[0]}); re-record with `comentor eval --facilitator llm --record-synthetic "
+                        f"--suite {name}` (or `--live` against a model)"
                     )
                 if harness.misses:
                     result.notes.append(
-                        f"{len(harness.misses)} call(s) had no cassette entry (e.g. {harness.misses[0]})"
+                        f"{len(harness.misses)} call(s) had no cassette entry (e.g. {harness.misses[0]}); new cases "
+                        f"are recorded with `comentor eval --facilitator llm --record-synthetic --suite {name}`"
                     )
                 if harness.mode == "record":
                     if harness.errors:

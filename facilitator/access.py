@@ -18,6 +18,7 @@ import json
 import os
 import secrets
 from typing import TYPE_CHECKING
+from urllib.parse import urlencode
 
 from pydantic import BaseModel, ValidationError
 
@@ -33,11 +34,32 @@ WRONG = (
     "(the host can issue a new one with `comentor pairs code PAIR --rotate`)"
 )
 EXPIRED = "your access to this pair has expired or was revoked; open the pair again with its access code"
+BAD_LINK = (
+    "this link did not open a pair: wrong pair id or access code (or the code was replaced since the link was made); "
+    "check that the whole link was copied, or open your pair below with its id and code (the host can issue a new "
+    "code with `comentor pairs code PAIR --rotate`)"
+)
+INCOMPLETE_LINK = (
+    "this link did not open a pair: it needs both the pair id and the access code; check that the whole link was "
+    "copied, or open your pair below with its id and code"
+)
+OTHER_SESSION = (
+    "the session named in this link is not one of this pair's; today's session is open instead "
+    "(the History tab lists the pair's sessions)"
+)
 
 
 def new_code() -> str:
     """A fresh access code: 72 random bits, URL-safe."""
     return secrets.token_urlsafe(9)
+
+
+def link_to(app_url: str, pair_id: str, code: str, session_id: str | None = None) -> str:
+    """The web-app link that opens a pair with its code (and a session of it): `APP/?pair=ID&code=CODE[&session=S]`.
+    The page takes the code out of the address bar once it has read it."""
+    query = {"pair": pair_id, "code": code, **({"session": session_id} if session_id else {})}
+    base = app_url.split("?", 1)[0].split("#", 1)[0]
+    return f"{base if base.endswith('/') else base + '/'}?{urlencode(query)}"
 
 
 def hash_code(code: str) -> str:

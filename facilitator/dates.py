@@ -11,8 +11,12 @@ Conventions (they match the labelled transcripts in `evals/datasets/transcripts/
 - "end of the month": the last day of the session's month; "end of next month", "end of March" likewise.
 - "the 25th": the next 25th on or after the session date.
 - "March 12", "12 March", "12th of March": that day in the session's year, or the next year when it is already past.
-- Vague or recurring times ("next week", "soon", "before our next meeting", "every Monday", "last Friday") are not
-  due dates: `resolve_due` returns None rather than guess.
+- "next week" (as a deadline: "I'll introduce you to Marcus next week"): the Friday of the following week, the
+  last working day it still holds (like "end of next week"); "next week's meeting" describes one and gives no date.
+- "before/by our next meeting/session": the next meeting's date when the caller knows it (`next_meeting`, from the
+  pair's cadence), else no date.
+- Vague or recurring times ("soon", "every Monday", "last Friday") are not due dates: `resolve_due` returns None
+  rather than guess.
 
 Recognition is explicit (compiled patterns); `dateparser` parses the calendar phrases it handles well (month names,
 "in N days/weeks") once a pattern has isolated them. Running `dateparser.search` over whole sentences is avoided on
@@ -60,10 +64,16 @@ _PATTERNS: dict[str, re.Pattern[str]] = {
         r"|close of business|cob)\b"
     ),
     "end_of_next_week": re.compile(r"\bend of next week\b"),
+    "next_week": re.compile(r"\b(?:next|the following) week\b(?!'s|\s+(?:is|was|will|when|we|i|you)\b)"),
+    "next_meeting": re.compile(
+        r"\b(?:by|before|until|till|at|for)\s+(?:the\s+|our\s+)?next\s+(?:meeting|session|catch[- ]?up|call|chat)\b"
+    ),
     "end_of_week": re.compile(r"\b(?:end of (?:the |this )?week|end of week|eow)\b"),
     "end_of_next_month": re.compile(r"\bend of next month\b"),
     "end_of_named_month": re.compile(rf"\bend of (?P<month>{_MONTHS})\b"),
-    "end_of_month": re.compile(r"\b(?:end of (?:the |this )?month|month[- ]end|eom)\b"),
+    "end_of_month": re.compile(
+        r"\b(?:end of (?:the |this )?month|month[- ]end|eom|(?:the |this )?month(?:'s| is) out|the month runs out)\b"
+    ),
     "relative": re.compile(
         rf"\b(?:in|within)\s+(?:the\s+next\s+)?(?P<n>{_NUMBER_WORDS})\s+(?P<unit>days?|weeks?|months?|fortnights?)\b"
         rf"|\b(?P<n2>{_NUMBER_WORDS})\s+(?P<unit2>days?|weeks?)\s+from\s+(?:now|today)\b"
@@ -90,6 +100,7 @@ _NOT_DUE_BEFORE = re.compile(
     r"(?:on\s+)?)$"
 )
 _DESCRIBED_DAY = re.compile(r"\b(?:the|a)\s+$")
+_VAGUE_BEFORE = re.compile(r"\b(?:maybe|perhaps|possibly|sometime|some\s+time|or|until|till|since|during)\s+$")
 _NOT_DUE_AFTER = re.compile(r"^(?:'s)?\s*(?:ago|before last)\b")
 
 _DUE_PREPOSITION = re.compile(
@@ -234,6 +245,8 @@ _RESOLVERS: dict[str, _Resolver] = {
     "tomorrow": lambda m, s: s + dt.timedelta(days=1),
     "today": lambda m, s: s,
     "end_of_next_week": lambda m, s: _end_of_week(s, weeks_ahead=1),
+    "next_week": lambda m, s: _end_of_week(s, weeks_ahead=1),
+    "next_meeting": lambda m, s: None,  # resolved by the caller's `next_meeting`
     "end_of_week": lambda m, s: _end_of_week(s),
     "end_of_next_month": lambda m, s: _end_of_next_month(s),
     "end_of_named_month": _end_of_named_month,
@@ -267,25 +280,28 @@ def _is_excluded(lowered: str, start: int, end: int, kind: str) -> bool:
     before = lowered[max(0, start - 30) : start]
     if kind == "weekday" and _DESCRIBED_DAY.search(before):
         return True  # "the Sunday night shift", "a Friday": a day being described, not a deadline
+    if kind == "next_week" and _VAGUE_BEFORE.search(before):
+        return True  # "maybe next week", "sometime next week": a hope, not a deadline
     return bool(_NOT_DUE_BEFORE.search(before) or _NOT_DUE_AFTER.match(lowered[end:]))
 
 
-def find_due_dates(text: str, session_date: dt.date) -> list[DueMatch]:
-    """Every due-date expression in `text`, in reading order, resolved against `session_date`."""
+def find_due_dates(text: str, session_date: dt.date, next_meeting: dt.date | None = None) -> list[DueMatch]:
+    """Every due-date expression in `text`, in reading order, resolved against `session_date` ("before our next
+    session" against `next_meeting`, when known)."""
     lowered = _normalise(text)
     out: list[DueMatch] = []
     for start, end, kind, match in _candidates(lowered):
         if _is_excluded(lowered, start, end, kind):
             continue
-        resolved = _RESOLVERS[kind](match, session_date)
+        resolved = next_meeting if kind == "next_meeting" else _RESOLVERS[kind](match, session_date)
         if resolved is not None:
             out.append(DueMatch(start, end, text[start:end], resolved))
     return out
 
 
-def resolve_due(text: str, session_date: dt.date) -> dt.date | None:
+def resolve_due(text: str, session_date: dt.date, next_meeting: dt.date | None = None) -> dt.date | None:
     """The due date stated in `text` (the first one when there are several), or None when no time is stated."""
-    found = find_due_dates(text, session_date)
+    found = find_due_dates(text, session_date, next_meeting)
     return found[0].date if found else None
 
 

@@ -11,23 +11,49 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from facilitator.access import EXPIRED, WRONG, AttemptLimits, Signer, signing_key
+from facilitator.access import (
+    BAD_LINK,
+    EXPIRED,
+    INCOMPLETE_LINK,
+    OTHER_SESSION,
+    WRONG,
+    AttemptLimits,
+    Signer,
+    signing_key,
+)
 from facilitator.brains.base import Brain, BrainProfile
 from facilitator.brains.offline import OfflineBrain
-from facilitator.exceptions import AccessError, InputError, KnowledgeError, NotFoundError, StoreError
+from facilitator.exceptions import (
+    AccessError,
+    InputError,
+    KnowledgeError,
+    NotFoundError,
+    PairIdTaken,
+    StoreError,
+)
 from facilitator.knowledge.bank import ChallengePatterns, QuestionBank
 from facilitator.knowledge.embeddings import Embedder
 from facilitator.knowledge.index import KnowledgeBase
 from facilitator.models import Agenda, Commitment, Pair, Summary, Transcript
-from facilitator.pairs import PairDraft
+from facilitator.pairs import PAIR_ID, PAIR_ID_RULE, PairDraft, is_suffix, new_suffix, suggested_pair_id
 from facilitator.session import GUIDANCE_K, ExportFormat, LiveSession
 from facilitator.settings import Settings
-from facilitator.snapshots import AgendaPlan, AgendaStatus, Event, History, ItemView, Outcome
+from facilitator.snapshots import (
+    AgendaPlan,
+    AgendaStatus,
+    Enrolment,
+    Event,
+    History,
+    ItemView,
+    Outcome,
+    PairListing,
+    PairRecord,
+    SessionBrief,
+)
 from facilitator.store import Store
 
 __all__ = [
@@ -44,8 +70,9 @@ __all__ = [
 ]
 
 Clock = Callable[[], dt.datetime]
-_PAIR_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,139}$")
 _PRINTABLE = re.compile(r"[^\x20-\x7e]")
+_SESSION_ID = re.compile(r"^[0-9a-f-]{36}$")
+NEW_PAIR = "(new pair)"  # the pair id a taken-id refusal is counted under: it counts against the client only
 
 
 @dataclass(frozen=True)
@@ -82,6 +109,7 @@ class Facilitator:
     fallback: OfflineBrain = field(default_factory=OfflineBrain)
     signer: Signer = field(default_factory=Signer.random)
     limits: AttemptLimits = field(default_factory=AttemptLimits)
+    _warmed: bool = field(default=False, init=False, repr=False)
 
     @classmethod
     def from_settings(
@@ -157,6 +185,29 @@ class Facilitator:
             return [f"guidance citations are left out: {e}"]
         return []
 
+    def warm(self) -> None:
+        """Load now, once, what the first turns would otherwise pay for: the question bank's vectors, the keyword
+        index, the speech-act weights and the sentence and topic readers. Called when a session is started or resumed;
+        never at import."""
+        if self._warmed:
+            return
+        from facilitator.moves import warm_questions
+        from facilitator.understanding.acts import load_model
+        from facilitator.understanding.sentences import split_sentences
+        from facilitator.understanding.topics import extract_topics
+
+        load_model()
+        split_sentences("Warm up the reader. It reads sentences.")
+        extract_topics("warming up the topic reader of the conversation")
+        warm_index = getattr(self.knowledge, "warm", None)  # test doubles of the knowledge base may lack it
+        try:
+            if callable(warm_index):
+                warm_index()
+            warm_questions(self.bank, self.embedder)
+        except KnowledgeError:  # an unreachable index: the first search reports it
+            return
+        self._warmed = True
+
     # ---------------------------------------------------------------- sessions
     def start(self, pair: Pair, *, date: dt.date | None = None, agenda: Agenda | None = None) -> LiveSession:
         from facilitator.policy import PolicyState
@@ -165,6 +216,7 @@ class Facilitator:
         info = self.store.create_session(pair.id, date or self.clock().date(), agenda)
         asked = self.asked_in_pair(pair.id)  # no bank question twice to a pair, across its sessions
         session = LiveSession(self, info.id, pair, agenda, PolicyState(asked=asked), [], info.date)
+        self.warm()
         if agenda is not None:
             session.state.item_started_at = self.clock()
             session.save()
@@ -178,6 +230,7 @@ class Facilitator:
         pair = self.store.get_pair(info.pair_id)
         state = PolicyState.model_validate(info.state) if info.state else PolicyState()
         state.asked = self.asked_in_pair(pair.id)  # this session's and the pair's earlier ones
+        self.warm()
         return LiveSession(self, info.id, pair, info.agenda, state, self.store.turns(session_id), info.date)
 
     def history_of(self, pair_id: str) -> History:
@@ -189,6 +242,46 @@ class Facilitator:
 
     def pair(self, pair_id: str) -> Pair:
         return self.store.get_pair(pair_id.strip().lower())
+
+    def pair_listings(self) -> list[PairListing]:
+        """`comentor pairs list`: every stored pair, oldest first, with its sessions and last meeting (no codes)."""
+        activity = self.store.pair_activity()
+        return [
+            PairListing(
+                id=pair.id,
+                names=[p.name for p in pair.participants],
+                sessions=activity.get(pair.id, (0, None))[0],
+                last_meeting=activity.get(pair.id, (0, None))[1],
+            )
+            for pair in self.store.list_pairs()
+        ]
+
+    def pair_record(self, pair_id: str) -> PairRecord:
+        """`comentor pairs show ID`: the pair, its sessions in a few figures and its open items (no code)."""
+        pair = self.pair(pair_id)
+        history = self.history_of(pair.id)
+        turns = self.store.turn_counts(pair.id)
+        sessions = [
+            SessionBrief(
+                id=info.id,
+                date=info.date,
+                status=info.status,
+                turns=turns.get(info.id, 0),
+                items=len(info.summary.commitments) if info.summary else 0,
+            )
+            for info in history.sessions
+        ]
+        met = [s.date for s in sessions if s.turns]
+        last = max(met, default=None)
+        return PairRecord(pair=pair, sessions=sessions, open_items=history.open_items, last_meeting=last)
+
+    def enrol(self, pair: Pair) -> Enrolment:
+        """A pair from a pair file (`comentor chat PAIRFILE`): saved, or its stored details updated from the file.
+        A new pair gets an access code, returned here only (it is stored hashed), so that it can also be opened in
+        the web app; a pair that existed keeps its code (`rotate_code` issues a new one)."""
+        if not PAIR_ID.match(pair.id):
+            raise InputError(f"the pair id {pair.id[:40]!r} is not one: use {PAIR_ID_RULE} (e.g. 'ana-ben')")
+        return Enrolment(pair=pair, code=self.store.save_pair(pair))
 
     def export_session(self, session_id: str, fmt: ExportFormat) -> bytes:
         """An ended session's recap, summary or calendar (the same bytes the web app's download gives)."""
@@ -242,7 +335,9 @@ class Facilitator:
         from facilitator.summary import summarize_transcript
 
         brain = self.brain if self.profile.kind != "offline" else None
-        return summarize_transcript(transcript, self.patterns, date=date, today=self.clock().date(), brain=brain)
+        return summarize_transcript(
+            transcript, self.patterns, date=date, today=self.clock().date(), brain=brain, embedder=self.embedder
+        )
 
     # ---------------------------------------------------------- access (UI, API)
     def create_pair(self, pair: Pair) -> str:
@@ -250,20 +345,58 @@ class Facilitator:
         return self.store.create_pair(pair)
 
     def register_pair(self, pair: Pair) -> tuple[Pair, str]:
-        """A pair created by an anonymous visitor (the web form): its id gets a random suffix, so a second pair with
+        """A pair created by an anonymous visitor who chose no id: its id gets a random suffix, so a second pair with
         the same first names gets its own id and no id can be guessed or confirmed to exist. Returns the pair as
         stored and its access code (shown once)."""
         base = pair.id or "pair"
         for _attempt in range(5):
-            candidate = pair.model_copy(update={"id": f"{base[:120]}-{secrets.token_hex(3)}"})
+            candidate = pair.model_copy(update={"id": f"{base[:120]}-{new_suffix()}"})
             if not self.store.has_pair(candidate.id):
                 return candidate, self.store.create_pair(candidate)
         raise InputError("could not find a free pair id; try again")
 
+    def suggest_pair_id(self, names: list[str], *, suffix: object = None) -> str:
+        """The id the new-pair form suggests for these names: their first names and a random ending (`suffix`, if it
+        is one, keeps the ending the page showed), e.g. 'carla-dev-3f9a1c'. Never looks at the store, so what it
+        suggests tells nothing about the pairs stored."""
+        return suggested_pair_id(names, suffix if isinstance(suffix, str) and is_suffix(suffix) else new_suffix())
+
+    def free_pair_id(self, taken: str) -> str:
+        """A free id close to `taken` (it with a random ending): random, so finding it free reveals nothing."""
+        for _attempt in range(5):
+            candidate = f"{taken[:132]}-{new_suffix()}"
+            if not self.store.has_pair(candidate):
+                return candidate
+        raise InputError("could not find a free pair id; try again")
+
+    def claim_pair(self, pair: Pair, *, client: str) -> str:
+        """Save a new pair under the id a visitor chose and return its access code; the id must be free.
+
+        A taken id has to be refused, which tells the visitor that the id exists (never anything about its pair):
+        each refusal counts against the visitor's attempt limits (as a wrong code does, not against the pair's), so
+        the form cannot list ids faster than the Open form can guess codes. The refusal suggests a free id."""
+        limits = self.limits
+        client = _PRINTABLE.sub("?", client)[:200] or "unknown"
+        now = self.clock()
+        by_client, _by_pair = self.store.recent_failures(NEW_PAIR, client, now - limits.window)
+        if by_client >= limits.per_client:
+            raise AccessError(limits.locked_message())
+        try:
+            return self.store.create_pair(pair)  # never overwrites: a taken id (even taken a moment ago) is refused
+        except InputError:
+            self.store.record_failure(NEW_PAIR, client, now, keep=limits.window)
+            raise PairIdTaken(pair.id, self.free_pair_id(pair.id)) from None
+
     def create(self, draft: PairDraft, *, client: str) -> Outcome:
-        """The web form's new pair: built like a pair file, given a random id suffix, opened, its code shown once."""
-        pair, code = self.register_pair(draft.to_pair())
-        outcome = self.open(pair.id, code, client=client)
+        """The web form's new pair: built like a pair file, under the id typed in the form (checked free) or, with
+        none, the names and a random suffix; opened, its code shown once."""
+        pair = draft.to_pair()
+        if draft.pair_id.strip():
+            code = self.claim_pair(pair, client=client)
+        else:
+            pair, code = self.register_pair(pair)
+        live = self._session_of(pair.id, None)  # its creator holds the code already: no attempt to count
+        outcome = self._outcome(Opened(live=live, token=self.regrant(live)), "")
         note = f"Pair created with the id {pair.id}; your access code is {code}."
         return outcome.model_copy(update={"code": code, "notice": note})
 
@@ -271,6 +404,30 @@ class Facilitator:
         """Open a pair with its code: today's session (or `session_id`), its view and a grant for the page."""
         opened = self.grant(pair_id, access_code, client=client, session_id=session_id)
         return self._outcome(opened, f"Opened {_names(opened.live.pair)}.")
+
+    def open_link(self, pair_id: object, code: object, *, client: str, session_id: object = None) -> Outcome:
+        """A link `/?pair=ID&code=CODE[&session=S]` (`comentor chat` and `pairs code --rotate` print one): the pair
+        opened like the Open form does, within the same attempt limits.
+
+        A refusal says why the link did not work and what to do; a wrong pair id and a wrong code get the one
+        answer `BAD_LINK`, so a link tells nobody whether a pair exists. The session is looked at only once the code
+        is right: one that is not this pair's (or no session at all) opens today's session, with a warning."""
+        if not (isinstance(pair_id, str) and pair_id.strip() and isinstance(code, str) and code.strip()):
+            raise AccessError(INCOMPLETE_LINK)
+        pid, tag = self._check_code(pair_id, code, client, wrong=BAD_LINK)
+        notice, warn = "", False
+        live: LiveSession | None = None
+        if session_id:
+            try:
+                if not (isinstance(session_id, str) and _SESSION_ID.match(session_id)):
+                    raise AccessError(OTHER_SESSION)
+                live = self._session_of(pid, session_id)
+            except AccessError:
+                notice, warn = OTHER_SESSION, True
+        live = live or self._session_of(pid, None)
+        opened = Opened(live=live, token=self.signer.issue(pid, live.id, tag, self.clock()))
+        outcome = self._outcome(opened, notice or f"Opened {_names(live.pair)}.")
+        return outcome.model_copy(update={"warn": warn})
 
     def reopen(self, token: str | None) -> Outcome:
         """The session a remembered grant names (a page reload), with a fresh grant."""
@@ -292,10 +449,11 @@ class Facilitator:
         one pair) every attempt is refused for a while, the right code included."""
         return self.store.get_pair(self._check_code(pair_id, access_code, client)[0])
 
-    def _check_code(self, pair_id: str, access_code: str, client: str) -> tuple[str, str]:
-        """(pair id, code fingerprint) for a right code within the attempt limits; AccessError otherwise."""
+    def _check_code(self, pair_id: str, access_code: str, client: str, *, wrong: str = WRONG) -> tuple[str, str]:
+        """(pair id, code fingerprint) for a right code within the attempt limits; AccessError otherwise (`wrong`
+        for a wrong id or code alike)."""
         pair_id = (pair_id or "").strip().lower() if isinstance(pair_id, str) else ""
-        valid = bool(_PAIR_ID.match(pair_id))
+        valid = bool(PAIR_ID.match(pair_id))
         pair_id = pair_id if valid else "(not a pair id)"  # never sent to the database as given (NUL, any length)
         client = _PRINTABLE.sub("?", client)[:200] or "unknown"
         now = self.clock()
@@ -307,7 +465,7 @@ class Facilitator:
         found = self.store.check_access(pair_id, code) if valid else None
         if found is None:
             self.store.record_failure(pair_id, client, now, keep=limits.window)
-            raise AccessError(WRONG)
+            raise AccessError(wrong)
         return pair_id, found
 
     def grant(self, pair_id: str, access_code: str, *, client: str, session_id: str | None = None) -> Opened:

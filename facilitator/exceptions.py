@@ -4,6 +4,7 @@ ComentorError
 ├── ConfigError            settings or environment are wrong (names the variable to set)
 ├── InputError             a user-supplied file, message or argument is invalid (exit code 2)
 │   ├── PairFileError      a pair file is missing, malformed or incomplete
+│   │   └── PairIdTaken    a new pair's chosen id is taken (carries a free one)
 │   ├── TranscriptError    a transcript cannot be read
 │   ├── MessageError       a chat message is empty, too long or from an unknown speaker
 │   └── IngestError        a knowledge file cannot be indexed
@@ -37,6 +38,14 @@ class InputError(ComentorError):
 
 class PairFileError(InputError):
     """A pair file is missing, malformed or incomplete."""
+
+
+class PairIdTaken(PairFileError):
+    """A new pair's chosen id belongs to another pair; `free` is a free id to suggest instead."""
+
+    def __init__(self, taken: str, free: str) -> None:
+        super().__init__(f"the pair id '{taken}' is taken; use '{free}' (free), or choose another")
+        self.taken, self.free = taken, free
 
 
 class TranscriptError(InputError):

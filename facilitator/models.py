@@ -211,7 +211,8 @@ class Summary(Model):
     date: dt.date | None = None
     commitments: list[Commitment] = Field(default_factory=list)
     flagged: list[Commitment] = Field(
-        default_factory=list, description="Items a model proposed that failed validation; never shown as fact."
+        default_factory=list,
+        description="Items left out: candidates a model rejected, the reason in `flags`; never shown as fact.",
     )
     summary: str = ""
     decisions: list[str] = Field(default_factory=list)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 import unicodedata
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,12 @@ from facilitator.models import Pair
 
 EXAMPLE = "examples/pairs/ana-ben.yaml"
 MAX_PAIR_BYTES = 1_000_000  # a pair file is a few lines; anything near this is not one
+PAIR_ID_CHARS = 140  # the store's key
+PAIR_ID = re.compile(rf"^[a-z0-9][a-z0-9_.-]{{0,{PAIR_ID_CHARS - 1}}}\Z")  # what a pair is opened with
+PAIR_ID_RULE = (
+    f"lower-case letters, digits, '-', '_' and '.', starting with a letter or digit, at most {PAIR_ID_CHARS} characters"
+)
+SUFFIX_CHARS = 6  # the random hex ending of a suggested id: a pair nobody chose an id for cannot be guessed
 
 
 def load_pair(path: Path | str, *, max_bytes: int = MAX_PAIR_BYTES) -> Pair:
@@ -74,6 +81,11 @@ def parse_pair(data: Any, *, origin: str = "pair") -> Pair:
         # What the file says comes first: an id taken from a too-long name is the name's problem, not the id's.
         errors = sorted(e.errors(), key=lambda err: _is_derived_id(err, derived))
         raise PairFileError(f"{origin}: {_describe(errors[0], derived)}; fix it (see {EXAMPLE})") from e
+    if "id" in data and not PAIR_ID.match(pair.id):
+        raise PairFileError(
+            f"{origin}: field 'id' ({pair.id[:40]!r}) is not a pair id: use {PAIR_ID_RULE} (e.g. 'ana-ben'), "
+            "or leave it out to take the partners' ids joined by '-'"
+        )
     where = _nul_field(pair.model_dump(mode="json", by_alias=True))
     if where is not None:
         raise PairFileError(
@@ -89,6 +101,37 @@ def derived_id(name: str) -> str:
     word = name.split()[0].lower() if name.split() else ""
     folded = unicodedata.normalize("NFKD", word).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9_.-]+", "", folded).strip("._-")[:64] or word
+
+
+def check_pair_id(text: str) -> str:
+    """A pair id as a person types it, made canonical (trimmed, lower case) and checked; PairFileError says the rule
+    and suggests an id built from what was typed."""
+    wanted = text.strip().lower()
+    if PAIR_ID.match(wanted):
+        return wanted
+    if not wanted:
+        raise PairFileError("the pair id is empty; type one, or clear the field to take the suggested id")
+    cleaned = "-".join(filter(None, (derived_id(word) for word in re.split(r"[\s/&+,]+", wanted))))[:PAIR_ID_CHARS]
+    hint = f" (e.g. '{cleaned}')" if PAIR_ID.match(cleaned) else ""
+    raise PairFileError(f"the pair id {wanted[:40]!r} can hold only {PAIR_ID_RULE}{hint}; change it")
+
+
+def suggested_pair_id(names: list[str], suffix: str) -> str:
+    """The id the new-pair form suggests: each partner's first name as in their participant id, joined by '-', and
+    `suffix` (random: see `new_suffix`), e.g. 'carla-dev-3f9a1c'; 'pair-<suffix>' before any name is typed."""
+    words = [derived_id(name) for name in names if name.split()]
+    base = "-".join(w for w in words if PAIR_ID.match(w)) or "pair"
+    return f"{base[: PAIR_ID_CHARS - 1 - len(suffix)]}-{suffix}"
+
+
+def new_suffix() -> str:
+    """A random ending for a suggested pair id."""
+    return secrets.token_hex(SUFFIX_CHARS // 2)
+
+
+def is_suffix(text: object) -> bool:
+    """Whether `text` is the random ending of a suggested id (six lower-case hex digits)."""
+    return isinstance(text, str) and len(text) == SUFFIX_CHARS and all(c in "0123456789abcdef" for c in text)
 
 
 def _topics(value: str | list[str]) -> list[str]:
@@ -111,6 +154,7 @@ class PairDraft(BaseModel):
     participants: list[PartnerDraft] = Field(default_factory=list)
     shared_goals: str | list[str] = ""
     cadence: str = ""
+    pair_id: str = Field(default="", description="The id typed in the form ('': the engine suggests one).")
 
     def to_pair(self) -> Pair:
         for n, partner in enumerate(self.participants, start=1):
@@ -132,7 +176,13 @@ class PairDraft(BaseModel):
         ids = [derived_id(p.name) for p in self.participants]
         if len(set(ids)) < len(ids):
             raise PairFileError("the partners need different first names (a partner's first name becomes their id)")
+        if self.pair_id.strip():
+            data["id"] = check_pair_id(self.pair_id)
         return parse_pair(data, origin="the new pair")
+
+    @property
+    def names(self) -> list[str]:
+        return [p.name for p in self.participants]
 
 
 def _is_derived_id(error: ErrorDetails, derived: set[int]) -> bool:

@@ -310,8 +310,10 @@ class LiveSession:
 
     def items_so_far(self) -> list[Commitment]:
         from facilitator.commitments import extract_commitments
+        from facilitator.export import next_meeting
 
-        return extract_commitments(self.turns, self.pair.participants, self.date)
+        following = next_meeting(self.date, self.pair.cadence)
+        return extract_commitments(self.turns, self.pair.participants, self.date, following, self.f.embedder)
 
     def save(self) -> None:
         """Store the policy state. What this session changed since it was loaded (or last saved) is merged into the
@@ -578,6 +580,8 @@ class LiveSession:
             self.state.challenges,
             warnings=[f"{cap_note(self.f.settings.max_model_calls)}; the offline extractor was used"] * capped,
             brain=None if capped else self.f.brain,
+            next_meeting=next_meeting(self.date, self.pair.cadence),
+            embedder=self.f.embedder,
         )
         summary = summary.model_copy(update={"next_meeting": next_meeting(self.date, self.pair.cadence)})
         stored = self.f.store.session_items(self.id)

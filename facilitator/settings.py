@@ -1,13 +1,25 @@
-"""Settings from `COMENTOR_*` environment variables (and a `.env` file); all state lives under `COMENTOR_HOME`."""
+"""Settings from `COMENTOR_*` environment variables (and a `.env` file); all state lives under `COMENTOR_HOME`.
+
+A value that cannot be used is a `ConfigError` naming the variable, what it was and what it accepts (never pydantic's
+field name and traceback); `COMENTOR_FACILITATOR=llm` without a model server is one too.
+"""
 
 from __future__ import annotations
 
 import os
+import types
+import typing
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+import annotated_types
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
+
+from facilitator.exceptions import ConfigError
+
+DEFAULT_PORT = 7860
 
 
 class Settings(BaseSettings):
@@ -69,6 +81,9 @@ class Settings(BaseSettings):
     access_window_minutes: float = Field(default=15.0, gt=0, description="The window of the attempt limits.")
     ui_concurrency: int = Field(default=8, ge=1, le=256, description="UI events processed at once.")
     ui_queue_size: int = Field(default=100, ge=1, description="UI events waiting at most; more are told to retry.")
+    port: int = Field(
+        default=DEFAULT_PORT, ge=1, le=65535, description="The web app's port (`comentor ui --port` overrides it)."
+    )
 
     data_dir: Path = Field(
         default=Path("../shared/data"),
@@ -77,6 +92,40 @@ class Settings(BaseSettings):
 
     openai_api_key: SecretStr | None = Field(default=None, validation_alias=AliasChoices("OPENAI_API_KEY"))
     openai_base_url: str | None = Field(default=None, validation_alias=AliasChoices("OPENAI_BASE_URL"))
+
+    if not TYPE_CHECKING:  # type checkers keep the keyword signature pydantic gives Settings
+
+        def __init__(self, **values: Any) -> None:
+            """Read the environment (and `.env`); keywords override it. Raises ConfigError, never ValidationError."""
+            try:
+                super().__init__(**values)
+            except ValidationError as e:
+                raise ConfigError(describe_errors(e, given=values)) from e
+            except SettingsError as e:
+                raise ConfigError(f"cannot read the COMENTOR_* settings ({e}); check the environment and ./.env") from e
+            if self.facilitator == "llm" and self.openai_api_key is None and not self.openai_base_url:
+                raise ConfigError(
+                    "COMENTOR_FACILITATOR=llm needs a model server: set OPENAI_BASE_URL to an OpenAI-compatible server "
+                    "(e.g. http://127.0.0.1:11434/v1 for Ollama, http://127.0.0.1:8001/v1 for vLLM) and/or "
+                    "OPENAI_API_KEY for OpenAI itself; or set COMENTOR_FACILITATOR=offline (or auto) to run without one"
+                )
+
+    @field_validator("openai_api_key", "openai_base_url", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: Any) -> Any:
+        """`OPENAI_API_KEY=` (empty) means no key, not an empty one that would turn the LLM facilitator on."""
+        if isinstance(value, str) and not value.strip():
+            return None
+        if isinstance(value, SecretStr) and not value.get_secret_value().strip():
+            return None
+        return value
+
+    @field_validator("openai_base_url", "chroma_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip().lower().startswith(("http://", "https://")):
+            raise ValueError("not an http:// or https:// URL")
+        return value
 
     @property
     def home_dir(self) -> Path:
@@ -113,6 +162,91 @@ class Settings(BaseSettings):
         if self.facilitator == "llm":
             return True
         return self.openai_api_key is not None or bool(self.openai_base_url)
+
+
+# ------------------------------------------------------------------------------------------------ messages
+_ACCEPTED = {  # what a field takes, where its type alone does not say it
+    "openai_base_url": "an http:// or https:// URL of an OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1",
+    "chroma_url": "an http:// or https:// URL of a Chroma server, e.g. http://127.0.0.1:8000",
+    "port": "a port number from 1 to 65535",
+}
+_SECRET_FIELDS = frozenset({"openai_api_key", "secret_key", "auth"})  # their values are never repeated
+
+
+def env_var(field: str) -> str:
+    """The environment variable a Settings field is read from (`llm_timeout` -> `COMENTOR_LLM_TIMEOUT`)."""
+    info = Settings.model_fields.get(field)
+    alias = info.validation_alias if info is not None else None
+    if isinstance(alias, AliasChoices) and isinstance(alias.choices[0], str):
+        return alias.choices[0]
+    if isinstance(alias, str):
+        return alias
+    return f"COMENTOR_{field.upper()}"
+
+
+def accepted_values(field: str) -> str:
+    """What a Settings field accepts, in words: `a number greater than 0`, `one of auto, offline, llm`, ..."""
+    info = Settings.model_fields.get(field)
+    if info is None:
+        return "a valid value"
+    if field in _ACCEPTED:
+        return _ACCEPTED[field]
+    kind = info.annotation
+    if typing.get_origin(kind) in (typing.Union, types.UnionType):
+        kind = next(a for a in typing.get_args(kind) if a is not type(None))
+    if typing.get_origin(kind) is Literal:
+        return "one of " + ", ".join(str(v) for v in typing.get_args(kind))
+    if kind is bool:
+        return "true or false"
+    noun = "a whole number" if kind is int else "a number" if kind is float else None
+    if noun is None:
+        return "a path" if kind is Path else "text"
+    return noun + _bounds(info)
+
+
+def _bounds(info: FieldInfo) -> str:
+    """` from 0 to 10`, ` greater than 0 and at most 720`, ` 1 or more`: a number field's limits."""
+    limits: dict[str, Any] = {}
+    for item in info.metadata:
+        for name in ("gt", "ge", "lt", "le"):
+            if isinstance(item, getattr(annotated_types, name.capitalize())):
+                limits[name] = getattr(item, name)
+    words = []
+    if "ge" in limits and "le" in limits:
+        words.append(f"from {limits.pop('ge')} to {limits.pop('le')}")
+    phrases = {"gt": "greater than {}", "ge": "{} or more", "lt": "less than {}", "le": "at most {}"}
+    words += [phrases[name].format(value) for name, value in limits.items()]
+    return " " + " and ".join(words) if words else ""
+
+
+def _first_sentence(text: str) -> str:
+    """A field description's first clause, to follow the variable's name: `seconds before one model call ...`."""
+    sentence = text.split(". ")[0].split("; ")[0].split(" (")[0].rstrip(".")
+    return sentence[:1].lower() + sentence[1:] if sentence[1:2].islower() else sentence
+
+
+def _shown(value: Any) -> str:
+    text = str(value)
+    shown = text if text.isprintable() and " " not in text and text else repr(text)
+    return shown if len(shown) <= 80 else shown[:77] + "..."
+
+
+def describe_errors(error: ValidationError, *, given: dict[str, Any] | None = None) -> str:
+    """One sentence per invalid setting: the variable, the value it had, what it accepts and its default."""
+    given = given or {}
+    lines = []
+    for item in error.errors(include_url=False):
+        field = str(item["loc"][0]) if item["loc"] else ""
+        field = next((name for name in Settings.model_fields if env_var(name) == field), field)  # an alias
+        info = Settings.model_fields.get(field)
+        name = field if field in given else env_var(field)
+        value = "" if field in _SECRET_FIELDS else f"={_shown(item.get('input'))}"
+        default = f"; default {info.default}" if info is not None and info.default is not None else ""
+        what = f" ({_first_sentence(info.description)})" if info is not None and info.description else ""
+        lines.append(f"{name}{value} is not valid: use {accepted_values(field)}{what}{default}")
+    from_env = not all(str(i["loc"][0]) in given for i in error.errors() if i["loc"])
+    where = " (set in the environment or in ./.env; unset it for the default)" if from_env else ""
+    return "; ".join(lines) + where
 
 
 def private_dir(path: Path) -> Path:

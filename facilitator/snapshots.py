@@ -104,6 +104,7 @@ class Outcome(BaseModel):
     notice: str = ""
     token: str | None = Field(default=None, description="A grant for the (possibly new) session, for the page.")
     code: str | None = Field(default=None, description="A new pair's access code (shown once).")
+    warn: bool = Field(default=False, description="The notice says something did not go as asked (a shell flags it).")
     draft: AgendaPlan | None = None
     summary: Summary | None = Field(default=None, description="The summary this call produced (/end, Summarize).")
 
@@ -117,3 +118,43 @@ class Event(BaseModel):
     turn: Turn | None = None
     move: Move | None = None
     summary: Summary | None = None
+
+
+class Enrolment(BaseModel):
+    """A pair saved from a pair file: as stored, and its access code when this call created it (shown once: only its
+    hash is kept)."""
+
+    pair: Pair
+    code: str | None = Field(default=None, description="The new pair's access code; None: the pair existed already.")
+
+    @property
+    def created(self) -> bool:
+        return self.code is not None
+
+
+class PairListing(BaseModel):
+    """One stored pair as `comentor pairs list` shows it (never its code)."""
+
+    id: str
+    names: list[str]
+    sessions: int = Field(description="Stored sessions, whether or not anyone spoke in them.")
+    last_meeting: dt.date | None = Field(description="The date of the latest session in which anyone spoke.")
+
+
+class SessionBrief(BaseModel):
+    """One session of a pair, in a few figures."""
+
+    id: str
+    date: dt.date
+    status: str
+    turns: int
+    items: int = Field(description="Accountability items agreed in it (from its summary; 0 while it is open).")
+
+
+class PairRecord(BaseModel):
+    """A stored pair as `comentor pairs show` shows it: who, their sessions and open items (never the code)."""
+
+    pair: Pair
+    sessions: list[SessionBrief]
+    open_items: list[Commitment]
+    last_meeting: dt.date | None

@@ -249,7 +249,7 @@ class Store:
         with self._sessions.begin() as db:
             row = db.get(PairRow, pair_id)
             if row is None:
-                raise NotFoundError(f"no pair '{pair_id}'; `comentor sessions` lists the pairs")
+                raise NotFoundError(f"no pair '{pair_id}'; `comentor pairs list` lists the pairs")
             row.access_code = hash_code(code)
         return code
 
@@ -270,6 +270,30 @@ class Store:
     def list_pairs(self) -> list[Pair]:
         with self._sessions() as db:
             return [Pair.model_validate(r.data) for r in db.scalars(select(PairRow).order_by(PairRow.created_at))]
+
+    def pair_activity(self) -> dict[str, tuple[int, dt.date | None]]:
+        """Per pair id with sessions: (stored sessions, date of the latest session in which anyone spoke), in two
+        grouped queries (a pair without sessions is absent)."""
+        with self._sessions() as db:
+            counts = db.execute(select(SessionRow.pair_id, func.count(SessionRow.id)).group_by(SessionRow.pair_id))
+            spoken = db.execute(
+                select(SessionRow.pair_id, func.max(SessionRow.date))
+                .join(TurnRow, TurnRow.session_id == SessionRow.id)
+                .group_by(SessionRow.pair_id)
+            )
+            last = {pid: day for pid, day in spoken}
+            return {pid: (int(n), last.get(pid)) for pid, n in counts}
+
+    def turn_counts(self, pair_id: str) -> dict[str, int]:
+        """Turns per session of one pair (a session without turns is absent), in one query."""
+        with self._sessions() as db:
+            rows = db.execute(
+                select(TurnRow.session_id, func.count(TurnRow.id))
+                .join(SessionRow, SessionRow.id == TurnRow.session_id)
+                .where(SessionRow.pair_id == pair_id)
+                .group_by(TurnRow.session_id)
+            )
+            return {sid: int(n) for sid, n in rows}
 
     # --------------------------------------------------------------- sessions
     def create_session(self, pair_id: str, date: dt.date, agenda: Agenda | None = None) -> SessionInfo:

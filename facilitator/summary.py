@@ -13,11 +13,11 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from facilitator.brains.base import Brain
+from facilitator.brains.base import Brain, CommitmentReviewInput
 from facilitator.commitments import cues
 from facilitator.commitments.extractor import Extractor
 from facilitator.commitments.ledger import Ledger
@@ -30,6 +30,9 @@ from facilitator.knowledge.bank import ChallengePatterns
 from facilitator.lexicon import CHAT_WORDS, FUNCTION_WORDS, SPEECH_WORDS
 from facilitator.models import Commitment, Participant, Summary, Transcript, Turn
 from facilitator.signals import balance, detect_assumptions
+
+if TYPE_CHECKING:
+    from facilitator.knowledge.embeddings import Embedder
 from facilitator.textutil import clip
 from facilitator.understanding.read import is_to_facilitator
 from facilitator.understanding.sentences import split_sentences
@@ -345,20 +348,54 @@ def recap_text(
 
 
 def accountability_items(
-    turns: list[Turn], participants: list[Participant], date: dt.date, brain: Brain | None = None
+    turns: list[Turn],
+    participants: list[Participant],
+    date: dt.date,
+    brain: Brain | None = None,
+    next_meeting: dt.date | None = None,
+    embedder: Embedder | None = None,
 ) -> tuple[list[Commitment], list[Commitment], list[str]]:
-    """(items, flagged, warnings). A model's items are validated in code; if the model fails, the rules answer."""
-    from facilitator.commitments import extract_commitments, validate_commitments
+    """(items, flagged, warnings). The offline extractor finds the candidates; the brain, when given, reviews them
+    (keep, reword, redate, reject) and code checks every verdict before applying it (`apply_review`): rejected items
+    are in `flagged` with the model's reason. If the model fails, the candidates stand as extracted, with a warning.
 
-    if brain is None or brain.name == "offline":
-        return extract_commitments(turns, participants, date), [], []
+    `next_meeting` (from the pair's cadence) dates "before our next session"; the MiniLM `embedder` lets the
+    extractor link a retraction to the item it names in other words."""
+    from facilitator.commitments import extract_commitments
+    from facilitator.commitments.validation import apply_review
+
+    candidates = _unique_ids(extract_commitments(turns, participants, date, next_meeting, embedder))
+    if brain is None:
+        return candidates, [], []
+    data = CommitmentReviewInput(
+        candidates=candidates, turns=turns, participants=participants, session_date=date, next_meeting=next_meeting
+    )
     try:
-        proposed = brain.extract_commitments(turns, participants, date)
+        review = brain.review_commitments(data)
     except ModelError as e:
-        return extract_commitments(turns, participants, date), [], [f"{e}; the offline extractor was used instead"]
-    unparsed = [item for item in proposed if item.flags]
-    accepted, rejected = validate_commitments([i for i in proposed if not i.flags], turns, participants, date)
-    return accepted, rejected + unparsed, []
+        return candidates, [], [f"{e}; {OFFLINE_ITEMS}"]
+    outcome = apply_review(data, review)
+    return outcome.items, outcome.flagged, outcome.notes
+
+
+OFFLINE_ITEMS = "the offline extractor was used instead"  # ends the warning of a failed review (evals count them)
+
+
+def _unique_ids(items: list[Commitment]) -> list[Commitment]:
+    """Every item with an id, none twice (a review names items by id)."""
+    from facilitator.commitments import commitment_id
+
+    seen: set[str] = set()
+    out: list[Commitment] = []
+    for item in items:
+        key = item.id or commitment_id(item.owner, item.action, item.evidence[0] if item.evidence else None)
+        base, n = key, 1
+        while key in seen:
+            n += 1
+            key = f"{base}-{n}"
+        seen.add(key)
+        out.append(item if key == item.id else item.model_copy(update={"id": key}))
+    return out
 
 
 def summarize_turns(
@@ -369,10 +406,12 @@ def summarize_turns(
     challenges: dict[str, int] | None = None,
     warnings: list[str] | None = None,
     brain: Brain | None = None,
+    next_meeting: dt.date | None = None,
+    embedder: Embedder | None = None,
 ) -> Summary:
     names = {p.id: p.name for p in participants}
     assumptions = [a for t in turns for a in detect_assumptions(t, patterns)]
-    items, flagged, notes = accountability_items(turns, participants, date, brain)
+    items, flagged, notes = accountability_items(turns, participants, date, brain, next_meeting, embedder)
     said = read_sentences(turns, participants, date)
     return Summary(
         date=date,
@@ -394,6 +433,7 @@ def summarize_transcript(
     date: dt.date | None = None,
     today: dt.date | None = None,
     brain: Brain | None = None,
+    embedder: Embedder | None = None,
 ) -> Summary:
     """Summarize a finished transcript. Without any date, relative due dates resolve against today (with a warning)."""
     warnings: list[str] = []
@@ -408,5 +448,11 @@ def summarize_transcript(
     if len(speakers) < 2:
         warnings.append("only one person speaks in this transcript; a co-mentoring session has two partners")
     return summarize_turns(
-        transcript.turns, transcript.participants, session_date, patterns, warnings=warnings, brain=brain
+        transcript.turns,
+        transcript.participants,
+        session_date,
+        patterns,
+        warnings=warnings,
+        brain=brain,
+        embedder=embedder,
     )

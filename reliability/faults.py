@@ -54,12 +54,12 @@ def responder(body: dict[str, Any]) -> Reply:
     """A well-formed model answer for each kind of call the LLM brain makes."""
     if body.get("tools"):
         name = body["tools"][0]["function"]["name"]
-        if name == "Extraction":
-            return Reply.tool_call(name, {"items": []})
+        if name == "CommitmentReview":
+            return Reply.tool_call(name, {"verdicts": []})
         return Reply.tool_call(name, {"text": MODEL_TEXT, "questions": [], "citations": []})
     if body.get("response_format"):
-        if body["response_format"]["json_schema"]["name"] == "Extraction":
-            return Reply.json({"items": []})
+        if body["response_format"]["json_schema"]["name"] == "CommitmentReview":
+            return Reply.json({"verdicts": []})
         return Reply.json({"text": MODEL_TEXT, "questions": [], "citations": []})
     return Reply.text("Meet every two weeks and keep a shared list of what each of you will try.")
 

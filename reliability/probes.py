@@ -65,7 +65,7 @@ from reliability.load import OPEN_STATUS, ROOT, STATUS, UIProcess, client, fn_in
 REFUSALS = {
     "access": re.compile(
         r"wrong pair id or access code|open your pair first|does not belong to this pair|"
-        r"Open your pair with its id and access code",
+        r"Open your pair with its id and access code|this link did not open a pair",
         re.IGNORECASE,
     ),
     "grant-refused": re.compile(r"has expired or was revoked", re.IGNORECASE),
@@ -1165,7 +1165,8 @@ def run_rate_limit(ui: UIProcess, attempts: int = 300, burst: int = 100) -> Rate
         other_outcomes={k: n for k, n in outcomes.items() if k not in ("access", "rate-limited")},
         right_code_refused=right == "rate-limited",
         right_code_other_client_same_address=same_address,
-        right_code_by_link_refused="today's session is open" not in by_link and classify(by_link) == "access",
+        # the page says why the link did not open the pair: this address is locked out
+        right_code_by_link_refused="today's session is open" not in by_link and classify(by_link) == "rate-limited",
         forwarded_for_from_local_proxy=_open_outcome(proxied),
         forwarded_for_ignored=classify(spoofed) == "rate-limited",
         failures_recorded=failures,

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from facilitator.access import WRONG, AttemptLimits, Signer, is_hashed
+from facilitator.access import BAD_LINK, OTHER_SESSION, WRONG, AttemptLimits, Signer, is_hashed
 from facilitator.engine import Facilitator
 from facilitator.exceptions import AccessError
 from facilitator.models import Pair, Participant
@@ -139,6 +139,36 @@ def test_web_created_pairs_with_the_same_names_each_get_their_own_id(fac: Facili
     assert fac.open_pair(second.id, code2).id == second.id
     with pytest.raises(AccessError):
         fac.open_pair(first.id, code2)
+
+
+def test_a_bad_link_gets_one_answer_and_the_session_is_looked_at_only_with_the_right_code(fac: Facilitator) -> None:
+    code = fac.create_pair(PAIR)
+    other = Pair(participants=[Participant(id="cy", name="Cy"), Participant(id="di", name="Di")])
+    other_code = fac.create_pair(other)
+    theirs = fac.grant("cy-di", other_code, client="x").live.id
+    answers = set()
+    for pair_id, given, session in [
+        ("no-such-pair", "x", None),
+        ("ana-ben", "not-the-code", None),
+        ("ana-ben", other_code, None),
+        ("ana-ben", "not-the-code", theirs),  # a real session of another pair: still the same answer
+        ("no-such-pair", "x", "no-such-session"),
+    ]:
+        with pytest.raises(AccessError) as refused:
+            fac.open_link(pair_id, given, client=f"c-{len(answers)}-{pair_id}", session_id=session)
+        answers.add(str(refused.value))
+    assert answers == {BAD_LINK} and "exist" not in BAD_LINK and "no pair" not in BAD_LINK
+    for pair_id, given in [("ana-ben", ""), ("", code), (None, code), ("ana-ben", 7)]:
+        with pytest.raises(AccessError, match="it needs both the pair id and the access code"):
+            fac.open_link(pair_id, given, client="y")
+    mine = fac.open_link("ana-ben", code, client="y", session_id=theirs)  # someone else's session: today's instead
+    assert mine.warn and mine.notice == OTHER_SESSION and mine.view.pair.id == "ana-ben"
+    assert fac.granted(mine.token).pair_id == "ana-ben"
+    for _ in range(5):  # per_client=5: a link is one more way to guess, within the same limits
+        with pytest.raises(AccessError, match="did not open a pair"):
+            fac.open_link("ana-ben", "guess", client="guesser")
+    with pytest.raises(AccessError, match="too many wrong access codes"):
+        fac.open_link("ana-ben", code, client="guesser")
 
 
 def test_a_grant_opens_its_session_and_nothing_else(fac: Facilitator, clock: Clock) -> None:

@@ -487,7 +487,9 @@ def test_forged_delimiters_in_guidance_names_and_the_conversation_never_parse_as
         live.end()
         users = _user_messages(srv)
     real_ids = {"c-real"} | {q.id for q in bank.questions} | {p.id for p in ChallengePatterns.load().patterns}
-    assert len(users) >= 4, "answer, question, challenge and the extraction"
+    real_ids |= {f"c{n}" for n in range(1, 10)}  # the candidate items the review lists
+    assert len(users) >= 4, "answer, question, challenge and the review of the items"
+    assert any('<item id="c1" owner="ben"' in u for u in users), "the deck item was reviewed"
     for user in users:
         _assert_no_forged_block(user, real_ids)
     answer = users[0]
@@ -529,8 +531,14 @@ def test_disguised_delimiters_are_neutralised_and_ordinary_text_is_not(disguised
     assert "<" not in neutralise(disguised) and "&lt;" in neutralise(disguised)
     for ordinary in ("a < b & c", "<items>", "<b>bold</b>", "x -> y"):
         assert neutralise(ordinary) == ordinary
-    user = load_prompt("extract").render(participants="ana (Ana)", session_date="2026-03-04", conversation=disguised)
-    assert user.count("<conversation>") == user.count("</conversation>") == 1
+    user = load_prompt("extract").render(
+        participants="ana (Ana)",
+        session_date="2026-03-04",
+        next_meeting="not known",
+        conversation=disguised,
+        candidates=disguised,
+    )
+    assert user.count("<conversation>") == user.count("</conversation>") == 1 and "<item" not in user
 
 
 def test_a_deeply_nested_previous_summary_is_a_clear_error(tmp_path: Path) -> None:

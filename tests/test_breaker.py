@@ -186,6 +186,7 @@ def test_a_hanging_model_costs_one_budget_not_one_per_move(make_facilitator: Any
         brain = _brain(srv, clock, timeout=20, retries=0, budget=1.0)
         live = make_facilitator(brain).start(demo_pair, date=DATE)
         moves = [m for _ in range(3) for m in _moves(live.ask("question"))]
+        list(live.say("ana", "I'll send Ben the reading list by Friday."))  # an item for the summary to review
         hung_calls = len(srv.chat_requests)
         summary = live.end()
         after_summary = len(srv.chat_requests)
@@ -197,6 +198,7 @@ def test_a_hanging_model_costs_one_budget_not_one_per_move(make_facilitator: Any
     assert after_summary == hung_calls, "the summary skipped the model at once"
     [warning] = [w for w in summary.warnings if "offline extractor" in w]
     assert "the model is unavailable" in warning and "tried again in" in warning
+    assert [c.owner for c in summary.commitments] == ["ana"], "the offline items stand"
 
 
 def test_summary_skips_the_model_while_the_breaker_is_open_then_probes_after_the_cooldown(

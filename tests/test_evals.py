@@ -14,6 +14,7 @@ import pytest
 from evals.commitment_metrics import Case, Expected, load_cases, match, score
 from evals.data import load_jsonl, load_yaml, version_of
 from evals.llm import (
+    WITHHELD,
     Cassette,
     LLMHarness,
     display_url,
@@ -140,22 +141,25 @@ def test_cli_runs_one_suite_and_writes_three_report_files(tmp_path: Path, coment
     assert sorted(p.name for p in out.iterdir()) == ["report.html", "report.json", "report.md"]
     data = json.loads((out / "report.json").read_text())
     [suite] = data["suites"]
-    assert suite["name"] == "commitments" and suite["metrics"]["heldout_f1"] > 0.5
-    assert {d["name"] for d in suite["datasets"]} == {"commitments/tuned", "commitments/heldout"}
+    assert suite["name"] == "commitments" and suite["metrics"]["blind_f1"] > 0.5
+    sets = {"tuned", "tuned_u", "tuned_v", "tuned_h", "blind"}
+    assert {d["name"] for d in suite["datasets"]} == {f"commitments/{name}" for name in sets}
+    blind = [c for c in suite["cases"] if c["id"].startswith("blind/")]
+    assert blind and all(isinstance(v, int) for c in blind for v in c["detail"].values())  # counts, never text
     assert any(p.startswith("extract@v") for p in data["prompts"])
     page = (out / "report.html").read_text()
     assert "data:image/png;base64," in page and "<script" not in page and 'src="http' not in page
     assert "gold item / missed" in page  # the extraction confusion table
-    assert "heldout_f1" in (out / "report.md").read_text()
+    assert "blind_f1" in (out / "report.md").read_text()
 
 
 def test_check_fails_against_a_doctored_baseline_and_names_the_metric(tmp_path: Path, comentor_home: Path) -> None:
     doctored = tmp_path / "baseline.json"
-    doctored.write_text(_baseline({"commitments.heldout_f1": 0.99, "commitments.tuned_f1": 0.5}).model_dump_json())
+    doctored.write_text(_baseline({"commitments.blind_f1": 0.99, "commitments.tuned_f1": 0.5}).model_dump_json())
     args = ("eval", "--suite", "commitments", "--report", str(tmp_path / "r"), "--check", "--baseline", str(doctored))
     result = run_cli(*args, home=comentor_home)
     assert result.returncode == 1, result.stderr
-    assert "commitments.heldout_f1 fell from 0.990 to" in result.stderr
+    assert "commitments.blind_f1 fell from 0.990 to" in result.stderr
     assert "tuned_f1" not in result.stderr.split("regression:", 1)[1]
 
 
@@ -178,7 +182,7 @@ def test_llm_replay_through_the_fake_server_matches_the_recording_and_flags_stal
     replayed = run(EvalOptions(facilitator="llm", suites=["commitments"], cassettes=tmp_path))
     metrics = replayed.suites[0].metrics
     assert metrics["cassette_misses"] == 0 and metrics["stale_prompts"] == 0
-    assert metrics["heldout_f1"] == recorded.suites[0].metrics["heldout_f1"]
+    assert metrics["blind_f1"] == recorded.suites[0].metrics["blind_f1"]
     # a changed prompt: flagged stale, still replayed; a missing entry: counted, the offline extractor stands in
     cassette.calls[0].prompt_hash = "0" * 12
     first = cassette.calls[0]
@@ -200,6 +204,38 @@ def test_committed_cassettes_replay_fresh_wherever_the_data_sits(tmp_path: Path,
     metrics = report.suites[0].metrics
     assert metrics["stale_prompts"] == 0 and metrics["cassette_misses"] == 0 and metrics["model_fallbacks"] == 0
     assert metrics["in_scope_answered_with_citation"] == 1.0
+
+
+def test_a_blind_case_keeps_only_its_prompt_hash_and_still_replays() -> None:
+    harness = LLMHarness("record", reference_answer)
+    body = {
+        "messages": [{"role": "system", "content": "rules"}, {"role": "user", "content": 'secret <item id="c1" '}],
+        "response_format": {"type": "json_schema", "json_schema": {"name": "CommitmentReview"}},
+    }
+    harness.set_case("blind/b01", private=True)
+    harness.respond(body)
+    harness.set_case("tuned/t01")
+    harness.respond(body)
+    blind, tuned = harness.recorded
+    assert "secret" not in json.dumps(blind.model_dump()) and blind.request["messages"][1]["content"] == WITHHELD
+    assert blind.request["messages"][0]["content"] == "rules" and "secret" in tuned.request["messages"][1]["content"]
+    replay = LLMHarness("replay")
+    replay.load(Cassette(meta={"source": "synthetic", "model": "m", "created": ""}, calls=harness.recorded))
+    replay.set_case("blind/b01")
+    assert replay.respond(body).status == 200 and replay.stale == [] and replay.misses == []
+
+
+def test_the_synthetic_review_keeps_every_listed_candidate() -> None:
+    from facilitator.prompts import item
+
+    listed = "\n".join(item("send the deck", id=f"c{n}", owner="ben", due="none", evidence="1") for n in (1, 2))
+    body = {
+        "messages": [{"role": "user", "content": listed}],
+        "response_format": {"type": "json_schema", "json_schema": {"name": "CommitmentReview"}},
+    }
+    assert json.loads(reference_answer(body)) == {
+        "verdicts": [{"id": "c1", "verdict": "keep"}, {"id": "c2", "verdict": "keep"}]
+    }
 
 
 def test_harness_matches_by_case_and_purpose_not_prompt_text() -> None:
@@ -254,18 +290,22 @@ CASSETTES = Path(__file__).resolve().parents[1] / "evals" / "cassettes"
 
 def test_broken_cassette_answers_count_as_model_fallbacks_and_fail_the_check(tmp_path: Path) -> None:
     """Garbage model answers must not pass because the offline rules stood in for the model."""
+    reviewed: set[str] = set()
     for name in ("commitments", "balance"):
         cassette = json.loads((CASSETTES / f"{name}.json").read_text())
         for call in cassette["calls"]:
             call["response"] = '{"broken": true'
         (tmp_path / f"{name}.json").write_text(json.dumps(cassette))
+        if name == "commitments":
+            reviewed = {call["case"] for call in cassette["calls"]}
     # without the shared data only the bundled guidance is indexed (fast); prompts then differ (stale, replayed)
     options = EvalOptions(
         facilitator="llm", suites=["commitments", "balance"], cassettes=tmp_path, data=tmp_path / "no-shared-data"
     )
     report = run(options)
     commitments, balance = report.suites
-    assert commitments.metrics["model_fallbacks"] == 42  # every extraction: the offline extractor answered
+    # every case with items to review: its candidates stood unreviewed (cases without candidates call no model)
+    assert commitments.metrics["model_fallbacks"] == len(reviewed) > 30
     assert balance.metrics["model_fallbacks"] > 0  # nudges: the offline facilitator answered
     assert any("fell back to the offline rules" in note and "extraction" in note for note in commitments.notes)
     assert commitments.metrics["cassette_misses"] == 0  # the cassette matched; only its answers were broken

@@ -19,13 +19,13 @@ from typing import Any
 import pytest
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
-from facilitator.brains.base import BrainInput
-from facilitator.brains.llm import Extraction, LLMBrain, MoveDraft
+from facilitator.brains.base import BrainInput, CommitmentReviewInput
+from facilitator.brains.llm import LLMBrain, MoveDraft
 from facilitator.brains.offline import OfflineBrain
 from facilitator.engine import Event
 from facilitator.exceptions import ModelError
 from facilitator.knowledge import ChallengePatterns, QuestionBank
-from facilitator.models import Assumption, Move, Pair, SearchHit, Turn
+from facilitator.models import Assumption, Commitment, Move, Pair, SearchHit, Turn
 from facilitator.moves import QUOTE_CHARS, QuestionCandidate, validate_move
 from facilitator.policy import Plan, PolicyState
 from facilitator.prompts import load_prompt
@@ -264,8 +264,14 @@ def test_an_outage_opens_the_breaker_for_every_kind_of_call(pair: Pair) -> None:
         brain.render(brain_input(pair))
     with pytest.raises(ModelError, match="the model is unavailable"):
         brain.render(brain_input(pair, "answer", plan={"query": "x"}))
+    review = CommitmentReviewInput(
+        candidates=[Commitment(id="x", owner="ana", action="call the dean", evidence=[0])],
+        turns=[Turn(index=0, speaker="ana", text="I'll call the dean.")],
+        participants=pair.participants,
+        session_date=DATE,
+    )
     with pytest.raises(ModelError, match="the model is unavailable"):
-        brain.extract_commitments([], pair.participants, DATE)
+        brain.review_commitments(review)
     assert len(model.calls) == 1 and brain.breaker.state == "open"
 
 
@@ -282,26 +288,6 @@ def test_a_call_past_the_budget_raises_at_once(pair: Pair) -> None:
             brain.render(brain_input(pair))
     finally:
         release.set()
-
-
-# ------------------------------------------------------------------------------------------------ commitments
-def test_extraction_windows_and_unparsable_dates(pair: Pair) -> None:
-    def answer(messages: list[BaseMessage], options: CallOptions) -> str:
-        assert options.schema is Extraction
-        items = [
-            {"owner": "ben", "action": "send the deck", "due": "2026-03-06", "evidence": [1]},
-            {"owner": "ana", "action": "call the dean", "due": "next Friday", "evidence": [2]},
-        ]
-        return json.dumps({"items": items})
-
-    model = FunctionModel(answer)
-    turns = [Turn(index=i, speaker="ana" if i % 2 else "ben", text=f"turn {i}") for i in range(100)]
-    found = LLMBrain(model, "fake-model").extract_commitments(turns, pair.participants, DATE)
-    assert len(model.calls) == 2, "80 turns per window"
-    assert "[79] ana: turn 79" in model.calls[0].user and "[80] ben: turn 80" in model.calls[1].user
-    assert "Session date: 2026-03-04" in model.calls[0].user
-    assert found[0].due == dt.date(2026, 3, 6) and found[0].flags == []
-    assert found[1].due is None and found[1].flags == ["due date 'next Friday' does not parse"]
 
 
 # ------------------------------------------------------------------------------------------------ profile
@@ -370,11 +356,11 @@ def test_the_prompt_stays_bounded_as_the_session_grows(make_facilitator: Any, de
 
 # ------------------------------------------------------------------------------------------------ over HTTP
 def wire_responder(body: dict[str, Any]) -> Reply:
-    """A local OpenAI-compatible server's answers: a fixed move, no items, a plain answer."""
+    """A local OpenAI-compatible server's answers: a fixed move, no verdicts (every item kept), a plain answer."""
     name = body["tools"][0]["function"]["name"] if body.get("tools") else None
     if body.get("response_format"):
         name = body["response_format"]["json_schema"]["name"]
-    value: dict[str, Any] = {"items": []} if name == "Extraction" else draft()
+    value: dict[str, Any] = {"verdicts": []} if name == "CommitmentReview" else draft()
     if body.get("tools"):
         return Reply.tool_call(str(name), value)
     if name:
@@ -410,7 +396,10 @@ def test_the_key_goes_in_the_header_only_and_the_request_is_json_schema(pair: Pa
 
 
 def test_piped_cli_chat_against_a_local_openai_compatible_server(comentor_home: Path) -> None:
-    script = "Ana: Hi Ben!\nBen: Hi! Honestly, I'm too young to be taken seriously here.\n/question\n/end\n"
+    script = (
+        "Ana: Hi Ben!\nBen: Hi! Honestly, I'm too young to be taken seriously here.\n/question\n"
+        "Ana: I'll send you the reading list by Friday.\n/end\n"
+    )
     with FakeOpenAIServer(responder=wire_responder) as srv:
         env = {"OPENAI_BASE_URL": srv.base_url, "OPENAI_API_KEY": SECRET, "COMENTOR_MODEL": "fake-model"}
         done = run_cli("chat", str(ROOT / "examples/pairs/ana-ben.yaml"), home=comentor_home, stdin=script, env=env)
@@ -418,5 +407,5 @@ def test_piped_cli_chat_against_a_local_openai_compatible_server(comentor_home: 
     assert done.returncode == 0, done.stderr
     assert "LLM facilitator (fake-model)" in done.stderr
     assert done.stdout.count("Facilitator: Let's hear from both of you.") == 2  # the challenge and the question
-    assert len(bodies) == 3, "challenge, question, and the extraction at /end"
-    assert bodies[2]["response_format"]["json_schema"]["name"] == "Extraction"
+    assert len(bodies) == 3, "challenge, question, and the review of the items at /end"
+    assert bodies[2]["response_format"]["json_schema"]["name"] == "CommitmentReview"

@@ -227,3 +227,33 @@ def test_bank_entries_for_the_direction_of_teaching(bank: QuestionBank) -> None:
     for q in bank.questions:
         assert q.source is None or (knowledge_dir() / q.source).is_file(), (q.id, q.source)
     assert Path(knowledge_dir() / "guidance").is_dir()
+
+
+class _EmbedderOnly:
+    """A knowledge base stand-in that only lends its embedder (what `Facilitator.warm` reads)."""
+
+    def __init__(self, embedder: FakeEmbedder) -> None:
+        self.embedder = embedder
+        self.warmed = 0
+
+    def warm(self) -> None:
+        self.warmed += 1
+
+
+def test_starting_a_session_embeds_the_bank_so_the_first_question_does_not(bank: QuestionBank, tmp_path: Path) -> None:
+    from facilitator.engine import Facilitator
+    from facilitator.knowledge.bank import ChallengePatterns
+    from facilitator.store import Store
+
+    embedder = FakeEmbedder("warm-test")
+    knowledge = _EmbedderOnly(embedder)
+    fac = Facilitator.offline(Store(f"sqlite:///{tmp_path / 'warm.db'}"))
+    fac.knowledge = knowledge  # type: ignore[assignment]
+    fac.bank, fac.patterns = bank, ChallengePatterns.load()
+    assert embedder.document_calls == 0  # nothing is embedded when the facilitator is built
+    live = fac.start(PAIR)
+    assert embedder.document_calls == 1 and knowledge.warmed == 1  # the bank, once, and the keyword index
+    fac.start(PAIR)
+    assert embedder.document_calls == 1 and knowledge.warmed == 1  # once per facilitator
+    chosen = choose_questions(bank, PAIR, TURNS, item=None, asked=[], reading=live.reading, embedder=embedder)
+    assert chosen and embedder.document_calls == 1  # the first question embeds the moment only, not the bank

@@ -159,6 +159,8 @@ def test_full_flow_in_a_real_browser(server: UIServer, browser: Any, tmp_path: P
         "goals": "a clearer monthly report",
     }.items():
         page.fill(elem_id, value)
+    suggested = page.el("new-pair-id").locator("input, textarea").first
+    expect(suggested).to_have_value(re.compile(r"^carla-dev-[0-9a-f]{6}$"), timeout=20_000)  # from the names
     page.shot("new-pair-form")
     page.el("create-pair").click()
     expect(page.status()).to_contain_text("your access code is", timeout=20_000)
@@ -366,6 +368,38 @@ def test_bad_input_is_answered_in_the_page_and_nothing_is_lost(server: UIServer,
     page.shot("hostile-markdown")
     assert page.outside() == [], page.outside()
     assert len(store.turns(session_id)) == before + 3
+    page.close()
+
+
+def test_a_bad_link_and_a_taken_pair_id_are_explained_in_the_page(server: UIServer, browser: Any) -> None:
+    page = Page(browser, "links-and-ids")
+    for query in ("?pair=nosuch&code=x", "?pair=ana-ben&code=not-the-code", "?pair=ana-ben"):
+        page.page.goto(server.url + query)
+        expect(page.status()).to_contain_text("this link did not open a pair", timeout=30_000)
+        page.idle()
+        assert page.page.evaluate("location.search") == ""  # the code leaves the address bar
+        expect(page.el("open-pair")).to_be_visible()
+    expect(page.status()).to_contain_text("open your pair below with its id and code")
+    page.shot("bad-link")
+
+    page.fill("p1-name", "Ana Souza")
+    page.fill("p2-name", "Ben Rao")
+    field = page.el("new-pair-id").locator("input, textarea").first
+    expect(field).to_have_value(re.compile(r"^ana-ben-[0-9a-f]{6}$"), timeout=20_000)
+    page.idle()
+    field.fill("ana-ben")  # the demo pair's id
+    page.el("create-pair").click()
+    expect(page.status()).to_contain_text("the pair id 'ana-ben' is taken; use 'ana-ben-", timeout=20_000)
+    expect(field).to_have_value(re.compile(r"^ana-ben-[0-9a-f]{6}$"))  # a free id, ready to use
+    page.idle()
+    page.shot("taken-id")
+    free = field.input_value()
+    page.el("create-pair").click()
+    expect(page.status()).to_contain_text(f"Pair created with the id {free};", timeout=20_000)
+    page.idle()
+    store = server.store()
+    assert store.get_pair("ana-ben").participants[0].name == "Ana Ruiz"  # the demo pair is as it was
+    assert store.get_pair(free).participants[0].name == "Ana Souza"
     page.close()
 
 

@@ -9,18 +9,20 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import itertools
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from facilitator.access import BAD_LINK, INCOMPLETE_LINK, OTHER_SESSION
 from facilitator.brains.base import BrainInput, BrainProfile, TokenSink
 from facilitator.brains.offline import OfflineBrain
 from facilitator.engine import Facilitator
 from facilitator.models import Move, Pair, Participant
 from facilitator.store import Store
 from ui import views
-from ui.handlers import NO_DRAFT, OPEN_PROMPT, Handlers, PageUpdate
+from ui.handlers import FORGOTTEN, NO_DRAFT, OPEN_PROMPT, Handlers, PageUpdate
 
 NOW = dt.datetime(2026, 3, 4, 10, 0, tzinfo=dt.UTC)
 PAIR = Pair(
@@ -108,8 +110,40 @@ def test_the_page_load_opens_a_link_or_the_remembered_grant(h: Handlers, code: s
     again = h.load({"grant": by_link.token}, {}, client="test")
     assert again.token and again.view is not None and again.view.session_id == by_link.view.session_id
     assert again.remembered == {"grant": again.token}
-    for saved in ({"grant": "forged.grant"}, {"grant": 7}, "grant", None):
-        assert h.load(saved, {"pair": "ana-ben", "code": "wrong"}, client="test") == PageUpdate(status=OPEN_PROMPT)
+    for saved in ({"grant": 7}, "grant", None):
+        assert h.load(saved, {}, client="test") == PageUpdate(status=OPEN_PROMPT)
+    forgotten = h.load({"grant": "forged.grant"}, {}, client="test")
+    assert forgotten == PageUpdate(status=FORGOTTEN, remembered={})  # said once: the browser forgets it
+
+
+@pytest.mark.parametrize(
+    ("query", "says"),
+    [
+        ({"pair": "nosuch", "code": "x"}, BAD_LINK),
+        ({"pair": "ana-ben", "code": "wrong"}, BAD_LINK),  # the same answer: a link never tells whether a pair exists
+        ({"pair": "ana-ben"}, INCOMPLETE_LINK),
+        ({"code": "x", "session": "s"}, INCOMPLETE_LINK),
+    ],
+)
+def test_a_bad_link_says_why_on_the_page(h: Handlers, code: str, query: dict[str, str], says: str) -> None:
+    bad = h.load(None, query, client="test")
+    assert bad == PageUpdate(status=says, warn=True)  # the start page, with the reason and what to do
+    assert "did not open a pair" in says and "open your pair below with its id and code" in says
+    remembered = h.open("ana-ben", code, client="other").token
+    assert remembered
+    still = h.load({"grant": remembered}, query, client="test")  # the remembered pair opens, the link's failure said
+    assert still.view is not None and still.warn and (still.status or "").startswith(says)
+
+
+def test_a_link_with_the_right_code_and_an_unknown_session_opens_todays(h: Handlers, code: str) -> None:
+    today = h.open("ana-ben", code, client="test")
+    assert today.view is not None
+    for session in ("no-such-session", "00000000-0000-0000-0000-000000000000", "x" * 5000):
+        other = h.load(None, {"pair": "ana-ben", "code": code, "session": session}, client="test")
+        assert other.view is not None and other.view.session_id == today.view.session_id
+        assert other.warn and other.status == OTHER_SESSION
+    named = h.load(None, {"pair": "ana-ben", "code": code, "session": today.view.session_id}, client="test")
+    assert named.view is not None and named.view.session_id == today.view.session_id and not named.warn
 
 
 def test_a_new_pair_is_created_opened_and_its_code_shown_once(h: Handlers, fac: Facilitator) -> None:
@@ -123,6 +157,35 @@ def test_a_new_pair_is_created_opened_and_its_code_shown_once(h: Handlers, fac: 
     assert made.pair_info is not None and "access code `" in made.pair_info
     code = (made.status or "").rsplit(" ", 1)[-1].rstrip(".")
     assert fac.store.check_access(pair.id, code)
+
+
+def test_the_id_field_is_suggested_from_the_names_until_the_visitor_types_one(h: Handlers) -> None:
+    first = h.suggest_id(["Carla Mendes", ""], "", {})
+    assert first.new_pair_id is not None and re.fullmatch(r"carla-[0-9a-f]{6}", first.new_pair_id)
+    assert first.id_hint == {"shown": first.new_pair_id, "suffix": first.new_pair_id[-6:]}
+    both = h.suggest_id(["Carla Mendes", "Dev Patel"], first.new_pair_id, first.id_hint)
+    assert both.new_pair_id == f"carla-dev-{first.new_pair_id[-6:]}"  # the same ending while they type
+    assert h.suggest_id(["Carla Mendes", "Dev Patel"], "our-pair", both.id_hint) == PageUpdate()  # theirs is kept
+    partners = [("Carla Mendes", "", "", ""), ("Dev Patel", "", "", "")]
+    # the name typed last, before its suggestion came back: the pair gets the id of the names as they are
+    made = h.create(partners, "", "", client="test", pair_id=first.new_pair_id, hint=first.id_hint)
+    assert made.view is not None and made.view.pair.id == both.new_pair_id
+    assert made.new_pair_id == "" and made.id_hint == {}  # a fresh suggestion for the next pair
+
+
+def test_a_taken_id_is_refused_with_a_free_one_in_the_field(h: Handlers, fac: Facilitator, code: str) -> None:
+    partners = [("Ana Souza", "", "", ""), ("Ben Rao", "", "", "")]
+    taken = h.create(partners, "", "", client="test", pair_id="ana-ben")
+    assert taken.warn and taken.view is None and taken.token is None
+    assert taken.new_pair_id is not None and re.fullmatch(r"ana-ben-[0-9a-f]{6}", taken.new_pair_id)
+    assert f"the pair id 'ana-ben' is taken; use '{taken.new_pair_id}'" in (taken.status or "")
+    assert taken.id_hint == {}  # the free id counts as typed: the names no longer change it
+    made = h.create(partners, "", "", client="test", pair_id=taken.new_pair_id, hint=taken.id_hint)
+    assert made.view is not None and made.view.pair.id == taken.new_pair_id
+    assert fac.pair("ana-ben").participants[0].name == "Ana Lima"  # the first pair is as it was
+    assert fac.open_pair("ana-ben", code).id == "ana-ben"
+    bad = h.create(partners, "", "", client="test", pair_id="Ana & Ben")
+    assert bad.warn and "(e.g. 'ana-ben')" in (bad.status or "") and bad.new_pair_id is None
 
 
 @pytest.mark.parametrize(

@@ -23,10 +23,12 @@ from pathlib import Path
 from typing import Any
 
 from facilitator.engine import DEMO_PAIR_ID, Facilitator
+from facilitator.exceptions import ConfigError
 from facilitator.settings import Settings
 from ui import views
 from ui.handlers import Handlers, PageUpdate, export_files
 from ui.layout import CSS, client_of
+from ui.ports import check_port, port_in_use_message
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
@@ -37,6 +39,7 @@ __all__ = [
     "Handlers",
     "PageUpdate",
     "build_app",
+    "check_port",
     "client_of",
     "export_files",
     "parse_auth",
@@ -102,8 +105,6 @@ def parse_auth(value: str | None) -> list[tuple[str, str]] | None:
     for entry in value.split(","):
         user, sep, password = entry.strip().partition(":")
         if not sep or not user or not password:
-            from facilitator.exceptions import ConfigError
-
             raise ConfigError("COMENTOR_AUTH must be user:password[,user:password] (e.g. pair:s3cret)")
         pairs.append((user, password))
     return pairs
@@ -122,9 +123,14 @@ def prepare(settings: Settings, fac: Facilitator | None = None) -> tuple[Facilit
     return fac, fac.ensure_demo_pair(demo)  # the code exists only now: it is stored hashed
 
 
-def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 7860, fac: Facilitator | None = None) -> None:
-    """`comentor ui`: build and launch the app (blocking)."""
+def serve(
+    settings: Settings, *, host: str = "127.0.0.1", port: int | None = None, fac: Facilitator | None = None
+) -> None:
+    """`comentor ui`: build and launch the app (blocking) on `port`, default COMENTOR_PORT (7860). A busy port or a
+    bad setting is a ConfigError before anything is loaded."""
+    port = settings.port if port is None else port
     auth = parse_auth(settings.auth)
+    check_port(host, port)
     fac, demo_code = prepare(settings, fac)
     use_private_gradio_cache(settings)
     app = build_app(fac, settings=settings, secret=ui_secret(settings))
@@ -147,14 +153,25 @@ def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 7860, fac:
     from fastapi.responses import JSONResponse
     from starlette.exceptions import HTTPException
 
-    from ui import security
-
     async def busy(request: Request, exc: HTTPException) -> Any:
         """Gradio answers a full queue with 503 'Queue is full. Max size is N...': say so, and when to retry."""
         if exc.status_code == 503 and "queue is full" in str(exc.detail).lower():
             message = "comentor is busy: too many requests are waiting. Try again in a moment."
             return JSONResponse({"detail": message}, status_code=503, headers={"Retry-After": "5"})
         return await http_exception_handler(request, exc)
+
+    try:
+        _launch(app, settings, host=host, port=port, auth=auth, busy=busy)
+    except OSError as e:  # taken between the check and the launch: Gradio's message names GRADIO_SERVER_PORT
+        if "port" not in str(e).lower():
+            raise
+        raise ConfigError(port_in_use_message(host, port)) from e
+
+
+def _launch(app: gr.Blocks, settings: Settings, *, host: str, port: int, auth: Any, busy: Any) -> None:
+    from starlette.exceptions import HTTPException
+
+    from ui import security
 
     app.launch(
         server_name=host,

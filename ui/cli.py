@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
 import typer
 from rich.console import Console
 
+from facilitator.access import link_to
 from facilitator.exceptions import ComentorError, InputError
 from facilitator.models import Move, Pair, Summary
 from facilitator.settings import Settings
@@ -24,7 +25,7 @@ from facilitator.textutil import display_safe
 
 if TYPE_CHECKING:
     from facilitator.engine import Facilitator
-    from facilitator.snapshots import Event
+    from facilitator.snapshots import Enrolment, Event
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -47,6 +48,14 @@ class Format(StrEnum):
 
 
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="json or md")]
+AppUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--app-url",
+        envvar="COMENTOR_APP_URL",
+        help="The web app's address, for the link printed with a new code (default: http://127.0.0.1:COMENTOR_PORT/).",
+    ),
+]
 
 
 def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
@@ -232,21 +241,55 @@ def _print_summary(summary: Summary, pair: Pair) -> None:
         _print_facilitator(f"- decided: {decision}")
 
 
+def _app_url(app_url: str | None) -> str:
+    """Where the web app is: --app-url, else `comentor ui` on this machine at its port (COMENTOR_PORT)."""
+    return app_url or f"http://127.0.0.1:{_settings().port}/"
+
+
+def _print_new_code(pair_id: str, code: str, app_url: str | None, *, lead: str) -> None:
+    """A new access code, printed once (it is stored hashed), with the web-app link that opens the pair."""
+    err.print(f"{lead} {code} (shown once: only its hash is kept)", highlight=False, markup=False)
+    link = link_to(_app_url(app_url), pair_id, code)
+    err.print(f"open the pair in the web app (`comentor ui`): {link}", markup=False)
+
+
+def _report_enrolment(enrolled: Enrolment, app_url: str | None) -> None:
+    pid = enrolled.pair.id
+    if enrolled.code is not None:
+        _print_new_code(pid, enrolled.code, app_url, lead=f"new pair '{pid}': access code")
+        err.print(f"a lost code is replaced with `comentor pairs code {pid} --rotate`", markup=False)
+    else:
+        err.print(
+            f"pair '{pid}' is stored; it opens in the web app with its access code "
+            f"(`comentor pairs code {pid} --rotate` issues a new one)",
+            style="dim",
+            highlight=False,
+            markup=False,
+        )
+
+
 @app.command()
 @handle_errors
 def chat(
     pair_file: Annotated[Path, typer.Argument(help="The pair file (JSON or YAML).")],
     session: Annotated[str | None, typer.Option("--session", help="Resume this session id.")] = None,
     date: Annotated[str | None, typer.Option("--date", help="Session date (YYYY-MM-DD); default today.")] = None,
+    app_url: AppUrlOption = None,
 ) -> None:
-    """A terminal session: `Name: text` lines are turns; /question /challenge /balance /recap /commitments /end."""
+    """A terminal session: `Name: text` lines are turns; /question /challenge /balance /recap /commitments /end.
+    A pair new to this machine is saved and its access code printed once (with the web-app link that opens it)."""
     from facilitator.pairs import load_pair
 
     pair = load_pair(pair_file)
     fac = _facilitator()
     for warning in fac.ensure_guidance():
         err.print(f"[yellow]warning:[/] {display_safe(warning)}", highlight=False)
-    live = fac.resume(session) if session else fac.start(pair, date=_date_option(date))
+    if session:
+        live = fac.resume(session)
+    else:
+        enrolled = fac.enrol(pair)
+        _report_enrolment(enrolled, app_url)
+        live = fac.start(enrolled.pair, date=_date_option(date))
     interactive = sys.stdin.isatty()
     err.print(
         f"[dim]{fac.description} · session {live.id} · partners: "
@@ -287,7 +330,7 @@ def summarize(
     for warning in result.warnings:
         err.print(f"[yellow]warning:[/] {warning}", highlight=False)
     for item in result.flagged:
-        err.print(f"[yellow]not shown (failed validation):[/] {item.owner}: {item.action} — {'; '.join(item.flags)}")
+        err.print(f"[yellow]not shown:[/] {item.owner}: {item.action} — {'; '.join(item.flags)}")
     if ics is not None:
         from facilitator.export import summary_ics
 
@@ -335,14 +378,20 @@ def ui(
     host: Annotated[
         str, typer.Option("--host", help="Address to listen on (default: this machine only).")
     ] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 7860,
+    port: Annotated[
+        int | None, typer.Option("--port", help="Port to listen on (default: COMENTOR_PORT, else 7860).")
+    ] = None,
 ) -> None:
     """The web app a pair opens during their meeting (Gradio). A demo pair is ready on first start."""
-    if not 1 <= port <= 65535:
-        raise InputError(f"--port must be between 1 and 65535 (got {port})")
+    if port is not None and not 1 <= port <= 65535:
+        raise InputError(f"--port must be between 1 and 65535 (got {port}); e.g. `comentor ui --port 7861`")
+    settings = _settings()  # a bad COMENTOR_* value or a busy port: one line, before Gradio is even imported
+    from ui.ports import check_port
+
+    check_port(host, settings.port if port is None else port)
     from ui.app import serve
 
-    serve(_settings(), host=host, port=port)
+    serve(settings, host=host, port=port)
 
 
 class ExportFormat(StrEnum):
@@ -351,14 +400,72 @@ class ExportFormat(StrEnum):
     ics = "ics"
 
 
+@pairs_app.command("list")
+@handle_errors
+def pairs_list(fmt: FormatOption = Format.md) -> None:
+    """Stored pairs, oldest first: id, names, sessions and last meeting (the latest session in which anyone spoke).
+    Never their access codes."""
+    listings = _facilitator(guidance=False).pair_listings()
+    if fmt is Format.json:
+        _print_json([p.model_dump(mode="json") for p in listings])
+        return
+    if not listings:
+        out.print("no pairs stored yet; `comentor chat PAIRFILE` or the web app's New pair form creates one")
+        return
+    from rich import box
+    from rich.table import Table
+
+    table = Table("id", "names", "sessions", "last meeting", box=box.MARKDOWN, show_edge=True)
+    for p in listings:
+        met = p.last_meeting.isoformat() if p.last_meeting else "never"
+        table.add_row(*(_plain(v) for v in (p.id, " & ".join(p.names), str(p.sessions), met)))
+    out.print(table)
+
+
+@pairs_app.command("show")
+@handle_errors
+def pairs_show(
+    pair_id: Annotated[str, typer.Argument(help="The pair id (`comentor pairs list` lists them).")],
+    fmt: FormatOption = Format.md,
+) -> None:
+    """One pair: the partners, goals and cadence, its sessions and open items. Never its access code."""
+    record = _facilitator(guidance=False).pair_record(pair_id)
+    if fmt is Format.json:
+        _print_json(record.model_dump(mode="json"))
+        return
+    pair = record.pair
+    lines = [f"# {pair.id}: " + " & ".join(p.name for p in pair.participants), ""]
+    for p in pair.participants:
+        role = f", {p.role}" if p.role else ""
+        lines.append(
+            f"- {p.name} ({p.id}){role} · offers: {', '.join(p.offers) or '-'} · seeks: {', '.join(p.seeks) or '-'}"
+        )
+    if pair.shared_goals:
+        lines.append(f"- shared goals: {', '.join(pair.shared_goals)}")
+    if pair.cadence:
+        lines.append(f"- meets {pair.cadence}")
+    met = record.last_meeting.isoformat() if record.last_meeting else "never"
+    lines += [f"- last meeting: {met}", f"- access code: stored hashed; `comentor pairs code {pair.id} --rotate`"]
+    lines += ["", f"## Sessions ({len(record.sessions)})", ""]
+    lines += [f"- {s.id}  {s.date}  {s.status} · {s.turns} turns · {s.items} items" for s in record.sessions]
+    lines += ["", f"## Open items ({len(record.open_items)})", ""]
+    for item in record.open_items:
+        due = item.due.isoformat() if item.due else "no date"
+        lines.append(f"- [{item.id}] {item.owner}: {item.action} (due {due}, {item.status})")
+    for line in lines:
+        out.print(_plain(line), highlight=False, markup=False)
+
+
 @pairs_app.command("code")
 @handle_errors
 def pairs_code(
-    pair_id: Annotated[str, typer.Argument(help="The pair id (`comentor sessions` lists them).")],
+    pair_id: Annotated[str, typer.Argument(help="The pair id (`comentor pairs list` lists them).")],
     rotate: Annotated[bool, typer.Option("--rotate", help="Issue a new code; the old one stops working.")] = False,
+    app_url: AppUrlOption = None,
 ) -> None:
     """A pair's access code. Codes are stored hashed, so the only way to get one is a new one: `--rotate` prints it
-    once, and the old code, and every browser that opened the pair with it, lose access."""
+    once, with the web-app link that opens the pair, and the old code, and every browser that opened the pair with
+    it, lose access."""
     fac = _facilitator(guidance=False)
     if not rotate:
         fac.pair(pair_id)  # says so when there is no such pair
@@ -367,7 +474,13 @@ def pairs_code(
             f"`comentor pairs code {pair_id} --rotate` issues a new one (the old one stops working)"
         )
     code = fac.rotate_code(pair_id)
-    out.print(f"{pair_id.strip().lower()}: new access code {code} (shown once; the old code no longer works)")
+    pid = pair_id.strip().lower()
+    out.print(f"{pid}: new access code {code} (shown once; the old code no longer works)", markup=False)
+    out.print(f"open the pair in the web app (`comentor ui`): {link_to(_app_url(app_url), pid, code)}", markup=False)
+
+
+def _plain(text: str) -> str:
+    return display_safe(text)
 
 
 @app.command()

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from facilitator import exportdir
 from facilitator.engine import Facilitator, LiveSession
-from facilitator.exceptions import ComentorError, InputError
+from facilitator.exceptions import ComentorError, InputError, PairIdTaken
 from facilitator.models import Agenda
 from facilitator.pairs import PairDraft, PartnerDraft
 from facilitator.settings import Settings
@@ -35,6 +35,9 @@ ItemAction = Literal["confirm", "delete", "edit"]
 ExportKind = Literal["md", "json", "ics"]
 EXPORT_LABELS: dict[str, str] = {"md": "Markdown recap", "json": "JSON summary", "ics": "Calendar (.ics)"}
 OPEN_PROMPT = "Open your pair with its id and access code, or create a new pair."
+FORGOTTEN = (
+    "This browser's access to the pair it last opened has expired or was revoked. " + OPEN_PROMPT
+)  # a remembered grant that no longer works: said once, then the browser forgets it
 NO_DRAFT = "generate an agenda first (the Generate agenda button)"
 
 
@@ -71,6 +74,10 @@ class PageUpdate(BaseModel):
     draft_rows: list[list[Any]] | None = Field(default=None, description="The agenda table's rows.")
     edit_action: str | None = None
     edit_due: str | None = None
+    new_pair_id: str | None = Field(default=None, description="The new-pair form's id field.")
+    id_hint: dict[str, str] | None = Field(
+        default=None, description="The id the form last suggested and its random ending (the page's state)."
+    )
 
 
 def refused(e: ComentorError) -> PageUpdate:
@@ -103,23 +110,61 @@ class Handlers:
         return self._opened(outcome)
 
     def load(self, saved: Any, query: Mapping[str, str], *, client: str) -> PageUpdate:
-        """Page load: a link `?pair=...&code=...` opens the pair; else the grant this browser remembers."""
-        attempts = []
-        if query.get("pair") and query.get("code"):
-            pair_id, code = str(query["pair"]), str(query["code"])
-            attempts.append(lambda: self.fac.open(pair_id, code, client=client))
-        remembered = saved.get("grant") if isinstance(saved, dict) else None
-        if isinstance(remembered, str):
-            attempts.append(lambda: self.fac.reopen(remembered))
-        for attempt in attempts:
+        """Page load: a link `?pair=...&code=...[&session=...]` opens the pair; else the grant this browser
+        remembers. A link that does not work says why on the page (and the remembered pair, if any, opens)."""
+        link_refusal: str | None = None
+        if any(query.get(key) for key in ("pair", "code", "session")):
+            pair_id, code, session_id = query.get("pair"), query.get("code"), query.get("session")
             try:
-                return self._opened(attempt())
+                return self._opened(self.fac.open_link(pair_id, code, client=client, session_id=session_id))
+            except ComentorError as e:
+                link_refusal = str(e)
+        remembered = saved.get("grant") if isinstance(saved, dict) else None
+        forget = False
+        if isinstance(remembered, str):
+            try:
+                opened = self._opened(self.fac.reopen(remembered))
             except ComentorError:
-                continue
-        return PageUpdate(status=OPEN_PROMPT)
+                forget = True
+            else:
+                if link_refusal is None:
+                    return opened
+                status = f"{link_refusal}. This browser's last pair is open instead: {opened.status}"
+                return opened.model_copy(update={"status": status, "warn": True})
+        cleared: dict[str, str] | None = {} if forget else None  # the browser forgets a grant that no longer works
+        if link_refusal is not None:
+            return PageUpdate(status=link_refusal, warn=True, remembered=cleared)
+        return PageUpdate(status=FORGOTTEN if forget else OPEN_PROMPT, remembered=cleared)
 
-    def create(self, partners: list[tuple[Any, Any, Any, Any]], goals: Any, cadence: Any, *, client: str) -> PageUpdate:
-        """The new-pair form: each partner's name, role, offers and seeks, the shared goals and the cadence."""
+    def suggest_id(self, names: list[Any], current: Any, hint: Any) -> PageUpdate:
+        """The names in the new-pair form changed: suggest an id from them, unless the visitor typed their own
+        (the field then differs from the last suggestion). The random ending stays the same while they type."""
+        shown = hint.get("shown", "") if isinstance(hint, dict) else ""
+        typed = _text(current).strip()
+        if typed and typed != shown:
+            return PageUpdate()
+        suffix = hint.get("suffix") if isinstance(hint, dict) else None
+        suggestion = self.fac.suggest_pair_id([_text(n) for n in names], suffix=suffix)
+        hint = {"shown": suggestion, "suffix": suggestion.rsplit("-", 1)[-1]}
+        return PageUpdate(new_pair_id=suggestion, id_hint=hint)
+
+    def create(
+        self,
+        partners: list[tuple[Any, Any, Any, Any]],
+        goals: Any,
+        cadence: Any,
+        *,
+        client: str,
+        pair_id: Any = "",
+        hint: Any = None,
+    ) -> PageUpdate:
+        """The new-pair form: each partner's name, role, offers and seeks, the shared goals, the cadence and the pair
+        id (as suggested, or typed). A taken id is refused with a free one, put in the field."""
+        names = [_text(name) for name, _role, _offers, _seeks in partners]
+        chosen = _text(pair_id).strip()
+        if isinstance(hint, dict) and chosen and chosen == hint.get("shown"):
+            # the suggestion, untouched: from the names as they are now (a suggestion still on its way is stale)
+            chosen = self.fac.suggest_pair_id(names, suffix=hint.get("suffix"))
         draft = PairDraft(
             participants=[
                 PartnerDraft(name=_text(name), role=_text(role), offers=_text(offers), seeks=_text(seeks))
@@ -127,16 +172,18 @@ class Handlers:
             ],
             shared_goals=_text(goals),
             cadence=_text(cadence),
+            pair_id=chosen,
         )
         try:
             outcome = self.fac.create(draft, client=client)
+        except PairIdTaken as e:  # the free id goes in the field, as if typed: one more click creates the pair
+            return refused(e).model_copy(update={"new_pair_id": e.free, "id_hint": {}})
         except ComentorError as e:
             return refused(e)
         pair = outcome.view.pair
         toast = f"Pair created. Pair id: {pair.id} · access code: {outcome.code} — keep both."
-        return self._opened(outcome).model_copy(
-            update={"pair_info": views.pair_view(pair, outcome.code), "toast": toast}
-        )
+        made = {"pair_info": views.pair_view(pair, outcome.code), "toast": toast, "new_pair_id": "", "id_hint": {}}
+        return self._opened(outcome).model_copy(update=made)
 
     def _opened(self, outcome: Outcome) -> PageUpdate:
         return PageUpdate(
@@ -145,6 +192,7 @@ class Handlers:
             tab="session",
             pair_info=views.pair_view(outcome.view.pair),
             status=outcome.notice,
+            warn=outcome.warn,
             view=outcome.view,
             files=self._files(outcome.view),
         )

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from facilitator.models import CADENCE_CHARS, NAME_CHARS, ROLE_CHARS, TOPIC_CHARS, TOPICS_MAX
+from facilitator.pairs import PAIR_ID_CHARS
 from facilitator.settings import Settings
 from ui import views
 from ui.handlers import AskKind, ExportKind, Handlers, ItemAction, PageUpdate
@@ -49,6 +50,8 @@ VIEW = (
 )
 EXPORTS: dict[str, ExportKind] = {"export_md": "md", "export_json": "json", "export_ics": "ics"}
 OPENED = ("token", "remembered", "tab", "pair_info", "status", *VIEW)
+CREATED = (*OPENED, "new_pair_id", "id_hint")
+SUGGESTED = ("new_pair_id", "id_hint")
 SESSION = ("token", "status", *VIEW)
 SENT = (*SESSION, "message")
 ITEM = (*SESSION, "edit_action", "edit_due")
@@ -81,6 +84,8 @@ class Page:
     partner_fields: list[gr.Textbox]
     goals: gr.Textbox
     cadence: gr.Textbox
+    new_pair_id: gr.Textbox
+    id_hint: gr.State
     create_btn: gr.Button
     # the session tab
     chat: gr.Chatbot
@@ -140,6 +145,14 @@ def _pair_tab() -> dict[str, Any]:
             cadence = gr.Textbox(
                 label="How often you meet", value="every two weeks", max_lines=1, max_length=CADENCE_CHARS
             )
+            new_pair_id = gr.Textbox(
+                label="Pair id (you open the pair with it)",
+                info="Suggested from your names; change it if you like: lower-case letters, digits, - _ .",
+                elem_id="new-pair-id",
+                max_lines=1,
+                max_length=PAIR_ID_CHARS,
+            )
+            id_hint = gr.State({})
             create_btn = gr.Button("Create pair", elem_id="create-pair")
     return {
         "pair_id": pair_id,
@@ -149,6 +162,8 @@ def _pair_tab() -> dict[str, Any]:
         "partner_fields": fields,
         "goals": goals,
         "cadence": cadence,
+        "new_pair_id": new_pair_id,
+        "id_hint": id_hint,
         "create_btn": create_btn,
     }
 
@@ -323,6 +338,8 @@ class _Rendered:
             "draft_rows": lambda: u.draft_rows,
             "edit_action": lambda: u.edit_action,
             "edit_due": lambda: u.edit_due,
+            "new_pair_id": lambda: u.new_pair_id,
+            "id_hint": lambda: u.id_hint,
         }
         if name in simple:
             value = simple[name]()
@@ -395,10 +412,16 @@ def wire_pair(demo: gr.Blocks, page: Page, h: Handlers) -> None:
         seeks2: str,
         goals: str,
         cadence: str,
+        pair_id: str,
+        hint: dict[str, str] | None,
         request: gr.Request,
     ) -> Any:
         partners = [(name1, role1, offers1, seeks1), (name2, role2, offers2, seeks2)]
-        return apply(h.create(partners, goals, cadence, client=client_of(request)), OPENED)
+        made = h.create(partners, goals, cadence, client=client_of(request), pair_id=pair_id, hint=hint)
+        return apply(made, CREATED)
+
+    def on_names(name1: str, name2: str, pair_id: str, hint: dict[str, str] | None) -> Any:
+        return apply(h.suggest_id([name1, name2], pair_id, hint), SUGGESTED)
 
     def on_load(saved: dict[str, Any] | None, request: gr.Request) -> Any:
         query = {k: str(v) for k, v in dict(request.query_params).items()} if request else {}
@@ -407,8 +430,18 @@ def wire_pair(demo: gr.Blocks, page: Page, h: Handlers) -> None:
     inputs = [page.pair_id, page.code]
     page.open_btn.click(on_open, inputs, opened, api_name="on_open", **ONCE)
     page.code.submit(on_open, inputs, opened, api_name="on_open_1", **ONCE)
-    form = [*page.partner_fields, page.goals, page.cadence]
-    page.create_btn.click(on_create, form, opened, api_name="on_create", **ONCE)
+    form = [*page.partner_fields, page.goals, page.cadence, page.new_pair_id, page.id_hint]
+    page.create_btn.click(on_create, form, page.outputs(CREATED), api_name="on_create", **ONCE)
+    names = [page.partner_fields[0], page.partner_fields[4]]
+    gr.on(
+        [field.change for field in names],  # `input` misses a paste (Gradio sends it on key presses)
+        on_names,
+        [*names, page.new_pair_id, page.id_hint],
+        page.outputs(SUGGESTED),
+        api_name="on_names",
+        trigger_mode="always_last",
+        show_progress="hidden",
+    )
     # a link `?pair=...&code=...` opens the pair once; the code then leaves the address bar and the history
     demo.load(on_load, [page.remembered], opened, api_name="on_load").then(
         None, js="() => { if (location.search) history.replaceState(null, '', location.pathname); }"

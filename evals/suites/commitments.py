@@ -1,13 +1,19 @@
-"""Accountability items: P/R/F1 with one-to-one fuzzy matching, owner and due-date accuracy, per-rule breakdown.
+"""Accountability items: P/R/F1 with strict one-to-one matching (same owner, the labelled object named), owner and
+due-date accuracy, readable actions, per-rule breakdown.
 
-Two labelled sets: `transcripts` (30, tuned on) and `heldout` (12, written blind). With the LLM facilitator the
-items come from the model (cassette replay) and pass the same code validation as in a session.
+Sets (see each folder's README): `tuned` (t01–t30), `tuned_u` (u01–u14) and `tuned_v` (v01–v16) were written to
+develop the extractor; `tuned_h` (h01–h12) was blind until session 7 and has been tuned on since; `blind` (b01–b24)
+was written before any tuning and never read by whoever tunes: its cases show no detail in the report, only whether
+they passed. The extractor runs with the MiniLM embedder, as in a session. With the LLM facilitator the offline
+extractor's items are reviewed by the model (cassette replay) and its verdicts pass the same code validation as in a
+session. A blind set's prompts are never written to a cassette (only their hashes; see `_blind`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from evals.commitment_metrics import Case, load_cases, score
@@ -17,13 +23,25 @@ from facilitator.models import Commitment, Participant, Turn
 
 NAME = "commitments"
 DESCRIPTION = "labelled co-mentoring transcripts: precision, recall, F1, owner and due-date accuracy, per rule"
-SETS = {"tuned": DATASETS / "transcripts", "heldout": DATASETS / "heldout"}
+SETS = {
+    "tuned": DATASETS / "transcripts",
+    "tuned_u": DATASETS / "commitments_tune",
+    "tuned_v": DATASETS / "commitments_tune2",
+    "tuned_h": DATASETS / "heldout",
+    "blind": DATASETS / "commitments_blind",
+}
 COMMITMENT_RULES = ("accepted_request", "joint", "revised", "simple", "no_date", "same_for_me")
 DISTRACTOR_RULES = ("retracted", "hedged", "past", "third_party", "hypothetical", "declined_request")
 
 
+def _blind(set_name: str, folder: Path) -> bool:
+    """A set nobody may read (blind): its transcripts stay out of the committed cassettes and its cases' details
+    out of the report. (The folder `heldout` is tuned on now, but its cassettes were recorded without text: kept so.)"""
+    return any(word in name for word in ("heldout", "blind") for name in (set_name, folder.name))
+
+
 def run(ctx: EvalContext) -> SuiteResult:
-    from facilitator.summary import accountability_items
+    from facilitator.summary import OFFLINE_ITEMS, accountability_items
 
     brain = ctx.brain() if ctx.llm else None
     metrics: dict[str, float] = {}
@@ -33,15 +51,21 @@ def run(ctx: EvalContext) -> SuiteResult:
     datasets = []
     total = sum(len(load_cases(p)) for p in SETS.values())
     done = 0
-    current: dict[str, str] = {"id": ""}
+    current: dict[str, Any] = {"id": "", "blind": False}
+    review_notes: list[str] = []
 
-    def extractor(turns: list[Turn], participants: list[Participant], date: dt.date) -> list[Commitment]:
+    def extractor(
+        turns: list[Turn], participants: list[Participant], date: dt.date, following: dt.date | None
+    ) -> list[Commitment]:
         nonlocal done
         if ctx.harness is not None:
-            ctx.harness.set_case(current["id"])
-        items, _flagged, notes = accountability_items(turns, participants, date, brain)
-        for note in notes:  # the model failed and the offline extractor answered: counted in model_fallbacks
-            ctx.fallback(f"extraction: {note}")
+            ctx.harness.set_case(current["id"], private=current["blind"])
+        items, _flagged, notes = accountability_items(turns, participants, date, brain, following, ctx.embedder)
+        for note in notes:
+            if note.endswith(OFFLINE_ITEMS):  # the review failed, the candidates stood: counted in model_fallbacks
+                ctx.fallback(f"extraction: {note}")
+            else:  # verdicts ignored as a whole (an unknown id, a second verdict) or missing
+                review_notes.append(f"{current['id']}: {note}")
         done += 1
         ctx.progress(done, total)
         return items
@@ -56,14 +80,17 @@ def run(ctx: EvalContext) -> SuiteResult:
             turns: list[Turn],
             participants: list[Participant],
             date: dt.date,
+            following: dt.date | None,
             order: Iterator[Case] = order,
             set_name: str = set_name,
+            folder: Path = folder,
         ) -> list[Commitment]:
             current["id"] = f"{set_name}/{next(order).id}"
-            return extractor(turns, participants, date)
+            current["blind"] = _blind(set_name, folder)
+            return extractor(turns, participants, date, following)
 
         result = score(loaded, routed)
-        for key in ("precision", "recall", "f1", "owner_accuracy", "due_accuracy"):
+        for key in ("precision", "recall", "f1", "owner_accuracy", "due_accuracy", "readable"):
             metrics[f"{set_name}_{key}"] = result[key]
         for rule, row in result["per_rule"].items():
             metrics[f"{set_name}_recall_{rule}"] = row["recall"]
@@ -103,17 +130,23 @@ def run(ctx: EvalContext) -> SuiteResult:
             }
         )
         for detail in result["cases"]:
-            cases.append(
-                CaseResult(
-                    id=f"{set_name}/{detail['id']}",
-                    passed=not (detail["misses"] or detail["false_positives"] or detail["wrong_due"]),
-                    detail={
-                        "misses": [f"{e.owner}: {e.action} ({e.rule})" for e in detail["misses"]],
-                        "extra": [f"{p.owner}: {p.action}" for p in detail["false_positives"]],
-                        "wrong_due": [f"{p.owner}: {p.action} {p.due} != {e.due}" for p, e in detail["wrong_due"]],
-                    },
-                )
-            )
+            passed = not (detail["misses"] or detail["false_positives"] or detail["wrong_due"])
+            shown: dict[str, Any] = {
+                "misses": [f"{e.owner}: {e.action} ({e.rule})" for e in detail["misses"]],
+                "extra": [f"{p.owner}: {p.action}" for p in detail["false_positives"]],
+                "wrong_due": [f"{p.owner}: {p.action} {p.due} != {e.due}" for p, e in detail["wrong_due"]],
+            }
+            if set_name == "blind":  # counts only: whoever tunes must not read the blind set's failures
+                shown = {key: len(value) for key, value in shown.items()}
+            cases.append(CaseResult(id=f"{set_name}/{detail['id']}", passed=passed, detail=shown))
+    notes = [
+        "`tuned`, `tuned_u`, `tuned_v` and `tuned_h` were used to develop the extractor (in-sample figures); "
+        "`blind` was written before tuning and never read by whoever tunes (its failures are shown as counts only)"
+    ]
+    if ctx.llm:
+        metrics["review_notes"] = float(len(review_notes))
+    if review_notes:
+        notes.append(f"{len(review_notes)} note(s) on the model's review (e.g. {review_notes[0]})")
     return SuiteResult(
         name=NAME,
         description=DESCRIPTION,
@@ -121,5 +154,5 @@ def run(ctx: EvalContext) -> SuiteResult:
         cases=cases,
         tables={"confusion": confusion, "per_rule": per_rule},
         datasets=datasets,
-        notes=["`tuned` was used to develop the extractor (in-sample); `heldout` was never tuned on"],
+        notes=notes,
     )

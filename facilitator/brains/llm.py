@@ -1,9 +1,10 @@
 """The LLM facilitator: any OpenAI-compatible chat model through langchain-openai's ChatOpenAI.
 
-Moves with structure (questions, challenges, nudges), commitment extraction and agenda wording use structured output
-(json_schema, falling back to function calling for servers without it); answers stream plain text. Every call goes
-through the circuit breaker, the retries and the budget, and its output is validated; any failure raises ModelError
-so the engine can let the offline brain answer that turn (or keep the agenda as code built it).
+Moves with structure (questions, challenges, nudges), the review of accountability items and agenda wording use
+structured output (json_schema, falling back to function calling for servers without it); answers stream plain text.
+Every call goes through the circuit breaker, the retries and the budget, and its output is validated; any failure
+raises ModelError so the engine can let the offline brain answer that turn (or keep the agenda as code built it, or
+the offline extractor's items unreviewed).
 
 The chat model is injected: `make_chat_model` for a real server, `facilitator.testing.function_model.FunctionModel`
 in unit tests.
@@ -11,7 +12,6 @@ in unit tests.
 
 from __future__ import annotations
 
-import datetime as dt
 import queue
 import re
 import threading
@@ -22,12 +22,21 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from facilitator.brains.base import AgendaPhrasing, AgendaPhrasingInput, BrainInput, BrainProfile, TokenSink
+from facilitator.brains.base import (
+    AgendaPhrasing,
+    AgendaPhrasingInput,
+    BrainInput,
+    BrainProfile,
+    CommitmentReview,
+    CommitmentReviewInput,
+    CommitmentVerdict,
+    TokenSink,
+)
 from facilitator.brains.breaker import DEFAULT_COOLDOWN, CircuitBreaker
 from facilitator.context import understanding_text
 from facilitator.exceptions import ModelError
 from facilitator.knowledge.bank import CHALLENGE_SOURCE, QUESTION_BANK_SOURCE
-from facilitator.models import Agenda, Citation, Commitment, Move, Pair, Participant, SuggestedQuestion, Turn
+from facilitator.models import Agenda, Citation, Commitment, Move, Pair, SuggestedQuestion, Turn
 from facilitator.prompts import Block, blocks, item, load_prompt
 from facilitator.textutil import clip
 
@@ -60,24 +69,9 @@ class MoveDraft(BaseModel):
     citations: list[str]
 
 
-class ExtractedItem(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    owner: str
-    action: str
-    due: str | None
-    evidence: list[int]
-
-
-class Extraction(BaseModel):
-    """What the model returns for commitment extraction; validated in code before anything is shown."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    items: list[ExtractedItem]
-
-
-EXTRACT_WINDOW_TURNS = 80
+REVIEW_TURNS = 80  # turns shown in one review call at most (candidates' evidence turns and their neighbours)
+REVIEW_ITEMS = 20  # candidates in one review call at most
+REVIEW_TURN_CHARS = 600  # of each turn shown to a review
 PAIR_TEXT_BUDGET = 1500  # characters of the pair's description in every prompt
 REFERENCE_CHARS = 1200  # of each guidance passage in the agenda prompt
 _USERINFO = re.compile(r"^([a-z][a-z0-9+.-]*://)[^/@\s]*@", re.IGNORECASE)
@@ -130,47 +124,45 @@ class LLMBrain:
     def prompt_refs(self) -> list[str]:
         return [p.ref for p in (self._system, self._move, self._answer, self._extract, self._agenda)]
 
-    def extract_commitments(
-        self, turns: list[Turn], participants: list[Participant], session_date: dt.date
-    ) -> list[Commitment]:
-        """Items proposed by the model, window by window (bounded prompts). Raises ModelError on any failure.
+    def review_commitments(self, data: CommitmentReviewInput) -> CommitmentReview:
+        """The model's verdicts on the offline extractor's candidates, in batches of at most REVIEW_ITEMS candidates
+        and REVIEW_TURNS turns (each candidate's evidence turns and their neighbours). Raises ModelError on any
+        failure; no candidates, no call.
 
-        The caller validates them (facilitator.commitments.validate_commitments); nothing here is trusted.
+        Candidates are shown as `c1`, `c2`, ... (in order); the verdicts come back with the candidates' own ids
+        (an id the model made up stays as it said it). Nothing here is trusted: the caller checks every verdict
+        (facilitator.commitments.validation.apply_review).
         """
-        return self._bounded(
-            "extract the accountability items", lambda: self._extract_items(turns, participants, session_date)
-        )
+        if not data.candidates:
+            return CommitmentReview(verdicts=[])
+        return self._bounded("review the accountability items", lambda: self._review_items(data))
 
-    def _extract_items(
-        self, turns: list[Turn], participants: list[Participant], session_date: dt.date
-    ) -> list[Commitment]:
-        names = ", ".join(f"{p.id} ({p.name})" for p in participants)
-        items: list[Commitment] = []
+    def _review_items(self, data: CommitmentReviewInput) -> CommitmentReview:
+        from facilitator.commitments.validation import context_turns
+
+        turns = {t.index: t for t in data.turns}
+        labels = {f"c{n}": str(c.id) for n, c in enumerate(data.candidates, start=1)}
+        names = ", ".join(f"{p.id} ({p.name})" for p in data.participants)
+        following = data.next_meeting.isoformat() if data.next_meeting else "not known"
+        verdicts: list[CommitmentVerdict] = []
         try:
-            for start in range(0, len(turns), EXTRACT_WINDOW_TURNS):
-                window = turns[start : start + EXTRACT_WINDOW_TURNS]
-                conversation = "\n".join(f"[{t.index}] {t.speaker}: {t.text}" for t in window)
+            for batch, shown in _review_batches(data.candidates, lambda c: context_turns(c.evidence, turns)):
                 user = self._extract.render(
-                    participants=names, session_date=session_date.isoformat(), conversation=conversation
+                    participants=names,
+                    session_date=f"{data.session_date.isoformat()} ({data.session_date:%A})",
+                    next_meeting=following,
+                    conversation=_review_conversation([turns[i] for i in shown]),
+                    candidates=blocks(_candidate_item(label, c) for label, c in batch),
                 )
-                result = self._retrying(partial(self._call_structured, user, Extraction))
-                for raw in result.items:
-                    due, flags = None, []
-                    if raw.due:
-                        try:
-                            due = dt.date.fromisoformat(raw.due)
-                        except ValueError:
-                            flags.append(f"due date {raw.due!r} does not parse")
-                    items.append(
-                        Commitment(owner=raw.owner, action=raw.action, due=due, evidence=raw.evidence, flags=flags)
-                    )
+                result = self._retrying(partial(self._call_structured, user, CommitmentReview))
+                verdicts += [_relabelled(v, labels) for v in result.verdicts]
         except ModelError:
             raise
-        except Exception as e:  # any failure of the call or its output: the caller uses the offline extractor
+        except Exception as e:  # any failure of the call or its output: the caller keeps the candidates unreviewed
             raise ModelError(
-                f"the model failed to extract items{self._tried()} ({e.__class__.__name__}: {str(e)[:200]})"
+                f"the model failed to review the items{self._tried()} ({e.__class__.__name__}: {str(e)[:200]})"
             ) from e
-        return items
+        return CommitmentReview(verdicts=verdicts)
 
     def phrase_agenda(self, data: AgendaPhrasingInput) -> AgendaPhrasing:
         """The model's wording of the agenda's titles, purposes and questions. Raises ModelError on any failure.
@@ -387,6 +379,50 @@ def make_chat_model(settings: Settings) -> BaseChatModel:
         use_responses_api=False,
         stream_usage=True,
     )
+
+
+def _review_batches(
+    candidates: list[Commitment], context: Callable[[Commitment], list[int]]
+) -> list[tuple[list[tuple[str, Commitment]], list[int]]]:
+    """The candidates (labelled c1, c2, ... in order) in consecutive batches of at most REVIEW_ITEMS, each with the
+    turns it shows: its candidates' context turns, at most REVIEW_TURNS (one candidate alone is cut to that)."""
+    batches: list[tuple[list[tuple[str, Commitment]], list[int]]] = []
+    batch: list[tuple[str, Commitment]] = []
+    shown: set[int] = set()
+    for n, candidate in enumerate(candidates, start=1):
+        wanted = set(context(candidate)[:REVIEW_TURNS])
+        if batch and (len(batch) == REVIEW_ITEMS or len(shown | wanted) > REVIEW_TURNS):
+            batches.append((batch, sorted(shown)))
+            batch, shown = [], set()
+        batch.append((f"c{n}", candidate))
+        shown |= wanted
+    if batch:
+        batches.append((batch, sorted(shown)))
+    return batches
+
+
+def _review_conversation(turns: list[Turn]) -> str:
+    """`[index] speaker: text` per turn (each clipped), with "..." where turns are left out."""
+    lines: list[str] = []
+    for at, turn in enumerate(turns):
+        if at and turn.index != turns[at - 1].index + 1:
+            lines.append("...")
+        lines.append(f"[{turn.index}] {turn.speaker}: {clip(' '.join(turn.text.split()), REVIEW_TURN_CHARS)}")
+    return "\n".join(lines)
+
+
+def _candidate_item(label: str, candidate: Commitment) -> Block:
+    due = candidate.due.isoformat() if candidate.due else "none"
+    evidence = ", ".join(str(i) for i in candidate.evidence)
+    return item(candidate.action, id=label, owner=candidate.owner, due=due, evidence=evidence)
+
+
+def _relabelled(verdict: CommitmentVerdict, labels: dict[str, str]) -> CommitmentVerdict:
+    """The verdict with the prompt's labels (c1, c2, ...) turned back into the candidates' ids."""
+    update = {"id": labels.get(verdict.id.strip(), verdict.id)}
+    if verdict.duplicate_of is not None:
+        update["duplicate_of"] = labels.get(verdict.duplicate_of.strip(), verdict.duplicate_of)
+    return verdict.model_copy(update=update)
 
 
 def _pair_lines(pair: Pair) -> list[str]:

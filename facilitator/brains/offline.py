@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Sequence
 
-from facilitator.brains.base import AgendaPhrasing, AgendaPhrasingInput, BrainInput, BrainProfile, TokenSink
+from facilitator.brains.base import (
+    AgendaPhrasing,
+    AgendaPhrasingInput,
+    BrainInput,
+    BrainProfile,
+    CommitmentReview,
+    CommitmentReviewInput,
+    CommitmentVerdict,
+    TokenSink,
+)
 from facilitator.knowledge.bank import CHALLENGE_SOURCE, QUESTION_BANK_SOURCE
 from facilitator.lexicon import STOP_WORDS
-from facilitator.models import Citation, Commitment, Move, Participant, SuggestedQuestion, Turn
+from facilitator.models import Citation, Move, SuggestedQuestion, Turn
 from facilitator.signals import sentences
 from facilitator.textutil import clip
 
@@ -63,13 +71,9 @@ class OfflineBrain:
             on_token(move.text)
         return move
 
-    def extract_commitments(
-        self, turns: list[Turn], participants: list[Participant], session_date: dt.date
-    ) -> list[Commitment]:
-        """The rule-based extractor (deterministic; see facilitator.commitments)."""
-        from facilitator.commitments import extract_commitments
-
-        return extract_commitments(turns, participants, session_date)
+    def review_commitments(self, data: CommitmentReviewInput) -> CommitmentReview:
+        """Every candidate kept as the rule-based extractor worded and dated it."""
+        return CommitmentReview(verdicts=[CommitmentVerdict(id=str(c.id), verdict="keep") for c in data.candidates])
 
     def phrase_agenda(self, data: AgendaPhrasingInput) -> AgendaPhrasing:
         """No rewording: the agenda stays as code built it."""

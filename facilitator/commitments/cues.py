@@ -23,6 +23,20 @@ def _word_set(phrases: Iterable[str]) -> re.Pattern[str]:
 # ----------------------------------------------------------------------------------------------------------------
 # Clean-up and wording
 
+
+def _abbreviations() -> tuple[str, ...]:
+    """Abbreviations whose period ends no sentence: pysbd's titles ("Dr.", "St.", "vs.") and a few of chat."""
+    from pysbd.lang.english import English
+
+    titles = English.Abbreviation.PREPOSITIVE_ABBREVIATIONS
+    return tuple(sorted({*titles, "e.g", "i.e", "approx", "incl", "dept", "etc", "esp", "ca", "cf"}))
+
+
+ABBREVIATIONS = _abbreviations()
+# "Dr." / "e.g." right before a position: a period there is part of a word, not the end of a sentence.
+ABBREVIATED = re.compile(rf"(?:^|[\s(])(?:{'|'.join(re.escape(a) for a in ABBREVIATIONS)})\.$", re.I)
+_NOT_ABBREVIATION = "".join(rf"(?<!\b{re.escape(a)})" for a in ABBREVIATIONS if a.isalpha())
+
 NOISE = re.compile(r"\{\w+\}|<[^<>]{1,40}/?>")  # transcription marks: {disfmarker}, <unintelligible/>
 HESITATION = re.compile(r"\b(?:uh+|um+|erm|uhm|er|mm+|hmm+)\b,?\s*|\b[a-z]+-(?=[\s,]|$),?\s*", re.IGNORECASE)
 FILLERS = re.compile(rf"^(?:{alternation(LEX.fillers)})\s+", re.IGNORECASE)
@@ -33,9 +47,10 @@ CLAUSE_CUT = re.compile(
     r"though|as|cause|lol|tbh|haha|that'?s|there'?s|it'?s|i'?ve|i'?m|it'?ll|itll|that'?ll|this|that|yes|yeah|"
     r"the\s+\w+\s+(?:is|was|one)\b|covering|depending|if|unless|when|once|"
     r"(?:\w+\s+){0,2}(?:is|are|was|were|has|have|had|closes|opens|ends|starts|won't|can't)\b)\b)"
-    r"|\s+(?:so\s+(?:that\s+)?(?:you|we|i|they|it|u)|because|bc|since|then\s+we|and\s+then|and\s+we|which|but|"
+    r"|\s+(?:so\s+(?:that\s+)?(?:you|we|i|they|it|u)|because|bc|since|then\s+we|and\s+then|and\s+we|but|"
+    r"(?:that|it)(?:'d|\s+would)\s+be|"
     r"(?:before|after|when|while|once|until|where|whenever)\s+(?:i|you|we|he|she|they|it|u))\b"
-    r"|\s+[-–—]\s+|;|:|\.\.\.|…|\.(?:\s|$)|[!?]",
+    rf"|\s+[-–—]\s+|;|:|\.\.\.|…|{_NOT_ABBREVIATION}\.(?:\s|$)|[!?]",
     re.IGNORECASE,
 )
 TRAILING = re.compile(
@@ -77,11 +92,22 @@ HYPOTHETICAL = re.compile(
     r"\b(?:if|unless|were\s+\w+(?:\s+\w+)?\s+to|in\s+case)\b.*\b(?:would|could)\b|\b(?:if|unless)\b.*\b\w+'d\b"
     r"|\b(?:would|\w+'d)\b.*\bif\b"
 )
+# A consequence of an outside event ("if the grant comes through I'll hire someone") promises nothing yet; one of the
+# partner's act ("if you send me the data, I'll chart it") is a commitment once they do.
+CONDITION = re.compile(r"\b(?:if|unless|in\s+case)\s+(?!(?:you|u|ya|it|that|this|that's|it's|possible|needed)\b)\w")
 PAST_BEFORE = re.compile(
     r"\b(?:last\s+(?:week|month|year|time|sprint|term|night)|yesterday|ago|previously|earlier\s+today|"
     r"(?:said|told\s+\w+|promised|mentioned)\s+(?:that\s+)?)\b"
 )
+DESCRIBED_ACTION = re.compile(
+    r"\b(?:what\s+i\s+(?:can|could)\s+do\s+is|i\s+could|the\s+plan\s+is\s+to|my\s+plan\s+is\s+to|the\s+idea\s+is\s+to|"
+    r"one\s+option\s+is\s+to)\s+(?:to\s+)?(?=[a-z])"
+)
 ALREADY = re.compile(r"\balready\b")
+PROMISED = re.compile(
+    r"\b(?:i\s+promise|this\s+i\s+promise|you\s+have\s+my\s+word|count\s+on\s+it)\b|\bpromise(?:d)?\W*$"
+)
+WAS_GOING = re.compile(r"\b(?:i\s+was|i'?d\s+been|i\s+had\s+been)\s+(?:going\s+to|gonna|planning\s+to|about\s+to)\b")
 NEGATED = re.compile(r"^\s*(?:not|never|no\s+longer)\b")
 FOLLOW_UP = re.compile(r"^\s*(?:let\s+\w+\s+know|get\s+back)")
 QUESTION_TAG = re.compile(
@@ -92,6 +118,21 @@ TERSE = re.compile(
     r"(?:by|before|until|till)\s+\S+(?:\s+\S+)?(?:\s+(?:too|as\s+well|also))?\W*$"
 )
 SEPARATE = re.compile(r"\b(?:also|too|as\s+well|another|in\s+addition)\b")
+DELEGATED = re.compile(r"^(?:ask|get|have|let)\s+[A-Z][\w'-]*\s+(?:to\s+)?(?P<task>[a-z].*)$")
+# "I'm going to the trauma-informed practice twilight on the 24th": attending an event (with its date).
+GOING_TO_EVENT = re.compile(r"\bi\s*'?\s*(?:m|am)\s+(?:also\s+)?going\s+to\s+(?=(?:the|a|an)\s)")
+READY = re.compile(
+    r"(?:^|[,;]\s*|\b(?:and|so|then)\s+)(?P<np>it|(?:the|my|our)\s+[a-z][\w' -]{1,50}?)\s*"
+    r"(?:'ll|will|should|is\s+going\s+to|'s\s+going\s+to)\s+be\s+(?:ready|done|finished|with\s+(?:you|u))\b"
+)
+RECURRING = re.compile(
+    r"\b(?:every|each)\s+(?:(?:other|second)\s+)?(?:mon|tue|wed|thu|fri|sat|sun|week|fortnight|month)"
+)
+THEN_ANAPHOR = re.compile(
+    r"(?<!and\s)(?<!but\s)\bthen\b(?!\s+(?:i|we|you|they|he|she)\b)|\bthat\s+(?:night|day|evening|morning|afternoon)\b"
+)
+FROM_DAY = re.compile(r"\bfrom\s+(?=(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\b)", re.I)
+START_DOING = re.compile(r"^\s*(?:(?:also|just|really)\s+)?(?:start|begin)\s+(?=[a-z]+ing\b)")
 PROGRESSIVE_BE = re.compile(r"^\s*be\s+\w+ing\b")
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -101,18 +142,80 @@ RETRACT = re.compile(
     r"\b(?:actually,?\s+no|no,?\s+actually|nah,?\s+actually|nah\b|scratch\s+that|scratch\s+(?=\w)|"
     r"forget\s+(?:it|that|what\s+i\s+said|about\s+(?:it|that)|i\s+said\s+(?:it|that|anything))|never\s?mind|nvm|"
     r"i\s+won'?t\s+be\s+able\s+to|i\s+(?:can'?t|cannot)\s+(?:do|make)\s+(?:it|that)|(?:oh\s+)?wait,?\s+no|"
-    r"wait,?\s+(?:i\s+)?can'?t|\bi\s+shan'?t\b|^no\W*$|"
+    r"wait,?\s+(?:i\s+)?can'?t|\bi\s+shan'?t\b|^no\W*$|strike\s+that|"
     r"no,?\s+i\s+can'?t|i\s+take\s+(?:it|that)\s+back|on\s+second\s+thought|ignore\s+(?:that|what\s+i\s+said)|"
+    r"(?:hold|hang)\s+on,?\s+no\b|pretend\s+i\s+didn'?t\s+(?:offer|say\s+(?:that|anything)|mention\s+it)|"
     r"not\s+going\s+to\s+happen)"
 )
 STRONG_RETRACT = re.compile(
-    r"\b(?:scratch\s+that|forget\s+(?:it|that|what\s+i\s+said)|never\s?mind|i\s+won'?t\s+be\s+able\s+to|"
+    r"\b(?:scratch\s+that|strike\s+that|pretend\s+i\s+didn'?t\s+offer|forget\s+(?:it|that|what\s+i\s+said)|never\s?mind|i\s+won'?t\s+be\s+able\s+to|"
     r"i\s+take\s+(?:it|that)\s+back|actually,?\s+no|i\s+(?:can'?t|cannot)\s+(?:do|make)\s+(?:it|that))"
 )
+# Retractions that name what they withdraw, any number of turns later: "forget what I said about the hall",
+# "take the flyers off the list", "let's drop the survey", "we don't need the case study after all".
+_OBJECT = r"(?P<obj>(?:the|a|an|my|your|our|that|this|those|these)\s+[^,.;:!?]{2,60}?)"
+_END = r"(?=\s*(?:[,.;:!?]|$|\s+(?:then|now|for\s+now|after\s+all|too|as\s+well|idea|any\s?more)\b))"
+NAMED_RETRACTS = tuple(
+    re.compile(pattern)
+    for pattern in (
+        rf"\bforget\s+(?:about\s+|what\s+i\s+said\s+about\s+)?{_OBJECT}{_END}",
+        rf"\b(?:take|cross|strike|leave)\s+{_OBJECT}\s+off\b",
+        rf"\b(?:let'?s|we\s+can|we\s+should)\s+(?:just\s+)?(?:drop|skip|shelve|park|cancel|scrap|ditch)\s+"
+        rf"{_OBJECT}{_END}",
+        rf"\b(?:we|i)\s+(?:don'?t|do\s+not|no\s+longer)\s+need\s+{_OBJECT}\s+(?:any\s?more|after\s+all|now)\b",
+        rf"\bno\s+need\s+for\s+{_OBJECT}{_END}",
+        rf"\b(?:let'?s|let\s+us)\s+not\s+bother\s+(?:with\s+)?{_OBJECT}{_END}",
+        rf"\b(?:don'?t|do\s+not)\s+bother\s+with\s+{_OBJECT}{_END}",
+        rf"{_OBJECT}\s+(?:can|could|should)\s+(?:come|go)\s+off\s+(?:the|my|our)\s+list\b",
+        rf"\b(?:don'?t|do\s+not)\s+think\s+i'?ll\s+(?:do|be\s+doing|get\s+to|manage)\s+{_OBJECT}\s+after\s+all\b",
+        rf"\bi\s+(?:won'?t|will\s+not)\s+(?:do|be\s+doing|get\s+to|manage)\s+{_OBJECT}\s+after\s+all\b",
+        r"(?:^|[,;:]\s*|\b(?:actually|so|ok|okay|then|just)\s+)(?:let'?s\s+)?(?:drop|skip|scrap|ditch|park|forget|cancel)\s+"
+        r"(?P<obj>it|that|them)\b",
+    )
+)
+
+
+# The lexicon's withdrawing phrases. A bare verb ("drop", "cancel") withdraws only as an instruction: at the start of
+# the sentence or after "actually/so/ok/on second thoughts/maybe/just", never in "I'll drop the report off".
+_LEAD = r"(?:^|[,;:]\s*|\b(?:actually|so|ok|okay|then|oh|and|but|maybe|just|on\s+second\s+thoughts?|hmm|right)\s+)"
+_PHRASE_OBJECT = r"(?P<obj>(?:(?:the|a|an|my|your|our|that|this|those|these)\s+)?[a-z][^,.;:!?]{1,60}?)"
+WITHDRAW_BEFORE = tuple(
+    re.compile(
+        (_LEAD if " " not in phrase and not phrase.startswith(("never", "forget")) else r"\b")
+        + alternation([phrase])
+        + rf"\s+(?:doing\s+|running\s+|making\s+|the\s+idea\s+of\s+)?{_PHRASE_OBJECT}{_END}"
+    )
+    for phrase in LEX.withdraw_before
+)
+WITHDRAW_AFTER = tuple(re.compile(rf"{_PHRASE_OBJECT}\s*{alternation([phrase])}\b") for phrase in LEX.withdraw_after)
+# A pattern that starts with its object is tried at every position of a sentence; the phrase alone is cheap to find.
+_WITHDRAW_AFTER_GATE = re.compile(rf"(?:{alternation(LEX.withdraw_after)})\b")
+
+
+def named_retraction(low: str) -> str | None:
+    """The object a retraction names ("forget the case study" -> "the case study"), or None."""
+    after = WITHDRAW_AFTER if _WITHDRAW_AFTER_GATE.search(low) else ()
+    for pattern in (*NAMED_RETRACTS, *WITHDRAW_BEFORE, *after):
+        found = pattern.search(low)
+        if found and found["obj"].strip():
+            return found["obj"]
+    return None
+
+
+# "Do we even need the survey?" is a retraction when the turn answers it with a no ("Let's not.", "Probably not.").
+DOUBT_QUESTION = re.compile(
+    rf"\b(?:do|did)\s+(?:we|i|you)\s+(?:even|really|actually|still)\s+need\s+(?:{_OBJECT}|(?:it|that|them))\s*\?"
+)
+DOUBT_ANSWER = re.compile(
+    r"^\W*(?:let'?s\s+(?:not|drop\s+it|skip\s+it)|probably\s+not|no\b|nah\b|i\s+don'?t\s+think\s+so|"
+    r"not\s+really|scrap\s+it|drop\s+it|skip\s+it)"
+)
+
 REVISE = re.compile(
-    r"\b(?:make\s+(?:it|that|this|the\s+\w+)|push\s+(?:it|that|this|the\s+\w+)|move\s+(?:it|that|this|the\s+\w+)|"
+    r"\b(?:make\s+(?:it|that|this|the\s+\w+)|push\s+(?:it|that|this|mine|ours|the\s+\w+)|"
+    r"move\s+(?:it|that|this|mine|ours|the\s+\w+)|"
     r"change\s+(?:it|that|this)\s+to|needs?\s+(?:until|till|til)|instead|on\s+reflection|let'?s\s+say|"
-    r"let\s+us\s+say|more\s+realistic|can\s+we\s+(?:make|say|do)\s+(?:it|that)|postpone|reschedule|delay|"
+    r"let\s+us\s+say|more\s+realistic|can\s+wait\s+(?:until|till|til|for)|(?:slip|slide)s?\s+to|can\s+we\s+(?:make|say|do)\s+(?:it|that)|postpone|reschedule|delay|"
     r"bring\s+(?:it|that|this|the\s+\w+)\s+forward|move\s+(?:it|that|this)\s+up|rather\s+than|"
     r"(?:amend|correct|change|revise)\s+(?:what\s+i\s+said|myself|my\s+date|the\s+date)|correction)\b"
 )
@@ -127,49 +230,93 @@ PAST_VERB = re.compile(
     r"^(?:\w+ed|had|did|was|were|got|went|made|said|thought|knew|took|sent|met|saw|wrote|read\s+(?:it|that))$"
 )
 SAME = re.compile(
-    r"^\W*same\b(?!\s+(?:time|place|slot|day|as))|\b(?:same\s+(?:for|with|goes\s+for)\s+me|same\s+here|"
+    r"^\W*same\b(?!\s+(?:time|place|slot|day|as|spot|room|table|hour|week|link|again|here\s+next|next))|\b(?:same\s+(?:for|with|goes\s+for)\s+me|same\s+here|"
     r"me\s+(?:too|also|as\s+well)|likewise|ditto|(?:so|as)\s+(?:will|shall)\s+i|i\s+will\s+too|"
-    r"(?:i'?ll|i\s+will)\s+do\s+the\s+same|i'?m\s+in\s+too|(?:i'?ll|i\s+will)\s+\w+\s+(?:it|that|one|mine)"
+    r"(?:i'?ll|i\s+will)\s+do\s+the\s+same|i'?m\s+in\s+too|put\s+me\s+down\s+(?:too|as\s+well|for\s+(?:that|it|one))|(?:i'?ll|i\s+will)\s+\w+\s+(?:it|that|one|mine)"
     r"(?:\s+\w+){0,2}\s+too)\b"
 )
-JOINT = re.compile(
-    r"\b(?:let'?s|let\s+us|shall\s+we|should\s+we|could\s+we|can\s+we|why\s+don'?t\s+we|how\s+about\s+we|we)"
-    r"(?:\s+(?:will|'ll|should|can|could|shall))?\s+(?:both|each)\b(?:\s+of\s+us)?|\b(?:both|each)\s+of\s+us"
-    r"(?:\s+(?:will|should|can|could|shall))?\b"
+ASIDE = re.compile(
+    r"^\W*(?:(?:but|though|although|oh|and)\s+)?(?:i\s+(?:have|'ve\s+got|have\s+got)|i'?m\s+(?:away|off|out|busy|on\s+leave)|"
+    r"we\s+have)\b(?!.*\b(?:i'?ll|i\s+will|by|before)\b)"
 )
-DECLARED_JOINT = re.compile(r"\bwe\s*(?:will|'ll|shall)\s+(?:both|each)\b|\b(?:both|each)\s+of\s+us\s+will\b")
+SAME_WITH = re.compile(
+    r"\bthe\s+same\s+(?:with|for)\s+(?P<obj>(?!me\b|us\b)(?:the|my|your|our|his|her|their)\s+[^,.;:!?]+)"
+)
+JOINT = re.compile(
+    r"^\W*(?:ok(?:ay)?\W+|so\W+)?both(?=\s+[a-z]+\s)|\b(?:let'?s|let\s+us|shall\s+we|should\s+we|could\s+we|can\s+we|why\s+don'?t\s+we|how\s+about\s+we|we)"
+    r"(?:\s+(?:will|'ll|should|can|could|cud|shall))?\s+(?:both|each)\b(?:\s+of\s+us)?|\b(?:both|each)\s+of\s+us"
+    r"(?:\s+(?:will|should|can|could|shall))?\b|\bthe\s+two\s+of\s+us(?:\s+(?:independently|separately|each|both))?\b"
+    r"|(?:^\W*|[,;:]\s*|\b(?:so|then|ok|okay|right)\s+)you\s+and\s+i(?:\s+(?:will|'ll|should|can|could|shall))?\b"
+    r"|\b(?:all\s+(?:three|four|five|of)\s+(?:of\s+)?us|the\s+(?:three|four|five)\s+of\s+us)(?:\s+(?:will|'ll|should|can))?\b"
+    r"|\blet'?s\s+all\b"
+)
+DECLARED_JOINT = re.compile(
+    r"\bwe\s*(?:will|'ll|shall)\s+(?:both|each|all)\b|\b(?:all\s+(?:three|four|five|of)\s+(?:of\s+)?us|the\s+(?:three|four|five)\s+of\s+us)\s+(?:will|'ll|shall)\b|\b(?:both|each)\s+of\s+us\s+will\b|(?:^\W*|[,;:]\s*|\b(?:so|then|ok|okay|right)\s+)you\s+and\s+i\s+(?:will|'ll|shall)\b"
+)
 LETS = re.compile(r"\b(?:let'?s|let\s+us)\s+(?!say\b|agree|meet|talk|speak|chat|catch|start|begin|continue|go\b|see\b)")
-JOINT_AUXILIARY = re.compile(r"^\s*(?:will|'ll|should|can|could|shall|to)\s+")
+JOINED_IN = re.compile(r"\b(?:let'?s(?:\s+do\s+(?:it|that))?\W*$|let'?s\W|i'?m\s+in|count\s+me\s+in|deal|agreed)")
+PURPOSE = re.compile(r"\b(?:so|so\s+that|in\s+order\s+that)\s*$")
+JOINT_AUXILIARY = re.compile(r"^\s*(?:(?:will|'ll|should|can|could|cud|shall|to|both|each|all)\s+)+")
+# A proposal to the whole group: "All three of us will write a post-mortem", "let's all...", "everyone here...".
+EVERYONE = re.compile(
+    r"\b(?:all\s+(?:three|four|five|of)\s+(?:of\s+)?us|the\s+(?:three|four|five)\s+of\s+us|let'?s\s+all|we\s+all\s+(?:will|'ll)|"
+    r"every(?:one|body)\s+(?:here\s+)?(?:will|'ll))\b"
+)
 # Requests that need a question mark (or "please"): "could you send me...?", "would you mind looking...?".
 ASKED_REQUEST = re.compile(
-    r"\b(?:can|could|would|will)\s+(?:you|u|ya)\s+(?:(?:please|maybe|possibly|perhaps|just|also|kindly)\s+)*"
-    r"(?:(?:be\s+able|be\s+willing|be\s+happy|be\s+ready)\s+to\s+|mind\s+)?(?=[a-z])"
-    r"|\b(?:would|do)\s+(?:you|u)\s+mind\s+(?=[a-z])"
-    r"|^(?:so,?\s+)?(?:you|u)\s+(?:can|could)\s+(?=[a-z])"
-    r"|\bany\s+chance\s+(?:you|u)\s+(?:could|can)\s+(?=[a-z])"
+    r"\b(?:can|could|cud|would|will)\s+(?:you|u|ya)\s+(?:(?:please|maybe|possibly|perhaps|just|also|kindly)\s+)*"
+    r"(?:(?:be\s+able|be\s+willing|be\s+happy|be\s+ready)\s+to\s+|mind\s+|be\s+up\s+for\s+|be\s+open\s+to\s+)?"
+    r"(?:do\s+me\s+a\s+fav(?:ou)?r\s+and\s+)?(?=[a-z])"
+    r"|\b(?:would|do)\s+(?:you|u)\s+(?:mind|fancy)\s+(?=[a-z])"
+    r"|^(?:so,?\s+|and\s+)?(?:you|u)\s+(?:can|could|will)\s+(?=[a-z])"
+    r"|\bis\s+(?:it\s+)?possible\s+(?:that\s+)?(?:you|u)\s+(?!to\b)(?=[a-z])"
+    r"|\bany\s+chance\s+(?:you|u)\s+(?:could|can|might)\s+(?=[a-z])"
+    r"|\b(?:is|would|could)\s+it\s+(?:be\s+)?possible\s+(?:for\s+(?:you|u)\s+)?to\s+(?=[a-z])"
+    r"|\bdo\s+(?:you|u)\s+think\s+(?:you|u)\s+(?:could|can|would|might)\s+(?=[a-z])"
+    r"|^\W*(?:and\s+|also\s+|so\s+)?mind\s+(?=[a-z]+ing\b)"
+    r"|\bhow\s+about\s+(?:you|u)\s+(?=[a-z])"
+    r"|\b(?:maybe|perhaps)\s+(?:you|u)\s+(?:could|can)\s+(?=[a-z])"
+    r"|\bare\s+(?:you|u)\s+(?:able|happy|willing|ok|okay|free|around)\s+to\s+(?=[a-z])"
 )
+INVERTED_REQUEST = re.compile(
+    r"(?<!\bwhat\s)(?<!\bhow\s)(?<!\bwhere\s)(?<!\bwhen\s)(?<!\bwhy\s)(?<!\bwho\s)(?<!\bif\s)(?<!\bso\s)"
+    r"\b(?:can|could|cud|would)\s+(?:you|u|ya)\s+(?!see\b|tell\s+(?:me\s+)?(?:if|whether|what|how)\b|imagine\b|believe\b)"
+)
+LATE_ACCEPT = re.compile(r"^(?:\S+\s+){0,3}?(?:yep|yes|yeah|sure|ok|okay)\b[\s,.!]+(?:i'?ll|i\s+will|will|can\s+do)\b")
 # Requests stated outright: "I need you to...", "it would be great if you could...", "please send...".
 STATED_REQUEST = re.compile(
-    r"\bi\s+(?:need|want|would\s+like|'d\s+like|'d\s+love|would\s+love)\s+(?:you|u)\s+to\s+(?=[a-z])"
-    r"|\b(?:it\s+would\s+be\s+(?:great|good|helpful|nice)|i'?d\s+(?:love|appreciate)\s+it|i\s+wonder)\s+if\s+"
-    r"(?:you|u)\s+(?:could|can|would)\s+(?=[a-z])"
-    r"|\bplease\s+(?!do\b)(?=[a-z])"
+    r"\bi\s*(?:need|want|would\s+like|'d\s+like|'d\s+love|would\s+love)\s+(?:you|u)\s+to\s+(?=[a-z])"
+    r"|\b(?:it\s+would\s+be\s+(?:great|good|helpful|nice)|i'?d\s+(?:love|appreciate)\s+it|i\s+wonder)\s+(?:if|whether)\s+"
+    r"(?:you|u)\s+(?:could|can|would|might)\s+(?:be\s+(?:willing|able|happy)\s+to\s+)?(?=[a-z])"
+    r"|\bi\s+(?:was|am|'m)\s+(?:hoping|wondering\s+if)\s+(?:you|u)\s+(?:might|could|would|can)\s+(?=[a-z])"
+    r"|\b(?:could|can|may|might)\s+i\s+ask\s+(?:you|u)\s+to\s+(?=[a-z])"
+    r"|\b(?:it'?d|it\s+would)\s+(?:really\s+)?help\s+if\s+(?:you|u)\s+could\s+(?=[a-z])"
+    r"|\bi'?d\s+appreciate\s+it\s+if\s+(?:you|u)\s+could\s+(?=[a-z])"
+    r"|\bi\s+wonder(?:ed)?\s+(?:if|whether)\s+(?:you|u)(?:'d|\s+would|\s+could)\s+be\s+(?:able|willing|happy)\s+to\s+(?=[a-z])"
+    r"|^\W*if\s+(?:you|u)\s+could\s+(?=[a-z][^.!?]*\b(?:that'?d|that\s+would|it'?d|it\s+would)\s+be\b)"
+    r"|\bplease\s+(?!do\b|don'?t\b|do\s+not\b|never\b|stop\b)(?=[a-z])"
 )
-GERUND_REQUEST = re.compile(r"\bmind\s+$")
+GERUND_REQUEST = re.compile(r"(?:\b|^)(?:mind|fancy|be\s+up\s+for|be\s+open\s+to)\s+$")
 IMPERATIVE = re.compile(rf"^{INTERJECTIONS}(?P<verb>[a-z]+)\b")
 ADDRESSED = re.compile(r"\b(?:me|us|please)\b")
+POLITE_TAIL = re.compile(
+    r"\b(?:when\s+(?:you|u)\s+(?:can|get\s+a\s+(?:chance|minute|sec))|for\s+me|if\s+(?:you|u)\s+can)\b"
+)
+ADDRESSED_TO_ME = re.compile(r"^\W*(?:\w+\W+)?[a-z]+\s+(?:me|us)\b")  # "Send me the trend", "ok send us the list"
 OFFER = re.compile(
-    r"\b(?:shall|should)\s+i\s+(?=[a-z])|\b(?:do\s+you\s+)?want\s+me\s+to\s+(?=[a-z])|"
+    r"\bshall\s+i\s+(?=[a-z])|\bshould\s+i\s+(?=[a-z][^?]*\b(?:you|your|u|ur)\b)|\b(?:do\s+you\s+)?want\s+me\s+to\s+(?=[a-z])|"
     r"\bwould\s+you\s+like\s+me\s+to\s+(?=[a-z])"
 )
 ACCEPT = re.compile(
-    r"^\W*(?:(?:ha|haha|oh|ah|well|hmm|right|ooh|great|so)\b[\s,.!]*)?(?:ye+s+|yeah|yep|yup|ya|yea|sure|ok(?:ay)?|k+|"
+    r"^\W*(?:(?:ha|haha|oh|ah|well|hmm|right|ooh|great|so|then|and)\b[\s,.!]*)?(?:ye+s+|yeah|yep|yup|ya|yea|sure|ok(?:ay)?|k+|"
     r"ofc|not\s+at\s+all|by\s+all\s+means|"
     r"of\s+course|certainly|absolutely|definitely|gladly|happy\s+to|glad\s+to|no\s+problem|no\s+worries|np|"
     r"will\s+do|can\s+do|consider\s+it\s+done|on\s+it|done|deal|agreed|fine|sounds\s+good|with\s+pleasure|"
     r"alright|all\s+right|for\s+sure|totally|i\s+can\b|i\s+will\b|i'?ll\b|i\s+shall\b|that\s+works|"
     r"works\s+for\s+me|good\s+idea|great\s+idea|love\s+(?:it|that|this)|i'?m\s+in|count\s+me\s+in|let'?s|"
-    r"that\s+would\s+be\s+(?:great|helpful|lovely|amazing|perfect)|please\s+do|leave\s+it\s+with\s+me|👍)"
+    r"that\s+would\s+be\s+(?:great|helpful|lovely|amazing|perfect)|please\s+do|leave\s+it\s+with\s+me|👍|"
+    r"i'?d\s+(?:be\s+)?(?:glad|happy|delighted|love)\s+to|that'?s\s+(?:fine|ok|okay|no\s+problem|doable)|fine\s+by\s+me|"
+    r"(?:mon|tues|wednes|thurs|fri|satur|sun)day\s+works|can\s+manage\s+that)"
 )
 STRONG_ACCEPT = re.compile(
     r"\b(?:will\s+do|can\s+do|consider\s+it\s+done|on\s+it|happy\s+to|glad\s+to|gladly|no\s+problem|of\s+course|"
@@ -186,10 +333,12 @@ DECLINE = re.compile(
 
 
 def split_sentences(text: str) -> list[tuple[int, str]]:
-    """(offset, sentence) pairs; separators are kept out of the sentences."""
+    """(offset, sentence) pairs; separators are kept out of the sentences, abbreviations ("Dr.") split nothing."""
     out: list[tuple[int, str]] = []
     cursor = 0
     for match in SENTENCE_SPLIT.finditer(text):
+        if ABBREVIATED.search(text[max(cursor, match.start() - 12) : match.start()]):
+            continue  # "Dr. Mensah", "e.g. the rota": the period belongs to the abbreviation
         piece = text[cursor : match.start()]
         if piece.strip():
             out.append((cursor, piece))
@@ -231,6 +380,7 @@ def find_cues(low: str) -> list[tuple[int, int, str]]:
         present = PRESENT_CUE.search(low)
         if present:
             verb = low[present.end() :].split(" ", 1)[0]
-            if verb in LEX.deliverable_verbs and verb not in LEX.same_in_past:
+            myself = verb in ("do", "take", "handle") and " myself" in low  # "I do the safety walk myself"
+            if (verb in LEX.deliverable_verbs and verb not in LEX.same_in_past) or myself:
                 cues.append((present.start(), present.end(), "present"))
     return sorted(cues)

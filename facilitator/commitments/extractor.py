@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from facilitator.commitments import cues
+from facilitator.commitments import cues, readback
 from facilitator.commitments.ids import commitment_id
 from facilitator.commitments.ledger import Ledger
 from facilitator.commitments.linking import Linking
@@ -14,7 +16,12 @@ from facilitator.commitments.state import Sentence, TurnState
 from facilitator.commitments.statements import Statements
 from facilitator.commitments.text import plain
 from facilitator.commitments.wording import Wording
+from facilitator.dates import resolve_due
 from facilitator.models import Commitment, Participant, Turn
+from facilitator.understanding.sentences import split_sentences
+
+if TYPE_CHECKING:
+    from facilitator.knowledge.embeddings import Embedder
 
 __all__ = ["Extractor", "extract_commitments"]
 
@@ -22,28 +29,60 @@ __all__ = ["Extractor", "extract_commitments"]
 class Extractor:
     """One pass over a transcript: a ledger of items and the rule groups that fill it."""
 
-    def __init__(self, turns: Sequence[Turn], participants: Sequence[Participant], session_date: dt.date) -> None:
+    def __init__(
+        self,
+        turns: Sequence[Turn],
+        participants: Sequence[Participant],
+        session_date: dt.date,
+        next_meeting: dt.date | None = None,
+        embedder: Embedder | None = None,
+    ) -> None:
         self.turns = list(turns)
-        self.ledger = Ledger(session_date)
+        self.ledger = Ledger(session_date, next_meeting, embedder)
+        self.ledger.turn_count = len(self.turns)
         self.wording = Wording(participants, session_date)
         self.linking = Linking(self.ledger, self.wording)
         self.revisions = Revisions(self.ledger, self.wording)
         self.statements = Statements(self.ledger, self.wording)
+        self.last_speakers: list[str] = []
 
     def run(self) -> list[Commitment]:
-        for turn in self.turns:
+        for turn in joined(self.turns):
             index = turn.index
             speaker = self.wording.speaker_id(turn.speaker)
             sentences = self._sentences(turn, speaker or "")
             self.ledger.sentences[index] = sentences
             if speaker is None:
                 continue
+            if readback.is_readback(self.ledger, sentences):
+                readback.restate(self.ledger, index, sentences)  # restates items: creates none, moves no date
+                continue
+            self.wording.addressed = self._vocative(sentences, speaker) or next(
+                (p for p in self.last_speakers if p != speaker), None
+            )
             state = TurnState()
             self.linking.answer_pending(index, speaker, sentences, state)
             for sentence in sentences:
                 self._sentence(sentence, state)
             self._close_turn(index)
+            if sentences:
+                self._answered_by(speaker)
         return self._result()
+
+    def _vocative(self, sentences: list[Sentence], speaker: str) -> str | None:
+        """A group member the turn opens by name ("And Tom, Dr. Haldane's group runs..."): the one addressed."""
+        if not sentences:
+            return None
+        opening = sentences[0].text.split(",", 1)[0].split()
+        for word in opening[:3]:
+            found = self.wording.speaker_id(word.strip(".!?:"))
+            if found is not None and found != speaker:
+                return found
+        return None
+
+    def _answered_by(self, speaker: str) -> None:
+        """In a group, whoever speaks next (other than this speaker) is taken to be addressing this speaker."""
+        self.last_speakers = [speaker, *(s for s in self.last_speakers if s != speaker)][:2]
 
     @staticmethod
     def _sentences(turn: Turn, speaker: str) -> list[Sentence]:
@@ -57,8 +96,10 @@ class Extractor:
         """The first rule that claims the sentence handles it; a plain statement is the last resort."""
         if not s.low or s.position in state.consumed:
             return
+        state.rest_from = None
         claimed = (
-            self.revisions.retraction(s, state)
+            self.revisions.named_retraction(s, state)
+            or self.revisions.retraction(s, state)
             or self.revisions.revision(s, state)
             or self.linking.same_for_me(s, state)
             or self.linking.joint(s, state)
@@ -67,6 +108,9 @@ class Extractor:
         )
         if not claimed:
             self.statements.statements(s, state)
+        elif state.rest_from is not None:  # "scratch that, I can't share the file, but I'll send a summary"
+            cut = state.rest_from
+            self.statements.statements(Sentence(s.turn, s.speaker, s.text[cut:], s.low[cut:], s.position), state)
 
     def _close_turn(self, turn: int) -> None:
         for draft in self.ledger.drafts:
@@ -93,10 +137,64 @@ class Extractor:
         return out
 
 
-def extract_commitments(turns: list[Turn], participants: list[Participant], session_date: dt.date) -> list[Commitment]:
+_CUT_OFF = re.compile(r"(?:\s[-–—]+|…|\.\.\.)\s*$")
+_GOES_ON = re.compile(r"^\s*(?:[-–—]+|…|\.\.\.)\s*")
+
+
+def joined(turns: Sequence[Turn]) -> list[Turn]:
+    """Turns with interrupted sentences made whole: "I'll re-check the sheets this —" / "This week?" / "— by
+    Thursday." reads as one statement of the first turn; the continuation turn is left empty (its index stays)."""
+    out = list(turns)
+    for i, turn in enumerate(out):
+        if not _CUT_OFF.search(turn.text):
+            continue
+        for j in range(i + 1, min(i + 3, len(out))):
+            later = out[j]
+            if later.speaker == turn.speaker and _GOES_ON.match(later.text):
+                whole = f"{_CUT_OFF.sub('', turn.text)} {_GOES_ON.sub('', later.text)}"
+                out[i] = turn.model_copy(update={"text": whole})
+                out[j] = later.model_copy(update={"text": ""})
+                break
+    return out
+
+
+def extract_commitments(
+    turns: list[Turn],
+    participants: list[Participant],
+    session_date: dt.date,
+    next_meeting: dt.date | None = None,
+    embedder: Embedder | None = None,
+) -> list[Commitment]:
     """Accountability items stated in `turns`, owned by participants, in the order they were made.
+
+    `next_meeting` (from the pair's cadence) dates "before our next session"; without it, a next meeting the pair
+    states ("same time next Wednesday?") does, else that phrase gives no date. With the MiniLM `embedder`, a
+    retraction naming an item in other words ("the leaflets" for "print the flyers") is linked by meaning; without
+    it, by shared words only (deterministic and fast, as for long recorded meetings). (The speech-act classifier was
+    tried for uncued retractions and left out: on the labelled sets its retraction probability stayed below 0.5 for
+    real ones and reached 0.55 for non-retractions.)
 
     Deterministic and offline. Works for any number of participants (a pair has two; a recorded team meeting may
     have more). `confirmed` is always False: the partners confirm items in the UI.
     """
-    return Extractor(turns, participants, session_date).run()
+    following = next_meeting or stated_next_meeting(turns, session_date)
+    return Extractor(turns, participants, session_date, following, embedder).run()
+
+
+_NEXT_MEETING_SAID = re.compile(
+    r"\b(?:same\s+(?:time|slot|place|day)|meet\s+again|see\s+you|next\s+(?:session|meeting|catch-?up)\s+(?:is|on|will\s+be))\b",
+    re.I,
+)
+
+
+def stated_next_meeting(turns: Sequence[Turn], session_date: dt.date) -> dt.date | None:
+    """The next meeting's date when the pair says it ("Same time next Wednesday?", "same slot in two weeks"): the
+    last such statement wins. Used for "before our next session" when the pair's cadence is not known."""
+    found = None
+    for turn in turns:
+        if not _NEXT_MEETING_SAID.search(turn.text):
+            continue  # most turns: no sentence splitting needed
+        for sentence in split_sentences(turn.text):
+            if _NEXT_MEETING_SAID.search(sentence):
+                found = resolve_due(sentence, session_date) or found
+    return found

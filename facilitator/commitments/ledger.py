@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from facilitator.commitments.state import Draft, Pending, Sentence, TurnState
 from facilitator.commitments.text import near_duplicate, overlap
 from facilitator.commitments.wording import Wording
 from facilitator.dates import resolve_due
+
+if TYPE_CHECKING:
+    from facilitator.knowledge.embeddings import Embedder
 
 WINDOW = 8  # turns within which a revision or retraction can refer back to an item
 LONG_WINDOW = 20  # ... when it names the item
@@ -17,8 +21,13 @@ LONG_WINDOW = 20  # ... when it names the item
 class Ledger:
     """Items (drafts), pending requests and sentences by turn, with the queries and updates the rules share."""
 
-    def __init__(self, session_date: dt.date) -> None:
+    def __init__(
+        self, session_date: dt.date, next_meeting: dt.date | None = None, embedder: Embedder | None = None
+    ) -> None:
         self.session = session_date
+        self.next_meeting = next_meeting
+        self.embedder = embedder  # MiniLM: linking by meaning; None: words only
+        self.turn_count = 0  # how many turns the conversation has (set by the extractor)
         self.drafts: list[Draft] = []
         self.pending: list[Pending] = []
         self.sentences: dict[int, list[Sentence]] = {}
@@ -29,10 +38,14 @@ class Ledger:
     def due_from(self, texts: Iterable[str]) -> dt.date | None:
         """The first due date stated in `texts`."""
         for text in texts:
-            due = resolve_due(text, self.session)
+            due = self.due(text)
             if due is not None:
                 return due
         return None
+
+    def due(self, text: str) -> dt.date | None:
+        """The due date stated in `text` ("before our next session" is the next meeting's date, when known)."""
+        return resolve_due(text, self.session, self.next_meeting)
 
     def turn_due(self, turn: int, from_position: int = 0) -> dt.date | None:
         return self.due_from(s.text for s in self.sentences.get(turn, [])[from_position:])
@@ -50,15 +63,28 @@ class Ledger:
         best = max(scored, key=lambda item: (item[0], item[1]))
         return best[2]
 
-    def context(self, turn: int, position: int, pre: str = "", turns_back: int = 2) -> list[tuple[str, str]]:
+    def context(self, turn: int, position: int, pre: str = "", turns_back: int = 3) -> list[tuple[str, str]]:
         """(speaker, sentence) pairs before a statement, oldest first: earlier turns, then the same turn."""
         out: list[tuple[str, str]] = []
-        for earlier in range(max(0, turn - turns_back), turn):
+        spoken = [t for t in range(turn - 1, -1, -1) if self.sentences.get(t)][:turns_back]  # empty turns skipped
+        for earlier in reversed(spoken):
             out += [(x.speaker, x.text) for x in self.sentences.get(earlier, [])]
         out += [(x.speaker, x.text) for x in self.sentences.get(turn, [])[:position]]
         if pre.strip():
             out.append((self.sentences[turn][position].speaker if turn in self.sentences else "", pre))
         return out
+
+    def similarity(self, text: str, others: list[str]) -> list[float]:
+        """Cosine similarity of `text` to each of `others` over the embedder (all 0.0 without one)."""
+        if self.embedder is None or not others:
+            return [0.0] * len(others)
+        import numpy as np
+
+        vectors = np.asarray(self.embedder.embed_documents([text, *others]), dtype=np.float64)
+        norms = np.linalg.norm(vectors, axis=1)
+        norms[norms == 0] = 1.0
+        unit = vectors / norms[:, None]
+        return [float(x) for x in unit[1:] @ unit[0]]
 
     # -- updates ---------------------------------------------------------------------------------------------
 

@@ -38,6 +38,8 @@ class Lexicon:
     your: tuple[str, ...]
     me: tuple[str, ...]
     my: tuple[str, ...]
+    withdraw_before: tuple[str, ...]
+    withdraw_after: tuple[str, ...]
 
 
 def _entries(value: Any, key: str) -> tuple[str, ...]:

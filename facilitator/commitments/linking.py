@@ -9,7 +9,6 @@ from facilitator.commitments import cues
 from facilitator.commitments.ledger import Rules
 from facilitator.commitments.state import Draft, Pending, Sentence, TurnState
 from facilitator.commitments.text import LEX, base_form, content_words, overlap
-from facilitator.dates import resolve_due
 
 
 class Linking(Rules):
@@ -21,23 +20,44 @@ class Linking(Rules):
         """ "Same for me", "me too": the partner's fresh item, copied for this speaker."""
         if state.same_done:
             return bool(cues.SELF_CUE.search(s.low)) and bool(cues.PRONOUN_OBJECT.search(s.low))
-        if not cues.SAME.search(s.low):
+        same = cues.SAME.search(s.low)
+        if not same:
             return False
-        previous = [d for d in self.ledger.drafts if d.alive and d.owner != s.speaker and 0 < s.turn - d.turn <= 2]
+        cued = cues.SELF_CUE.search(same.group(0))
+        if cued and cues.first_word_after(same.group(0)[cued.end() :]) in LEX.stative_verbs:
+            return False  # "I'll confess mine did too" copies nothing
+        previous = [d for d in self.ledger.drafts if d.alive and d.owner != s.speaker and 0 < s.turn - d.turn <= 3]
         if not previous:
             return False
         source = previous[-1]
         own_due = self.ledger.due_from(x.text for x in self.ledger.sentences[s.turn][s.position :])
-        draft = Draft(s.speaker, source.action, own_due or source.due, [max(source.evidence), s.turn], s.turn, "same")
+        action = self._same_with(s, self._for_self(source.action, s.speaker))
+        draft = Draft(s.speaker, action, own_due or source.due, [max(source.evidence), s.turn], s.turn, "same")
         self.ledger.append(draft, state)
         state.same_done = True
         return True
+
+    def _for_self(self, action: str, owner: str) -> str:
+        """The partner's action as the new owner's own: a part that hands something to the new owner goes ("mark up
+        the sections and send Jun my notes", copied for Jun: "mark up the sections")."""
+        name = self.wording.names.get(owner, owner)
+        parts = re.split(r"\s+and\s+", action)
+        kept = [p for p in parts if not re.search(rf"\b{re.escape(name)}\b", p)]
+        return " and ".join(kept) if kept and len(kept) < len(parts) else action
+
+    def _same_with(self, s: Sentence, action: str) -> str:
+        """ "I'll do the same with your report" after "I'll review your slides": review Ana's report."""
+        found = cues.SAME_WITH.search(s.low)
+        if found is None:
+            return action
+        other = self.wording.perspective(s.text[found.start("obj") : found.end("obj")].strip(), s.speaker, s.speaker)
+        return f"{action.split()[0]} {other}"
 
     def joint(self, s: Sentence, state: TurnState) -> bool:
         """ "Let's both ...", "we'll each ...": one item per owner once accepted (or at once when declared)."""
         match = cues.JOINT.search(s.low)
         lets = None if match else cues.LETS.search(s.low)
-        if lets is not None and resolve_due(s.text, self.session) is None:
+        if lets is not None and self.ledger.due(s.text) is None:
             lets = None
         found = match or lets
         if found is None:
@@ -46,11 +66,20 @@ class Linking(Rules):
         verb = cues.first_word_after(raw)
         if not verb or verb in LEX.non_verbs or verb in LEX.stative_verbs or cues.PAST_VERB.match(verb):
             return False
+        if verb.endswith("ly") or len(raw.split()) < 2:
+            return False  # "all three of us, finally": no action follows
+        bare = re.fullmatch(r"\W*(?:ok(?:ay)?\W+|so\W+)?both", found.group(0).strip())
+        if bare and verb not in LEX.deliverable_verbs:
+            return False  # a bare "Both read it by Friday?" needs a verb of doing; "Both posts up" is a noun
         if cues.HEDGE.search(s.low) or cues.HYPOTHETICAL.search(s.low):
             return True
         due = self._due_here(s)
-        pending = Pending("joint", s.turn, s.speaker, raw, due, verb, s)
+        if base_form(verb) in LEX.immediate_verbs and due is None and cues.PURPOSE.search(s.low[: found.start()]):
+            return False  # "so we both see the other place in a different season": a purpose, not a task
+        pending = Pending("joint", s.turn, s.speaker, raw, due, verb, s, everyone=bool(cues.EVERYONE.search(s.low)))
         partner = self.wording.partner(s.speaker)
+        if partner is None and pending.everyone:
+            partner = next(pid for pid in self.wording.ids if pid != s.speaker)
         if partner is not None and cues.DECLARED_JOINT.search(s.low) and not cues.is_question(s.low):
             # "We'll both read it by Friday" binds the pair unless the partner objects; a yes adds evidence.
             pending.target = self.joint_items(pending, partner, [s.turn], due, state)
@@ -63,10 +92,12 @@ class Linking(Rules):
         """One item for each of the pair, grouped so a revision or a refusal applies to both."""
         self.ledger.groups += 1
         group = self.ledger.groups
-        drafts = [
-            Draft(owner, self.wording.action(pending.action, owner), due, list(evidence), pending.turn, "joint", group)
-            for owner in (pending.speaker, partner)
-        ]
+        owners = self.wording.ids if pending.everyone else [pending.speaker, partner]
+        context = self.ledger.context(pending.turn, pending.sentence.position)
+        drafts = []
+        for owner in owners:
+            action = self.wording.resolve_pronoun(self.wording.action(pending.action, owner), owner, context)
+            drafts.append(Draft(owner, action, due, list(evidence), pending.turn, "joint", group))
         for draft in drafts:
             self.ledger.add(draft, state)
         return drafts[0]
@@ -75,7 +106,9 @@ class Linking(Rules):
         """ "Could you ...?", "please ...", "send me ...": waits for the partner's answer."""
         kind = "request"
         match = cues.ASKED_REQUEST.search(s.low)
-        if match is not None and not (cues.is_question(s.low) or "please" in s.low):
+        # chat drops the "?": "can u do a chart n stick it up", "i need the costs can u send them by fri"
+        inverted = match is not None and cues.INVERTED_REQUEST.search(s.low) is not None
+        if match is not None and not (cues.is_question(s.low) or "please" in s.low or inverted):
             match = None  # "you can see the trend here" is not a request
         match = match or cues.STATED_REQUEST.search(s.low)
         if match is None:
@@ -88,15 +121,20 @@ class Linking(Rules):
         if not verb or verb in LEX.non_verbs:
             return False
         gerund = bool(cues.GERUND_REQUEST.search(s.low[: match.end()])) and verb.endswith("ing")
-        self.ledger.pending.append(Pending(kind, s.turn, s.speaker, raw, self._due_here(s), verb, s, gerund=gerund))
+        pre = s.text[: match.start()] if kind == "request" else ""
+        pending = Pending(kind, s.turn, s.speaker, raw, self._due_here(s), verb, s, gerund=gerund, pre=pre)
+        self.ledger.pending.append(pending)
         return True
 
     @staticmethod
     def _imperative(s: Sentence) -> re.Match[str] | None:
         match = cues.IMPERATIVE.match(s.low)
-        if match is None or match["verb"] not in LEX.deliverable_verbs or cues.is_question(s.low):
+        if match is None or match["verb"] not in LEX.deliverable_verbs:
             return None
-        if not cues.ADDRESSED.search(s.low[match.end("verb") :]):
+        rest = s.low[match.end("verb") :]
+        if cues.is_question(s.low) and not (re.match(r"\s+(?:me|us)\b", rest) or cues.POLITE_TAIL.search(rest)):
+            return None  # "Send me last year's bookings?", "Send the rota when you can?" ask; "Check it?" may wonder
+        if not (cues.ADDRESSED.search(rest) or cues.POLITE_TAIL.search(rest)):
             return None
         return match
 
@@ -124,6 +162,8 @@ class Linking(Rules):
             return
         opening = sentences[0].low
         accepting = next((x.low for x in sentences[:2] if cues.ACCEPT.search(x.low)), None)
+        if accepting is None and cues.LATE_ACCEPT.search(opening):
+            accepting = opening  # "the committee roster yep will redo it by end of the week"
         whole = " ".join(x.low for x in sentences)
         ledger = self.ledger
         latest = max((p.turn for p in ledger.pending if p.speaker != speaker and p.turn < turn), default=-1)
@@ -135,8 +175,11 @@ class Linking(Rules):
                 ledger.pending.remove(pending)
                 continue
             pending.answered += 1
+            answer = accepting
+            if pending.kind == "revision" and answer is None and ledger.due(opening) == pending.due:
+                answer = opening  # "By Friday?" "Friday, yes."
             declined = bool(cues.DECLINE.search(opening)) and not cues.STRONG_ACCEPT.search(opening)
-            if accepting is None or declined or cues.HEDGE.search(accepting):
+            if answer is None or declined or cues.HEDGE.search(answer):
                 if not cues.is_question(opening) or pending.answered > 1:
                     ledger.pending.remove(pending)
                     state.answered_request = True
@@ -145,22 +188,32 @@ class Linking(Rules):
                 continue
             ledger.pending.remove(pending)
             state.answered_request = True
-            if self._accepted(pending, turn, accepting):
+            if self._accepted(pending, turn, answer):
                 self._accept(pending, turn, speaker, state)
 
     def _accepted(self, pending: Pending, turn: int, opening: str) -> bool:
         whole = " ".join(s.low for s in self.ledger.sentences[turn])
-        future = bool(cues.self_cued(whole) or resolve_due(whole, self.session))
+        future = bool(cues.self_cued(whole) or self.ledger.due(whole))
         strong = bool(cues.STRONG_ACCEPT.search(opening))
+        if pending.kind == "joint" and cues.JOINED_IN.search(opening):
+            return True  # "We could both go to it." "Yes, let's."
         if base_form(pending.verb) in LEX.immediate_verbs:
-            return future  # "can you explain...?" "sure, so..." is answered on the spot
+            return future or pending.due is not None  # "can you explain...?" "sure, so..." is answered on the spot
         if pending.kind in ("request", "offer", "joint", "revision"):
             return True
+        if cues.ADDRESSED_TO_ME.search(pending.sentence.low) or cues.POLITE_TAIL.search(pending.sentence.low):
+            return True  # "Send me the vibration trend by Thursday." "Sure."
         return strong or future  # an imperative needs more than a bare "yes"
+
+    def _answer_due(self, turn: int) -> dt.date | None:
+        """The first date of the answer, leaving out asides about the speaker's own diary ("Deal. I have a call
+        Thursday though"): those say when they are busy, not when the item is due."""
+        sentences = self.ledger.sentences.get(turn, [])
+        return self.ledger.due_from(x.text for x in sentences if not cues.ASIDE.search(x.low))
 
     def _accept(self, pending: Pending, turn: int, speaker: str, state: TurnState) -> None:
         ledger = self.ledger
-        due = ledger.turn_due(turn) or pending.due
+        due = self._answer_due(turn) or pending.due
         if pending.kind == "revision" and pending.target is not None:
             ledger.set_due(pending.target, pending.due or due, [pending.turn, turn])
         elif pending.kind == "joint" and pending.target is not None:  # a declared joint item, now confirmed
@@ -177,7 +230,8 @@ class Linking(Rules):
         """An accepted request is the accepter's item; the rest of the turn may restate or date it."""
         wording = self.wording
         action = wording.action(pending.action, speaker, requester=pending.speaker, gerund=pending.gerund)
-        action = wording.resolve_pronoun(action, speaker, self.ledger.context(pending.turn, pending.sentence.position))
+        context = self.ledger.context(pending.turn, pending.sentence.position, pending.pre)
+        action = wording.resolve_pronoun(action, speaker, context)
         if len(content_words(action, drop=LEX.vague)) < 2 and due is None:
             return
         draft = Draft(speaker, action, due, [pending.turn, turn], turn, "request")

@@ -7,18 +7,86 @@ import datetime as dt
 from facilitator.commitments import cues
 from facilitator.commitments.ledger import LONG_WINDOW, WINDOW, Rules
 from facilitator.commitments.state import Draft, Pending, Sentence, TurnState
-from facilitator.commitments.text import content_words, overlap, words
-from facilitator.dates import resolve_due
+from facilitator.commitments.text import content_words, overlap, related, words
+from facilitator.commitments.wording import noun_phrase
+from facilitator.dates import strip_due_phrases
+
+# A named retraction sharing no word with any item ("take the leaflets off the list" after "print the flyers") is
+# about the item closest in MiniLM meaning, when that is close enough and clearly closer than the next one.
+TOPIC_SIMILARITY = 0.4
+TOPIC_MARGIN = 0.1
 
 
 class Revisions(Rules):
     """Sentences that withdraw or re-date an item instead of making one."""
+
+    def named_retraction(self, s: Sentence, state: TurnState) -> bool:
+        """ "Forget what I said about the hall", "take the flyers off the list", "do we even need the survey? Let's
+        not.": withdraw the item the sentence names, however many turns back (linked by its words, not adjacency)."""
+        named = cues.named_retraction(s.low)
+        if named in ("it", "that", "them"):  # "The survey can wait, actually, let's drop it."
+            if state.withdrawn:
+                return True  # "do we even need the flyer? ... Let's drop it.": already withdrawn in this turn
+            named = self._topic_before(s)
+        if named is None:
+            named = self._doubted(s)
+        if named is None:
+            return False
+        target = self._by_topic(named, s.speaker)
+        if target is None:
+            return False
+        self.ledger.drop_group(target)
+        target.retracted_at = s.turn
+        state.withdrawn = True
+        self._rest(s, state, named)
+        return True
+
+    def _doubted(self, s: Sentence) -> str | None:
+        """ "Do we even need the survey?" answered with a no in the same turn: the survey."""
+        doubt = cues.DOUBT_QUESTION.search(s.low)
+        if doubt is None:
+            return None
+        turn = self.ledger.sentences[s.turn]
+        if not any(cues.DOUBT_ANSWER.search(x.low) for x in turn[s.position + 1 :]):
+            return None
+        return doubt["obj"] or self._topic_before(s)
+
+    def _topic_before(self, s: Sentence) -> str | None:
+        """What "it" is in "the handover template — do we even need it?": the first noun phrase of the sentence, or of
+        the ones before it in the turn."""
+        turn = self.ledger.sentences[s.turn]
+        for sentence in (s.text, *(x.text for x in turn[: s.position])):  # the turn's topic comes first
+            named = noun_phrase(sentence)
+            if named:
+                return named.lower()
+        return None
+
+    def _by_topic(self, named: str, speaker: str) -> Draft | None:
+        """The live item whose action shares most words with `named`, the speaker's own first, then the latest."""
+        live = [d for d in self.ledger.drafts if d.alive and related(named, d.action)]
+        if not live:  # no shared word: the item closest in meaning ("the leaflets" ~ "print the flyers")
+            alive = [d for d in self.ledger.drafts if d.alive]
+            scores = self.ledger.similarity(named, [d.action for d in alive])
+            ranked = sorted(zip(scores, alive, strict=True), key=lambda pair: -pair[0])
+            if not ranked or ranked[0][0] < TOPIC_SIMILARITY:
+                return None
+            runner_up = ranked[1][0] if len(ranked) > 1 else 0.0
+            return ranked[0][1] if ranked[0][0] - runner_up >= TOPIC_MARGIN else None
+        return max(live, key=lambda d: (related(named, d.action), d.owner == speaker, self.ledger.drafts.index(d)))
+
+    @staticmethod
+    def _rest(s: Sentence, state: TurnState, after: str) -> None:
+        """A statement after the retraction in the same sentence ("scratch that, but I'll send a summary") stands."""
+        cut = s.low.find(after) + len(after) if after in s.low else 0
+        if cues.self_cued(s.low[cut:]):
+            state.rest_from = cut
 
     def retraction(self, s: Sentence, state: TurnState) -> bool:
         """Withdraw the item the sentence retracts; True when the sentence is a retraction (even of nothing)."""
         match = cues.RETRACT.search(s.low)
         if not match:
             return False
+        self._rest(s, state, match.group(0))
         # A cue before the retraction in the same sentence: "I'll come tomorrow, oh wait no I can't".
         if cues.self_cued(s.low[: match.start()]):
             return True  # the statement is withdrawn before it was ever recorded
@@ -29,6 +97,10 @@ class Revisions(Rules):
             return True  # "sorry, I won't be able to" answers a request, it retracts nothing
         elif not cues.STRONG_RETRACT.search(s.low) and "scratch" not in s.low:
             return False
+        elif any(
+            cues.self_cued(x.low) or cues.WAS_GOING.search(x.low) for x in self.ledger.sentences[s.turn][: s.position]
+        ):
+            return True  # "I was going to send the raw scans - scratch that": what it takes back was never an item
         else:
             target = self._named_or_latest(s)
         if target is None:
@@ -40,22 +112,28 @@ class Revisions(Rules):
     def _named_or_latest(self, s: Sentence) -> Draft | None:
         """In a later turn: the item the retraction names, or the latest one when it names none ("scratch that")."""
         candidates = self.ledger.recent(s.speaker, s.turn, window=4)
-        if content_words(s.text):
-            candidates = [d for d in candidates if overlap(s.text, d.action)]
-        return candidates[-1] if candidates else None
+        named = [d for d in candidates if overlap(s.text, d.action)]
+        return (named or candidates)[-1] if candidates else None  # "scratch that, I can't share it": the latest
 
     def revision(self, s: Sentence, state: TurnState) -> bool:
         """A new date for an earlier item: "make it Wednesday", "Correction: summary Thursday", "could you make
         it the 10th instead?" (the owner's acceptance applies the partner's proposal)."""
         sentences = self.ledger.sentences[s.turn]
-        cued = bool(cues.REVISE.search(s.low))
+        if cues.RECURRING.search(s.low):
+            return False  # "let's make it every Wednesday": the meeting's rhythm, not an item's date
+        cue = cues.REVISE.search(s.low)
+        own_make = cue is not None and cue.group(0).startswith("make the")
+        if cue is not None and own_make and cues.SELF_CUE.search(s.low[max(0, cue.start() - 12) : cue.start() + 1]):
+            cue = None  # "I'll make the poster by the 30th": a new statement, not "make the poster Thursday"
+        cued = cue is not None
         corrected = bool(cues.CORRECTION.search(sentences[0].low))
         if not cued and not corrected:
-            return False
-        due = resolve_due(s.text, self.session)
+            return self._date_question(s, state)
+        # the date the revision names: after its cue ("legal has it till next week, make that the 12th")
+        due = (self.ledger.due(s.text[cue.start() :]) if cue else None) or self.ledger.due(s.text)
         dated_by_next = False
         if due is None and cued and s.position + 1 < len(sentences):
-            due = resolve_due(sentences[s.position + 1].text, self.session)
+            due = self.ledger.due(sentences[s.position + 1].text)
             dated_by_next = due is not None
         if due is None:
             return False
@@ -74,12 +152,31 @@ class Revisions(Rules):
     def _revised(self, s: Sentence, cued: bool) -> Draft | None:
         """The speaker's item a revision is about: one it names, else (with a revision cue) a recent one."""
         own = self.ledger.recent(s.speaker, s.turn, window=LONG_WINDOW)
-        named = [d for d in own if overlap(s.text, d.action)]
-        if named:
-            return self.ledger.pick(named, s.text)
+        anyone = [d for d in self.ledger.drafts if d.alive and 0 <= s.turn - max(d.evidence) <= LONG_WINDOW]
+        # the turn so far names it: "Ah, and the soil results, they are late. Let's push mine to September 4."
+        said = " ".join(x.text for x in self.ledger.sentences[s.turn][: s.position + 1])
+        named = [d for d in anyone if related(s.text, d.action)] or [d for d in own if related(said, d.action)]
+        if named:  # "the accessibility checklist can wait until the 26th": the item it names, whoever owns it
+            best = max(related(s.text, d.action) for d in named)
+            top = [d for d in named if related(s.text, d.action) == best]
+            return next((d for d in reversed(top) if d.owner == s.speaker), top[-1])
         if cued:
             return self.ledger.pick([d for d in own if s.turn - max(d.evidence) <= WINDOW], s.text)
         return None
+
+    def _date_question(self, s: Sentence, state: TurnState) -> bool:
+        """ "By Friday?" after the partner's item: a date proposed for it, settled by their answer ("Friday, yes").
+        After the asker's own item in the same turn ("I'll pull the hours. By Friday?") it dates that item."""
+        if not cues.is_question(s.low) or len(words(s.low)) > 6 or cues.self_cued(s.low):
+            return False
+        due = self.ledger.due(s.text)
+        if due is None or content_words(strip_due_phrases(s.text, self.session)):
+            return False  # "Inventory still Wednesday?", "Same slot in two weeks?": not a date for the last item
+        own = [d for d in state.created if d.owner == s.speaker and d.alive]
+        if own:
+            self.ledger.set_due(own[-1], due, [s.turn])
+            return True
+        return self._propose(s, due)
 
     def _propose(self, s: Sentence, due: dt.date) -> bool:
         """ "Could you make it the 10th?": a revision of the partner's item, waiting for their answer."""

@@ -54,6 +54,8 @@ class Pending:
     gerund: bool = False
     answered: int = 0
     target: Draft | None = None
+    everyone: bool = False  # a proposal to the whole group ("all three of us will...")
+    pre: str = ""  # the sentence before the request's cue ("i need the costs" in "i need the costs can u send them")
 
 
 @dataclass
@@ -65,4 +67,6 @@ class TurnState:
     answered_request: bool = False
     same_done: bool = False
     consumed: set[int] = field(default_factory=set)
+    withdrawn: bool = False  # a named retraction withdrew an item in this turn
+    rest_from: int | None = None  # a retraction's sentence goes on with a statement from this offset
     created: list[Draft] = field(default_factory=list)

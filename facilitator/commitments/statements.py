@@ -6,10 +6,12 @@ import datetime as dt
 
 from facilitator.commitments import cues
 from facilitator.commitments.ledger import Rules
+from facilitator.commitments.referents import find_pronoun
 from facilitator.commitments.state import Cue, Draft, Sentence, TurnState
-from facilitator.commitments.text import LEX, content_words, plain, similar, words
-from facilitator.dates import resolve_due
+from facilitator.commitments.text import LEX, base_form, content_words, overlap, plain, related, similar, words
+from facilitator.commitments.wording import noun_phrase
 
+HEDGE_REACH = 40  # characters before a cue in which a hedge ("maybe", "I might") still governs it
 # Words that make a verbless sentence more than a noun phrase; a terse deadline may start with "the", "a", "an", "my".
 _NOT_TERSE = (LEX.non_verbs | LEX.stop_words) - {"the", "a", "an", "my"}
 
@@ -19,9 +21,12 @@ class Statements(Rules):
 
     def statements(self, s: Sentence, state: TurnState) -> None:
         """Every cue of the sentence, each with the words up to the next cue; no cue: maybe a terse deadline."""
+        if self._event(s, state):
+            return
         found = cues.find_cues(s.low)
         if not found:
-            self._terse(s, state)
+            if not self._ready(s, state):
+                self._terse(s, state)
             return
         for i, (start, end, cue) in enumerate(found):
             stop = found[i + 1][0] if i + 1 < len(found) else len(s.low)
@@ -33,8 +38,14 @@ class Statements(Rules):
 
     def _statement(self, s: Sentence, state: TurnState, cue: Cue, pre: str) -> None:
         segment = cue.segment
+        started = cues.START_DOING.match(plain(segment))
+        if started:  # "I'm going to start keeping a log": the habit is the action ("keep a log")
+            segment = segment[started.end() :]
+            cue = Cue("i commit", segment, cue.clause, cue.offset)  # worded from its gerund, like "I commit to"
         low_segment = plain(segment)
         verb = cues.first_word_after(low_segment)
+        if started:
+            verb = base_form(verb)
         if not self._verb_fits(cue, verb, low_segment):
             return
         if cues.is_question(s.low) and not cues.QUESTION_TAG.search(s.low):
@@ -43,14 +54,43 @@ class Statements(Rules):
         if self._not_a_commitment(cue, verb, due, low_segment):
             return
         action = self.wording.action(segment, s.speaker, gerund=cue.text.startswith("i commit"))
+        if self._taken_back(state, s.speaker, action, due):
+            return
+        if not content_words(action, drop=LEX.vague):
+            action = self._described(s) or action  # "What I can do is email Dr. Fenwick ... I'll do that by Friday"
         if not content_words(action, drop=LEX.vague):
             return  # "I can do that", "will do": no action of its own
+        action = self.wording.resolve_pronoun(action, s.speaker, self.ledger.context(s.turn, s.position, pre))
         if self._absorb(state, action, due, low_segment) or self._revive(s, action, due, low_segment):
             return
-        action = self.wording.resolve_pronoun(action, s.speaker, self.ledger.context(s.turn, s.position, pre))
         if len(content_words(action, drop=LEX.vague)) < 2 and due is None:
             return  # "I'll check", "let me look": too thin to hold anyone to without a date
         self.ledger.add(Draft(s.speaker, action, due, [s.turn], s.turn, "simple"), state)
+
+    def _described(self, s: Sentence) -> str | None:
+        """The action the speaker just described as a possibility ("what I can do is ...", "I could ..."), for a
+        following "I'll do that"."""
+        for earlier in reversed(self.ledger.sentences[s.turn][: s.position + 1]):
+            found = cues.DESCRIBED_ACTION.search(earlier.low)
+            if found:
+                return self.wording.action(earlier.text[found.end() :], s.speaker)
+        return None
+
+    @staticmethod
+    def _taken_back(state: TurnState, speaker: str, action: str, due: dt.date | None) -> bool:
+        """ "I'll ask Tom to do the budget - no, I'll do it myself by Wednesday": the handed-over task is the
+        speaker's own again (the delegation, made earlier in the turn, becomes the task itself)."""
+        if "myself" not in words(action):
+            return False
+        own = " ".join(w for w in action.split() if w.lower() != "myself")
+        for draft in reversed(state.created):
+            handed = cues.DELEGATED.match(draft.action)
+            if draft.owner == speaker and draft.alive and handed:
+                task = handed["task"] if content_words(handed["task"]) else ""
+                draft.action = own if content_words(own, drop=LEX.vague) or not task else task
+                draft.due = due or draft.due
+                return True
+        return False
 
     @staticmethod
     def _verb_fits(cue: Cue, verb: str, segment: str) -> bool:
@@ -63,6 +103,48 @@ class Statements(Rules):
             return False  # "I'll be stuck in the basement", but "I'll be sending it"
         return verb == "be" or verb not in LEX.stative_verbs
 
+    def _ready(self, s: Sentence, state: TurnState) -> bool:
+        """ "The finding aid will be ready on Wednesday", "it'll be ready on Thursday": the speaker's item to have it
+        ready by then (only with a date, and not in a question)."""
+        match = cues.READY.search(s.low)
+        if match is None or cues.is_question(s.low):
+            return False
+        due = self.ledger.due(s.text[match.end() :])
+        if due is None:
+            return False
+        phrase = s.text[match.start("np") : match.end("np")]
+        phrase = phrase[:1].lower() + phrase[1:]
+        action = self.wording.action(f"have {phrase} ready", s.speaker)
+        context = self.ledger.context(s.turn, s.position, s.text[: match.start("np")])
+        action = self.wording.resolve_pronoun(action, s.speaker, context)
+        made = [d for d in (state.absorber, *state.created) if d is not None and d.owner == s.speaker]
+        same = [d for d in made if phrase.lower() == "it" or related(phrase, d.action)]
+        if same or (state.absorber is not None and not state.absorbed):
+            # "Could you prepare the mock-up?" "Sure, it'll be ready on Thursday."; "I'll photograph the
+            # interlocks. The photos will be ready on Tuesday.": the date of the item just made
+            target = same[-1] if same else state.absorber
+            if target is None:
+                return False
+            state.absorbed = state.absorbed or target is state.absorber
+            self.ledger.set_due(target, due, [s.turn])
+            return True
+        if find_pronoun(action) is not None:
+            return False
+        self.ledger.add(Draft(s.speaker, action, due, [s.turn], s.turn, "simple"), state)
+        return True
+
+    def _event(self, s: Sentence, state: TurnState) -> bool:
+        """ "I'm going to the twilight session on the 24th": the speaker's item to attend it (only with a date)."""
+        match = cues.GOING_TO_EVENT.search(s.low)
+        if match is None or cues.is_question(s.low) or cues.HEDGE.search(s.low):
+            return False
+        due = self.ledger.due(s.text[match.end() :])
+        if due is None:
+            return False
+        action = self.wording.action(f"attend {s.text[match.end() :]}", s.speaker)
+        self.ledger.add(Draft(s.speaker, action, due, [s.turn], s.turn, "simple"), state)
+        return True
+
     def _terse(self, s: Sentence, state: TurnState) -> None:
         """Verbless deadlines in terse chat: "Case law summary by Friday too." is the speaker's own item."""
         match = cues.TERSE.match(s.low)
@@ -73,7 +155,7 @@ class Statements(Rules):
             return
         if found[0] in LEX.deliverable_verbs or not content_words(match["np"]):
             return
-        due = resolve_due(s.text, self.session)
+        due = self.ledger.due(s.text)
         if due is None:
             return
         phrase = s.text[match.start("np") : match.end("np")]
@@ -83,13 +165,26 @@ class Statements(Rules):
 
     def _statement_due(self, s: Sentence, segment: str, pre: str) -> dt.date | None:
         """The date in the statement (or before its cue), else in a short dateline right after it."""
-        due = resolve_due(segment, self.session) or (resolve_due(pre, self.session) if pre else None)
+        due = self.ledger.due(segment) or (self.ledger.due(pre) if pre else None)
         if due is not None:
             return due
         for later in self.ledger.sentences[s.turn][s.position + 1 :]:
             if cues.find_cues(later.low) or len(words(later.low)) > 5:
                 break
-            due = resolve_due(later.text, self.session)
+            due = self.ledger.due(later.text)
+            if due is not None:
+                return due
+        if cues.THEN_ANAPHOR.search(plain(segment)):
+            return self._then(s)
+        return None
+
+    def _then(self, s: Sentence) -> dt.date | None:
+        """ "Thursday works. I'll send the draft then.": the date of the sentence before (in this turn or the one
+        before), also when it says from when ("bookings open from Thursday. I'll book it then")."""
+        ledger = self.ledger
+        before = ledger.sentences[s.turn][: s.position][::-1] + ledger.sentences.get(s.turn - 1, [])[::-1]
+        for sentence in before[:3]:
+            due = ledger.due(cues.FROM_DAY.sub("on ", sentence.text))
             if due is not None:
                 return due
         return None
@@ -98,10 +193,13 @@ class Statements(Rules):
     def _not_a_commitment(cue: Cue, verb: str, due: dt.date | None, segment: str) -> bool:
         """Hedged, hypothetical, past, negated, or (without a date) an offer or an on-the-spot act."""
         clause = cue.clause
-        if cues.HEDGE.search(clause) or (cues.TRY.search(clause) and due is None):
+        near = clause[max(0, cue.offset - HEDGE_REACH) :]  # unpunctuated chat: "idk i think its the seals im gonna..."
+        if cues.HEDGE.search(near) or (cues.TRY.search(clause) and due is None):
             return True
         if cues.HYPOTHETICAL.search(clause) or cues.ALREADY.search(clause):
             return True
+        if cues.CONDITION.search(clause[: cue.offset]):
+            return True  # "if the grant comes through I'll hire someone"
         if cues.PAST_BEFORE.search(clause[: cue.offset]) or cues.NEGATED.match(segment):
             return True
         text = cue.text
@@ -110,6 +208,8 @@ class Statements(Rules):
         )
         if needs_date and due is None:
             return True
+        if cues.PROMISED.search(clause):
+            return False  # "I will show you how we check the tables, this I promise"
         return verb in LEX.immediate_verbs and due is None and not cues.FOLLOW_UP.match(segment)
 
     def _absorb(self, state: TurnState, action: str, due: dt.date | None, segment: str) -> bool:
@@ -123,10 +223,27 @@ class Statements(Rules):
         state.absorbed = True
         if due is not None:
             draft.due = due
-        concrete = len(content_words(action, drop=self.wording.names.values())) >= 4
-        if concrete and not pronoun and not cues.THIRD_PERSON_OBJECT.search(action):
+        if self._acceptor_words(draft.action, action, pronoun):
             draft.action = action
         return True
+
+    def _acceptor_words(self, requested: str, said: str, pronoun: bool) -> bool:
+        """Whether the acceptor's own words make the better action: concrete and self-contained, or a different
+        deliverable than the one asked for ("show me how you write a PRD?" "I'll send you one of mine")."""
+        if find_pronoun(said) is not None or cues.THIRD_PERSON_OBJECT.search(said):
+            return False
+        if find_pronoun(requested) is not None and said.split()[0].lower() in LEX.deliverable_verbs:
+            return True  # "Can you get me on it?" "I'll email Dr. Nwosu today."
+        names = self.wording.names.values()
+        if len(content_words(said, drop=names)) >= 4 and not pronoun:
+            return True
+        asked_for = {w[:5] for w in content_words(" ".join(requested.split()[1:]), drop=names)}
+        offered = {w[:5] for w in content_words(said, drop=names)}
+        if asked_for and asked_for < offered and not pronoun:
+            return True  # "get me a draft?" "I'll send you the draft programme": the same thing, named better
+        verb, asked = said.split()[0].lower(), requested.split()[0].lower() if requested else ""
+        different = verb != asked and verb in LEX.deliverable_verbs and base_form(asked) in LEX.immediate_verbs
+        return different and noun_phrase(said) is not None
 
     def _revive(self, s: Sentence, action: str, due: dt.date | None, segment: str) -> bool:
         """'Scratch Friday for the template ... I will send it next Monday': the retracted item gets the new date."""
@@ -137,8 +254,12 @@ class Statements(Rules):
         if target is None:
             return False
         pronoun = bool(cues.PRONOUN_OBJECT.search(" ".join(segment.split()[:4])))
-        if not pronoun and similar(action, target.action) < 50:
-            return False
+        names = self.wording.names.values()
+        objects = (" ".join(content_words(" ".join(a.split()[1:]), drop=names)) for a in (action, target.action))
+        if not pronoun and (similar(action, target.action) < 50 or not overlap(*objects)):
+            return False  # "scratch that, I can't give you the file. But I'll write you a summary": a new item
+        if pronoun and base_form(action.split()[0].lower()) != base_form(target.action.split()[0].lower()):
+            return False  # "scratch that, I can't send it, but I'll walk you through it": another action
         target.alive = True
         target.retracted_at = None
         target.due = due

@@ -83,6 +83,16 @@ def overlap(a: str, b: str) -> int:
     return len(sa & sb)
 
 
+def related(a: str, b: str) -> int:
+    """How many content words of `a` have a relative in `b`: the same 5-letter stem, or (both words of five letters
+    or more) the same first four ("signage" ~ "signs", "scheduling" ~ "schedule"). For linking a retraction or a
+    revision to the item it names."""
+    wb = content_words(b)
+    stems_b = {w[:5] for w in wb}
+    prefixes_b = {w[:4] for w in wb if len(w) >= 5}
+    return sum(1 for w in set(content_words(a)) if w[:5] in stems_b or (len(w) >= 5 and w[:4] in prefixes_b))
+
+
 def near_duplicate(a: str, b: str) -> bool:
     """Whether two actions are the same item in other words (fuzzy token-set match, case-insensitive)."""
     return fuzz.token_set_ratio(a.lower(), b.lower()) >= DUPLICATE_THRESHOLD

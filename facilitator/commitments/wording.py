@@ -60,6 +60,7 @@ class Wording:
         self.session = session_date
         self.ids = [p.id for p in self.participants]
         self.names = {p.id: display_name(p) for p in self.participants}
+        self.addressed: str | None = None  # in a group: the last other speaker (see `partner`)
 
     def speaker_id(self, label: str) -> str | None:
         """The participant a speaker label names (id, full name or first name), else None."""
@@ -70,9 +71,12 @@ class Wording:
         return None
 
     def partner(self, speaker: str) -> str | None:
-        """The other participant when there are exactly two."""
+        """The other participant when there are exactly two; in a group, the one the speaker answers (`addressed`,
+        the last other speaker, kept up to date by the extractor), else None."""
         others = [pid for pid in self.ids if pid != speaker]
-        return others[0] if len(others) == 1 else None
+        if len(others) == 1:
+            return others[0]
+        return self.addressed if self.addressed in others else None
 
     def word_for(self, pid: str | None, fallback: str, possessive: bool = False) -> str:
         if pid is None:
@@ -116,22 +120,18 @@ class Wording:
         return cues.YOU.sub(_you, text)
 
     def resolve_pronoun(self, action: str, owner: str, context: list[tuple[str, str]]) -> str:
-        """Replace a leading 'it'/'them' by the first noun phrase of the nearest sentence that introduces one."""
-        words = action.split()
-        head = " ".join(words[:4]).lower()
-        found = cues.PRONOUN_OBJECT.search(head)
-        if not found:
-            return action
-        for said_by, sentence in reversed(context):
-            if cues.PRONOUN_OBJECT.search(plain(sentence)):
-                continue  # "we revised it last year": it continues an earlier topic
-            phrase = noun_phrase(sentence)
-            if phrase:
-                phrase = self._perspective(phrase, said_by, owner)
-                return action[: found.start()] + phrase + action[found.end() :]
-        return action
+        """Replace the action's first object pronoun ("it", a bare "that", "her") by what it stands for in the
+        sentences before (`referents.resolve_referent`), quoted from the owner's side."""
+        from facilitator.commitments.referents import resolve_referent
 
-    def _perspective(self, phrase: str, said_by: str, owner: str) -> str:
+        people = [*self.ids, *(n.lower() for n in self.names.values())]
+
+        def quoted(phrase: str, said_by: str) -> str:  # "the deck tomorrow" -> "the deck"
+            return self.perspective(strip_due_phrases(phrase, self.session) or phrase, said_by, owner)
+
+        return resolve_referent(action, context, noun_phrase, people, quoted)
+
+    def perspective(self, phrase: str, said_by: str, owner: str) -> str:
         """A phrase quoted from `said_by`, reworded for `owner` ("your memo" said by the owner -> "Emily's memo")."""
         if said_by == owner:
             return cues.YOUR.sub(self.word_for(self.partner(owner), "your", possessive=True), phrase)

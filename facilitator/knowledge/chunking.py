@@ -11,7 +11,7 @@ from facilitator.knowledge.loaders import LoadedDocument
 CHUNK_CHARS = 900
 CHUNK_OVERLAP = 120
 # Bump when what gets indexed for a file changes, so that unchanged files are re-chunked on the next ingest.
-CHUNKER_VERSION = 2
+CHUNKER_VERSION = 3  # 3: sentence vectors stored with each chunk (facilitator.knowledge.passages)
 
 
 @dataclass(frozen=True)

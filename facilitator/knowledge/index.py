@@ -1,9 +1,18 @@
-"""The knowledge index: Chroma (embedded or server) for dense vectors, BM25 for keywords, fused by reciprocal rank."""
+"""The knowledge index: Chroma (embedded or server) for dense vectors, BM25 for keywords, fused by reciprocal rank.
+
+Next to each chunk the index keeps the vectors of its sentences (a second collection, `<name>-sentences`: one record
+per chunk, its sentence vectors stored with it; `facilitator.knowledge.passages`), embedded at ingest. A search
+ranks pages by the fused score of their best chunk, then shows for each page the chunk of its best few that answers
+the query best (`PassageVectors.fit`: its best sentence's cosine plus the query's words it holds), so that a how-to
+question gets the section of the page that says how; an answer quotes those sentences without embedding them again.
+"""
 
 from __future__ import annotations
 
+import json
+import re
 import threading
-from collections import ChainMap
+from collections import ChainMap, OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +23,16 @@ from facilitator.exceptions import ConfigError, IngestError, KnowledgeError, Not
 from facilitator.knowledge.chunking import CHUNKER_VERSION, Chunk, chunk_document, indexed_text
 from facilitator.knowledge.embeddings import Embedder
 from facilitator.knowledge.loaders import SUPPORTED_SUFFIXES, LoadedDocument, read_document
+from facilitator.knowledge.passages import (
+    SENTENCES_VERSION,
+    PassageVectors,
+    content_stems,
+    contexts_of,
+    decode_vectors,
+    encode_vectors,
+    passage_blocks,
+    unit,
+)
 from facilitator.models import SearchHit
 from facilitator.resources import knowledge_dir
 
@@ -31,6 +50,8 @@ KEYWORD_WEIGHT = 1.0
 CANDIDATE_POOL = 100
 EMBED_BATCH_CHUNKS = 256
 SCAN_PAGE = 5000  # chunks per `get` when reading the whole collection
+PAGE_CANDIDATES = 4  # a page's best chunks (by fused rank) among which its shown chunk is chosen by fit
+PASSAGES_KEPT = 8192  # chunks whose stored sentence vectors are kept in memory
 EMPTY_MESSAGE = (
     "the knowledge base is empty; fill it with `comentor knowledge add --bundled` (the program guidance) "
     "or `comentor knowledge add PATH...`"
@@ -116,9 +137,13 @@ class KnowledgeBase:
         self._name = f"{collection_prefix}-{embedder.name}"
         self._max_bytes = int(max_file_mb * 1_000_000)
         self._collection: Collection | None = None
+        self._sentences: Collection | None = None
+        self._passages: OrderedDict[str, PassageVectors | None] = OrderedDict()  # chunk id -> stored vectors
         self._keyword: _KeywordIndex | None = None
         self._keyword_count = -1
         self._lock = threading.Lock()
+        self._passages_lock = threading.Lock()
+        self._index_embedder = IndexEmbedder(embedder, self)
 
     @classmethod
     def from_settings(cls, settings: Settings, embedder: Embedder | None = None) -> KnowledgeBase:
@@ -132,9 +157,10 @@ class KnowledgeBase:
         )
 
     @property
-    def embedder(self) -> Embedder:
-        """The embedder of this index (the understanding layer reads the conversation with the same model)."""
-        return self._embedder
+    def embedder(self) -> IndexEmbedder:
+        """The embedder of this index (the understanding layer reads the conversation with the same model), which
+        also serves the stored sentence vectors of the passages this index returned (`passages`)."""
+        return self._index_embedder
 
     @property
     def embedder_name(self) -> str:
@@ -157,8 +183,32 @@ class KnowledgeBase:
                 ) from e
         return self._collection
 
+    @property
+    def sentences(self) -> Collection:
+        """The collection of each chunk's sentence vectors (same ids as the chunks)."""
+        if self._sentences is None:
+            try:
+                self._sentences = self._client.get_or_create_collection(
+                    f"{self._name}-sentences",
+                    embedding_function=None,
+                    configuration={"hnsw": {"space": "cosine"}},
+                    metadata={"embedder": self._embedder.name},
+                )
+            except Exception as e:  # chromadb raises several unrelated types for an unreachable server
+                raise KnowledgeError(
+                    f"cannot open the Chroma collection '{self._name}-sentences' ({e}); "
+                    "check COMENTOR_CHROMA_URL or that COMENTOR_HOME is writable"
+                ) from e
+        return self._sentences
+
     def count(self) -> int:
         return self.collection.count()
+
+    def warm(self) -> None:
+        """Build what the first search would (the keyword index), so that no turn pays for it."""
+        total = self.count()
+        if total:
+            self._keyword_index(total)
 
     # ---------------------------------------------------------------- ingest
     def add(
@@ -238,6 +288,14 @@ class KnowledgeBase:
     def _flush(self, pending: list[tuple[LoadedDocument, list[Chunk], bool]], report: IngestReport) -> None:
         chunks = [c for _, cs, _ in pending for c in cs]
         vectors = self._embedder.embed_documents([c.embedding_text() for c in chunks])
+        split = [_readable_blocks(c.text) for c in chunks]
+        contexts = [contexts_of(c.title, c.section, blocks) for c, blocks in zip(chunks, split, strict=True)]
+        flat = self._embedder.embed_documents([x for xs in contexts for x in xs])
+        blobs: list[str] = []
+        start = 0
+        for xs in contexts:
+            blobs.append(encode_vectors(flat[start : start + len(xs)]))
+            start += len(xs)
         # New chunks go in first; old ones of the same source are removed only after that succeeded.
         self.collection.upsert(
             ids=[c.id for c in chunks],
@@ -245,15 +303,24 @@ class KnowledgeBase:
             documents=[c.text for c in chunks],
             metadatas=[c.metadata() for c in chunks],
         )
+        self.sentences.upsert(
+            ids=[c.id for c in chunks],
+            embeddings=vectors,  # type: ignore[arg-type]
+            metadatas=[
+                sentence_record(c.source, blocks, blob) for c, blocks, blob in zip(chunks, split, blobs, strict=True)
+            ],
+        )
         for doc, doc_chunks, existed in pending:
             keep = {c.id for c in doc_chunks}
             old = self.collection.get(where={"source": doc.source}, include=[])["ids"]
             stale = [i for i in old if i not in keep]
             if stale:
                 self.collection.delete(ids=stale)
+                self.sentences.delete(ids=stale)
             (report.updated if existed else report.added).append(doc.source)
             report.chunks += len(doc_chunks)
         self._keyword = None
+        self._forget_passages()
 
     def _stored_state(self, source: str) -> tuple[str | None, int | None]:
         """The content hash and chunker version stored for a source, (None, None) when it is not indexed."""
@@ -295,7 +362,9 @@ class KnowledgeBase:
             ids = self.collection.get(where={"source": candidate}, include=[])["ids"]
             if ids:
                 self.collection.delete(ids=ids)
+                self.sentences.delete(ids=ids)
                 self._keyword = None
+                self._forget_passages()
                 return len(ids)
         raise NotFoundError(f"no source {source!r} in the knowledge base; `comentor knowledge list` shows the sources")
 
@@ -314,7 +383,11 @@ class KnowledgeBase:
         return [hit for hit, _ in self.search_scored(query, k, per_source=per_source)]
 
     def search_scored(self, query: str, k: int = 5, *, per_source: int = 1) -> list[tuple[SearchHit, float]]:
-        """Like `search`, with each hit's dense cosine similarity to the query (0.0 when only BM25 found it)."""
+        """Like `search`, with each hit's dense cosine similarity to the query (0.0 when only BM25 found it).
+
+        Pages are ranked by the fused score of their best chunk (each hit's `score`). With one hit per page, the
+        chunk shown for a page is the one of its PAGE_CANDIDATES best that fits the query best (see the module doc;
+        the fused best when sentence vectors are missing), and its similarity is the best of those candidates'."""
         query = query.strip()
         if not query:
             raise KnowledgeError("the search query is empty; type what you are looking for")
@@ -351,13 +424,55 @@ class KnowledgeBase:
         gone: set[str] = set()
         while True:  # fetch only the chunks shown; repeat if another process removed some of them meanwhile
             chosen = _pick(ordered, sources, gone, k, per_source)
-            hits = {h.id: h for h in self.get(chosen)}
+            pages = _page_candidates(ordered, sources, gone, chosen) if per_source == 1 else {c: [c] for c in chosen}
+            hits = {h.id: h for h in self.get([cid for cids in pages.values() for cid in cids])}
             gone.update(cid for cid in chosen if cid not in hits)
             if all(cid in hits for cid in chosen):
                 break
-        return [
-            (hits[cid].model_copy(update={"score": round(fused[cid], 6)}), similarity.get(cid, 0.0)) for cid in chosen
-        ]
+        fits = self._fitted(query, [hits[c] for cids in pages.values() for c in cids if c in hits])
+        out: list[tuple[SearchHit, float]] = []
+        for cid in chosen:
+            candidates = [c for c in pages[cid] if c in hits]
+            shown = cid
+            if candidates and all(c in fits for c in candidates):  # the page's chunk that answers the query best
+                shown = max(candidates, key=lambda c: (fits[c], -candidates.index(c)))
+            best_similarity = max(similarity.get(c, 0.0) for c in candidates or [cid])
+            out.append((hits[shown].model_copy(update={"score": round(fused[cid], 6)}), best_similarity))
+        return out
+
+    def _fitted(self, query: str, hits: list[SearchHit]) -> dict[str, float]:
+        """How well each hit with stored sentence vectors answers `query` (`PassageVectors.fit`), by chunk id."""
+        stored = self.stored_passages(hits)
+        if not stored:
+            return {}
+        vector = unit(self._embedder.embed_query(query))
+        question = content_stems(query)
+        return {cid: vectors.fit(vector, question) for cid, vectors in stored.items()}
+
+    def stored_passages(self, hits: Sequence[SearchHit]) -> dict[str, PassageVectors]:
+        """The sentence vectors stored at ingest for each hit that has them, by chunk id (kept in memory; never
+        embedded here: an index built before they were stored has none until its files are added again)."""
+        with self._passages_lock:
+            need = list(dict.fromkeys(h.id for h in hits if h.id not in self._passages))
+        found: dict[str, PassageVectors | None] = {}
+        if need:
+            got = self.sentences.get(ids=need, include=["metadatas"])
+            metas = dict(zip(got["ids"], got.get("metadatas") or [], strict=False))
+            by_id = {h.id: h for h in hits}
+            for cid in need:
+                found[cid] = _stored_vectors(by_id[cid], metas.get(cid))
+        with self._passages_lock:
+            self._passages.update(found)
+            for cid in found:
+                self._passages.move_to_end(cid)
+            while len(self._passages) > PASSAGES_KEPT:
+                self._passages.popitem(last=False)
+            kept = {h.id: self._passages.get(h.id) for h in hits}
+        return {cid: v for cid, v in kept.items() if v is not None}
+
+    def _forget_passages(self) -> None:
+        with self._passages_lock:
+            self._passages.clear()
 
     def _keyword_index(self, total: int) -> _KeywordIndex:
         with self._lock:
@@ -394,6 +509,76 @@ def _pick(ordered: list[str], sources: Mapping[str, str], gone: set[str], k: int
         if len(chosen) == k:
             break
     return chosen
+
+
+def _readable_blocks(text: str) -> list[list[str]]:
+    """A chunk's sentences by block; none for a text the sentence splitter cannot read (the chunk is still indexed,
+    and searched and quoted as a whole)."""
+    try:
+        return passage_blocks(text)
+    except (RecursionError, MemoryError, ValueError, IndexError, re.error):
+        return []
+
+
+def sentence_record(source: str, blocks: list[list[str]], vectors: str) -> dict[str, str | int]:
+    """What the sentences collection stores for a chunk: its sentences by block (JSON, so that a lookup never splits
+    again) and their vectors (`encode_vectors`)."""
+    return {
+        "source": source,
+        "n": sum(len(b) for b in blocks),
+        "version": SENTENCES_VERSION,
+        "blocks": json.dumps(blocks),
+        "vectors": vectors,
+    }
+
+
+def _stored_vectors(hit: SearchHit, meta: Any) -> PassageVectors | None:
+    """A chunk's stored sentence vectors, or None when it has none of this version (or they are unreadable)."""
+    if not meta or meta.get("version") != SENTENCES_VERSION:
+        return None
+    try:
+        blocks = json.loads(str(meta["blocks"]))
+        vectors = decode_vectors(str(meta["vectors"]))
+    except (KeyError, ValueError, TypeError):
+        return None
+    if not isinstance(blocks, list) or not all(isinstance(b, list) for b in blocks):
+        return None
+    return PassageVectors.build(hit, vectors, [[str(s) for s in b] for b in blocks])
+
+
+def _page_candidates(
+    ordered: list[str], sources: Mapping[str, str], gone: set[str], chosen: list[str]
+) -> dict[str, list[str]]:
+    """For each chosen chunk, the best PAGE_CANDIDATES chunks of its page by fused rank (itself first)."""
+    wanted = {sources.get(cid, cid): cid for cid in chosen}
+    pages: dict[str, list[str]] = {cid: [] for cid in chosen}
+    for chunk_id in ordered:
+        page = wanted.get(sources.get(chunk_id, chunk_id))
+        if page is not None and chunk_id not in gone and len(pages[page]) < PAGE_CANDIDATES:
+            pages[page].append(chunk_id)
+    return pages
+
+
+class IndexEmbedder:
+    """The embedder of an index: it embeds as the model it wraps does (same name, same vectors) and also serves the
+    sentence vectors the index stored for its passages (`facilitator.knowledge.passages.PassageSource`)."""
+
+    def __init__(self, inner: Embedder, index: KnowledgeBase) -> None:
+        self._inner = inner
+        self._index = index
+
+    @property
+    def name(self) -> str:
+        return self._inner.name
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self._inner.embed_documents(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._inner.embed_query(text)
+
+    def passages(self, hits: Sequence[SearchHit]) -> dict[str, PassageVectors]:
+        return self._index.stored_passages(hits)
 
 
 def _hit(chunk_id: str, text: str, meta: Any, score: float) -> SearchHit:

@@ -1,0 +1,174 @@
+"""The wording stage's referents: what a pronoun in an action stands for ("send that to Ben" -> "send the rota
+templates to Ben"), found in the sentences just before the statement.
+
+- A thing pronoun ("it", "them", or a bare "that/this/those/these") takes the nearest noun phrase opened by a
+  determiner: the first one of the nearest sentence that has one. In a sentence that itself holds a pronoun only the
+  phrases before that pronoun count ("I'll draft the summary, and you check it": the summary).
+- A person pronoun ("her", "him") takes the nearest person named in the context who is not a participant
+  ("could you introduce me to Dr. Ng?" ... "I'll email her": Dr. Ng).
+- Phrases that name nothing one could hand over ("the moment", "a bit", "the way") are skipped.
+
+Only the first pronoun of an action is resolved; an action with nothing to resolve comes back unchanged.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from facilitator.commitments import cues
+from facilitator.commitments.text import LEX, plain
+
+__all__ = ["Pronoun", "find_pronoun", "person_in", "resolve_referent", "things_in"]
+
+THING = frozenset({"it", "them", "that", "this", "those", "these"})
+DEMONSTRATIVE = frozenset({"that", "this", "those", "these"})
+PERSON = frozenset({"her", "him"})
+# "one of mine" -> "one of my PRDs": a possessive pronoun takes the head noun of the nearest phrase.
+POSSESSIVE = {"mine": "my", "yours": "your", "ours": "our", "theirs": "their"}
+# Heads of noun phrases that stand for no deliverable ("the moment", "a lot", "the way you put it").
+EMPTY_HEADS = frozenset(
+    {
+        "moment", "bit", "lot", "way", "time", "point", "thing", "things", "idea", "question", "problem", "day",
+        "week", "month", "end", "start", "sense", "chance", "reason", "rest", "same", "kind", "sort", "fact",
+        "life", "mind", "luck",
+    }
+)  # fmt: skip
+_WORD = re.compile(r"[A-Za-z][\w'-]*")
+_NAME = re.compile(
+    r"\b(?:(?:Dr|Prof|Mr|Mrs|Ms|Mx)\.?\s+[A-Z][\w'-]+(?:\s+[A-Z][\w'-]+)?|[A-Z][a-z][\w'-]*(?:\s+[A-Z][a-z][\w'-]*)?)"
+)
+
+
+_LEADING_NOUNS = re.compile(
+    r"^\W*(?P<np>[A-Za-z][\w-]*(?:\s+[A-Za-z][\w-]*){1,3}?)\s+(?:\w+ing|\w+ed|is|are|was|were|needs?|has|have)\b"
+)
+
+
+@dataclass(frozen=True)
+class Pronoun:
+    """A pronoun standing for the object of an action: its span in the action and whether it means a person."""
+
+    start: int
+    end: int
+    word: str
+    person: bool
+    possessive: bool = False
+
+
+def find_pronoun(action: str) -> Pronoun | None:
+    """The first pronoun in `action` that stands for an object ("that" followed by a noun is a determiner)."""
+    matches = list(_WORD.finditer(action))
+    for i, match in enumerate(matches):
+        word = match.group(0).lower()
+        if word in PERSON:
+            return Pronoun(match.start(), match.end(), word, person=True)
+        if word in POSSESSIVE:
+            return Pronoun(match.start(), match.end(), word, person=False, possessive=True)
+        if word not in THING:
+            continue
+        following = matches[i + 1].group(0).lower() if i + 1 < len(matches) else ""
+        participle = following.endswith("ed")  # "get that updated": a pronoun, not "that report"
+        if word in DEMONSTRATIVE and following and following not in LEX.stop_words and not participle:
+            continue  # "that report": a determiner
+        return Pronoun(match.start(), match.end(), word, person=False)
+    return None
+
+
+def things_in(sentence: str, noun_phrase: Callable[[str], str | None]) -> list[str]:
+    """The noun phrases of a sentence that could be an object, in order; with a pronoun in the sentence, only those
+    before it (what comes after continues an earlier topic)."""
+    low = plain(sentence)
+    first = next(
+        (
+            m.start()
+            for m in _WORD.finditer(low)
+            if _refers(m.group(0), low[m.end() :], opens=not low[: m.start()].strip())
+        ),
+        None,
+    )
+    scope = sentence if first is None else sentence[:first]
+    found: list[str] = []
+    leading = _LEADING_NOUNS.match(scope)
+    content = leading is not None and not any(w.lower() in LEX.stop_words for w in leading["np"].split())
+    if leading and content and not noun_phrase(scope):  # terse: "Near-miss reports piling up." names them, no "the"
+        found.append(f"the {leading['np'][:1].lower()}{leading['np'][1:]}")
+    rest = scope
+    while rest.strip():
+        phrase = noun_phrase(rest)
+        if phrase is None:
+            break
+        head = phrase.split()[-1].lower().strip(",.;:!?")
+        if head not in EMPTY_HEADS:
+            found.append(phrase)
+        cut = rest.find(phrase)
+        rest = rest[cut + len(phrase) :] if cut >= 0 else ""
+    return found
+
+
+def _refers(word: str, after: str, opens: bool) -> bool:
+    """Whether a pronoun picks up an earlier topic ("we revised it", "It's a bit messy."), not a mid-sentence
+    "it is" with nothing behind it ("ok chat it is, and I need the costs")."""
+    base = word.split("'")[0]
+    if base not in {"it", "them", "those", "these"}:
+        return False
+    copula = word != base or re.match(r"\s+(?:is|was|will|would|seems|looks)\b", after) is not None
+    return opens or not (base == "it" and copula)
+
+
+def person_in(sentence: str, participants: Sequence[str]) -> str | None:
+    """The last person named in a sentence who is not one of `participants` (lower-cased names)."""
+    names = []
+    for match in _NAME.finditer(sentence):
+        opens = match.start() == 0 or sentence[: match.start()].rstrip().endswith((".", "!", "?"))
+        if opens and not match.group(0).startswith(("Dr", "Prof", "Mr", "Mrs", "Ms", "Mx")):
+            continue  # a capital that only opens the sentence
+        name = match.group(0)
+        first = name.split()[0].lower().rstrip(".")
+        if first in participants or first in LEX.stop_words or name.lower() in participants:
+            continue
+        names.append(name)
+    titled = [n for n in names if n.startswith(("Dr", "Prof", "Mr", "Mrs", "Ms", "Mx"))]
+    return (titled or names)[-1] if names else None  # a title says it is a person ("Mrs. Okonkwo", not "Rotterdam")
+
+
+def resolve_referent(
+    action: str,
+    context: Sequence[tuple[str, str]],
+    noun_phrase: Callable[[str], str | None],
+    participants: Sequence[str],
+    perspective: Callable[[str, str], str] = lambda phrase, said_by: phrase,
+) -> str:
+    """`action` with its first object pronoun replaced by what it stands for in `context` ((speaker, sentence) pairs,
+    oldest first); `perspective(phrase, said_by)` rewords a quoted phrase for the owner ("my notes" -> "Ana's")."""
+    pronoun = find_pronoun(action)
+    if pronoun is None:
+        return action
+    for said_by, sentence in reversed(context):
+        if pronoun.person:
+            referent = person_in(sentence, participants)
+        else:
+            found = things_in(sentence, noun_phrase)
+            referent = perspective(_lower_determiner(found[0]), said_by) if found else None
+        if referent and pronoun.possessive:
+            referent = _possessive(pronoun.word, referent, action[: pronoun.start])
+        if referent:
+            if cues.PRONOUN_OBJECT.fullmatch(referent.lower()):
+                continue
+            return action[: pronoun.start] + referent + action[pronoun.end :]
+    return action
+
+
+def _lower_determiner(phrase: str) -> str:
+    """ "The rota templates" quoted from the start of a sentence reads "the rota templates" inside an action."""
+    first, _, rest = phrase.partition(" ")
+    return f"{first.lower()} {rest}" if first.lower() in LEX.determiners else phrase
+
+
+def _possessive(word: str, phrase: str, before: str) -> str:
+    """ "mine" with the nearest phrase "a PRD" -> "my PRD"; after "one of" the head is plural ("one of my PRDs")."""
+    head = phrase.split()[-1].strip(",.;:!?")
+    if before.lower().rstrip().endswith(" of") and not head.lower().endswith("s"):
+        head += "s"
+    return f"{POSSESSIVE[word]} {head}"

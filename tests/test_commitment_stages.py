@@ -1,0 +1,401 @@
+"""The commitment pipeline stage by stage: sentences, referents (wording), retractions and revisions (linking),
+dating, and what is not a commitment; plus the strict scorer that judges them."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from evals.commitment_metrics import Expected, bare_pronoun, match, names_object
+from facilitator.commitments import cues, extract_commitments
+from facilitator.commitments.referents import find_pronoun, person_in, resolve_referent, things_in
+from facilitator.commitments.wording import noun_phrase
+from facilitator.dates import resolve_due
+from facilitator.models import Commitment, Participant, Turn
+
+SESSION = dt.date(2026, 3, 4)  # a Wednesday
+NEXT_MEETING = dt.date(2026, 3, 18)
+PAIR = [Participant(id="ana", name="Ana Ruiz"), Participant(id="ben", name="Ben Okafor")]
+
+
+def items(*lines: str, next_meeting: dt.date | None = None) -> list[tuple[str, str, dt.date | None]]:
+    turns = []
+    for i, line in enumerate(lines):
+        speaker, text = line.split(":", 1)
+        turns.append(Turn(index=i, speaker=speaker.strip(), text=text.strip()))
+    return [(c.owner, c.action, c.due) for c in extract_commitments(turns, PAIR, SESSION, next_meeting)]
+
+
+# -- sentences ----------------------------------------------------------------------------------------------------
+
+
+def test_abbreviations_end_no_sentence_and_cut_no_action() -> None:
+    text = "I'll ask Dr. Mensah about the rota, e.g. the weekend one. Then approx. 3 slots at St. Anne's!"
+    assert [s for _, s in cues.split_sentences(text)] == [
+        "I'll ask Dr. Mensah about the rota, e.g. the weekend one.",
+        "Then approx. 3 slots at St. Anne's!",
+    ]
+    assert items("ana: I'll ask Dr. Mensah about the rota by Friday.") == [
+        ("ana", "ask Dr. Mensah about the rota", dt.date(2026, 3, 6))
+    ]
+
+
+# -- wording: referents -------------------------------------------------------------------------------------------
+
+
+def test_find_pronoun_tells_a_bare_pronoun_from_a_determiner() -> None:
+    assert find_pronoun("send that report to Ben") is None
+    found = find_pronoun("send that to Ben")
+    assert found is not None and found.word == "that" and not found.person
+    person = find_pronoun("email her and copy Lucy in")
+    assert person is not None and person.person
+    assert find_pronoun("book the room") is None
+
+
+def test_things_in_a_sentence_with_a_pronoun_are_those_before_it() -> None:
+    sentence = "I'll draft the plain-language summary by the 15th, and you check it's not wrong."
+    assert things_in(sentence, noun_phrase)[0].startswith("the plain-language summary")
+    assert things_in("We can look at the moment, it is fine.", noun_phrase) == []  # "the moment" names nothing
+
+
+def test_person_pronoun_takes_the_named_outsider_not_a_partner() -> None:
+    assert person_in("Could you introduce me to Dr. Ng at the conference?", ["ana", "lucy"]) == "Dr. Ng"
+    assert person_in("Lucy said that already.", ["ana", "lucy"]) is None
+
+
+def test_resolve_referent_replaces_the_first_pronoun_from_the_nearest_sentence() -> None:
+    context = [("ben", "The rota templates are on the shared drive."), ("ana", "Can you send me those?")]
+    resolved = resolve_referent("send Ana those", context, noun_phrase, ["ana", "ben"])
+    assert resolved == "send Ana the rota templates"
+    assert resolve_referent("send Dev one of mine", [("dev", "how do u write a PRD?")], noun_phrase, []) == (
+        "send Dev one of my PRDs"
+    )
+    assert resolve_referent("book the room", context, noun_phrase, []) == "book the room"
+
+
+def test_acceptance_that_names_another_deliverable_is_the_item() -> None:
+    found = items("ben: can u show me how u write a PRD?", "ana: ya sure ill send u one of mine tmrw")
+    assert found == [("ana", "send Ben one of my PRDs", dt.date(2026, 3, 5))]
+
+
+def test_same_with_substitutes_the_object() -> None:
+    found = items("ana: I'll review your slides by Friday.", "ben: And I'll do the same with your report.")
+    assert found == [
+        ("ana", "review Ben's slides", dt.date(2026, 3, 6)),
+        ("ben", "review Ana's report", dt.date(2026, 3, 6)),
+    ]
+
+
+def test_task_handed_over_and_taken_back_in_the_same_turn_is_the_speakers() -> None:
+    found = items("ana: I'll ask Tom to do the budget - no, I'll do it myself by Wednesday.")
+    assert found == [("ana", "do the budget", dt.date(2026, 3, 11))]
+
+
+# -- linking: retractions and revisions ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "retraction",
+    [
+        "Forget what I said about the case study, the board cancelled it.",
+        "Oh and forget the case study, the board cancelled it.",
+        "Take the case study off the list.",
+        "Let's drop the case study.",
+        "We don't need the case study any more.",
+    ],
+)
+def test_a_retraction_naming_the_item_withdraws_it_many_turns_later(retraction: str) -> None:
+    chat = [f"{'ben' if i % 2 else 'ana'}: more chat number {i} about the process" for i in range(12)]
+    found = items("ana: I'll write the case study by the 20th.", "ben: I'll book the hall tomorrow.", *chat,
+                  f"ana: {retraction}")  # fmt: skip
+    assert found == [("ben", "book the hall", dt.date(2026, 3, 5))]
+
+
+def test_a_doubting_question_answered_no_retracts_but_one_left_open_does_not() -> None:
+    start = ["ana: I'll run a survey of the volunteers by Friday.", "ben: Nice."]
+    assert items(*start, "ana: Actually, do we even need the survey? Let's not.") == []
+    assert items(*start, "ana: Do we even need the survey? I think we do.") == [
+        ("ana", "run a survey of the volunteers", dt.date(2026, 3, 6))
+    ]
+
+
+def test_scratch_that_followed_by_a_new_promise_keeps_the_promise() -> None:
+    found = items(
+        "ana: Could you share the raw file with me?",
+        "ben: Scratch that, I can't share the file itself, but I'll send a summary by Friday.",
+    )
+    assert found == [("ben", "send a summary", dt.date(2026, 3, 6))]
+
+
+def test_revision_naming_an_older_item_moves_only_that_item() -> None:
+    found = items(
+        "ana: I'll send the budget sheet by Friday.",
+        "ben: I'll draft the agenda tomorrow.",
+        "ana: And I'll book the room on Monday.",
+        "ben: ok",
+        "ana: The budget sheet can wait until the 20th.",
+    )
+    assert found == [
+        ("ana", "send the budget sheet", dt.date(2026, 3, 20)),
+        ("ben", "draft the agenda", dt.date(2026, 3, 5)),
+        ("ana", "book the room", dt.date(2026, 3, 9)),
+    ]
+
+
+# -- dating -------------------------------------------------------------------------------------------------------
+
+
+def test_next_week_and_the_next_session() -> None:
+    assert resolve_due("I'll introduce you to Marcus next week", SESSION) == dt.date(2026, 3, 13)
+    assert resolve_due("next week's meeting is cancelled", SESSION) is None
+    assert resolve_due("before our next session", SESSION) is None  # no cadence: no guess
+    assert resolve_due("before our next session", SESSION, NEXT_MEETING) == NEXT_MEETING
+
+
+def test_joint_item_before_the_next_session_ignores_an_aside_about_the_diary() -> None:
+    found = items(
+        "ana: Let's both read the chapter before our next session.",
+        "ben: Deal. I have a call Thursday though.",
+        next_meeting=NEXT_MEETING,
+    )
+    assert found == [("ana", "read the chapter", NEXT_MEETING), ("ben", "read the chapter", NEXT_MEETING)]
+
+
+def test_date_confirmed_in_a_follow_up_question() -> None:
+    found = items("ana: I'll send you the contract template.", "ben: By Friday?", "ana: Friday, yes.")
+    assert found == [("ana", "send Ben the contract template", dt.date(2026, 3, 6))]
+
+
+def test_revision_takes_the_date_after_its_cue() -> None:
+    found = items(
+        "ana: I'll send you the vendor contract tomorrow.",
+        "ana: wait, legal has the vendor contract till next week, make that the 12th for the contract",
+    )
+    assert found == [("ana", "send Ben the vendor contract", dt.date(2026, 3, 12))]
+
+
+# -- not commitments ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "ana: I'll admit I was nervous about the audit.",
+        "ana: I'll pretend I didn't hear that.",
+        "ana: I'll confess the rota scares me.",
+        "ana: If the grant comes through I'll hire a coordinator.",
+    ],
+)
+def test_idioms_and_conditional_consequences_are_not_items(line: str) -> None:
+    assert items(line) == []
+
+
+def test_a_question_about_what_to_do_is_not_the_askers_item_but_an_offer_is() -> None:
+    assert items("ana: Should I email the dean first?", "ben: Yes, I think so.") == []
+    assert items("ana: Shall I send you the slides tomorrow?", "ben: Yes please.") == [
+        ("ana", "send Ben the slides", dt.date(2026, 3, 5))
+    ]
+
+
+def test_a_condition_on_the_partner_still_makes_a_commitment() -> None:
+    assert items("ana: If you send me the data, I'll build the chart by Friday.") == [
+        ("ana", "build the chart", dt.date(2026, 3, 6))
+    ]
+
+
+# -- the strict scorer --------------------------------------------------------------------------------------------
+
+
+def test_a_match_needs_the_labelled_object() -> None:
+    gold = Expected("ben", "send Ana the ward-level extract", None, (3, 4), "accepted_request", ("extract",))
+    assert names_object("send Ana the extract", gold)
+    assert not names_object("send that to Ana", gold)
+    unlabelled = Expected("ben", "send Ana the deck", None, (3,), "simple")
+    assert names_object("send the deck", unlabelled, names=["ana"])
+    assert not names_object("send it to Ana", unlabelled, names=["ana"])
+    vague = Commitment(owner="ben", action="have that", evidence=[3])
+    assert match([vague], [gold]) == []  # shared evidence alone no longer matches
+
+
+def test_bare_pronoun_marks_actions_that_cannot_be_read_alone() -> None:
+    assert bare_pronoun("send that to Ben")
+    assert bare_pronoun("share ours")
+    assert not bare_pronoun("send that report to Ben")
+    assert not bare_pronoun("write one assumption down and bring them")
+
+
+# -- read-backs, interruptions, groups ----------------------------------------------------------------------------
+
+
+def test_a_closing_read_back_creates_no_item_and_moves_no_date() -> None:
+    found = items(
+        "ana: I'll send the rota by Friday.",
+        "ben: I'll book the room tomorrow.",
+        "ana: So today we agreed: you book the room, I send the rota. Recap done.",
+    )
+    assert found == [("ana", "send the rota", dt.date(2026, 3, 6)), ("ben", "book the room", dt.date(2026, 3, 5))]
+
+
+def test_a_read_back_may_date_an_item_that_had_none() -> None:
+    found = items("ana: I'll draft the funding note.", "ben: ok", "ana: Recap: the funding note by Monday.")
+    assert found == [("ana", "draft the funding note", dt.date(2026, 3, 9))]
+
+
+def test_an_interrupted_sentence_is_finished_by_the_same_speaker() -> None:
+    found = items(
+        "ana: I'll re-check the allergen sheets at Quay Road this —",
+        "ben: This week?",
+        "ana: — by Thursday.",
+    )
+    assert found == [("ana", "re-check the allergen sheets at Quay Road this", dt.date(2026, 3, 5))]
+
+
+def test_ready_on_a_day_is_an_item_or_dates_the_one_just_made() -> None:
+    assert items("ana: The finding aid will be ready on Wednesday.") == [
+        ("ana", "have the finding aid ready", dt.date(2026, 3, 11))
+    ]
+    found = items("ben: Could you photograph the interlocks?", "ana: Yes. The photos will be ready on Tuesday.")
+    assert found == [("ana", "photograph the interlocks", dt.date(2026, 3, 10))]
+
+
+def test_going_to_an_event_with_a_date_is_attending_it() -> None:
+    found = items("ana: Oh and I'm going to the practice twilight on the 24th.", "ben: Put me down too!")
+    assert found == [
+        ("ana", "attend the practice twilight", dt.date(2026, 3, 24)),
+        ("ben", "attend the practice twilight", dt.date(2026, 3, 24)),
+    ]
+
+
+def test_a_stated_next_meeting_dates_before_our_next_session() -> None:
+    found = items("ana: I'll bring the blue folder before our next session.", "ben: Same time next Wednesday?")
+    assert found == [("ana", "bring the blue folder", dt.date(2026, 3, 11))]
+
+
+def test_scratch_that_takes_back_the_latest_item_or_an_unrecorded_intention() -> None:
+    assert items(
+        "ana: I'll send you the deck tomorrow.",
+        "ben: great",
+        "ana: Scratch that, I can't share it, but I'll walk you through it on Friday.",
+    ) == [("ana", "walk Ben through the deck", dt.date(2026, 3, 6))]
+    assert items(
+        "ana: I'll write up my scanning settings.",
+        "ben: Same, I'll do that too.",
+        "ana: I was going to send you the raw scans — scratch that, they're huge.",
+    ) == [("ana", "write up my scanning settings", None), ("ben", "write up my scanning settings", None)]
+
+
+def test_in_a_group_you_is_the_member_answered_or_named() -> None:
+    trio = [*PAIR, Participant(id="cy", name="Cy Lund")]
+    turns = [
+        Turn(index=0, speaker="ben", text="Could you send me those figures?"),
+        Turn(index=1, speaker="ana", text="Yes, I'll send you the load figures tomorrow."),
+        Turn(index=2, speaker="ana", text="And Cy, I'll take you to the clinic myself on Friday."),
+    ]
+    found = [(c.owner, c.action) for c in extract_commitments(turns, trio, SESSION)]
+    assert found == [("ana", "send Ben the load figures"), ("ana", "take Cy to the clinic myself")]
+
+
+def test_with_the_embedder_a_retraction_in_other_words_finds_its_item(embedder: object) -> None:
+    turns = [
+        Turn(index=0, speaker="ana", text="I'll print the flyers tomorrow."),
+        Turn(index=1, speaker="ben", text="I'll book the venue by Friday."),
+        Turn(index=2, speaker="ana", text="Take the leaflets off the list, we're going digital."),
+    ]
+    by_words = [c.action for c in extract_commitments(turns, PAIR, SESSION)]
+    by_meaning = [c.action for c in extract_commitments(turns, PAIR, SESSION, None, embedder)]  # type: ignore[arg-type]
+    assert by_words == ["print the flyers", "book the venue"]  # no shared word: nothing to link without meaning
+    assert by_meaning == ["book the venue"]
+    unrelated = [*turns[:2], Turn(index=2, speaker="ana", text="Forget the car, I'll take the train.")]
+    assert len(extract_commitments(unrelated, PAIR, SESSION, None, embedder)) == 2  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("request_line", "answer", "expected"),
+    [
+        ("Would you be up for reviewing my grant draft?", "Yep, by Friday.", ("review Ana's grant draft", "03-06")),
+        ("I was hoping you might introduce me to your data team.", "Leave it with me.",
+         ("introduce Ana to my data team", None)),
+        ("Can you do me a favour and check the rota for March?", "Consider it done.",
+         ("check the rota for March", None)),
+        ("Is it possible for you to share the budget template?", "I can do that Thursday.",
+         ("share the budget template", "03-05")),
+        ("If you could forward the minutes that'd be great.", "will do", ("forward the minutes", None)),
+    ],
+)  # fmt: skip
+def test_requests_in_many_forms_are_the_acceptors_items(
+    request_line: str, answer: str, expected: tuple[str, str | None]
+) -> None:
+    found = items(f"ana: {request_line}", f"ben: {answer}")
+    action, due = expected
+    assert found == [("ben", action, dt.date.fromisoformat(f"2026-{due}") if due else None)]
+
+
+def test_thank_you_and_i_is_not_a_joint_proposal_but_you_and_i_will_is() -> None:
+    assert items("ana: thank you and I'll send you my template tomorrow", "ben: Deal.") == [
+        ("ana", "send Ben my template", dt.date(2026, 3, 5))
+    ]
+    assert [o for o, _, _ in items("ana: You and I will map the process by Friday.", "ben: Agreed.")] == ["ana", "ben"]
+
+
+def test_starting_a_habit_is_the_habit() -> None:
+    assert items("ana: I'm going to start keeping a log of the calls.") == [("ana", "keep a log of the calls", None)]
+    assert items("ana: I'll start.") == []
+
+
+@pytest.mark.parametrize(
+    "request_line",
+    [
+        "Do you think you could send me the rota by Friday?",
+        "Mind sending me the rota by Friday?",
+        "Maybe you could send me the rota by Friday?",
+        "Are you able to send me the rota by Friday?",
+        "It'd help if you could send me the rota by Friday.",
+        "I wonder if you'd be able to send me the rota by Friday.",
+        "I'd like you to send me the rota by Friday.",
+        "You will send me the rota by Friday?",
+        "Is possible you send me the rota by Friday?",
+        "Could I ask you to send me the rota by Friday?",
+    ],
+)
+def test_more_request_forms(request_line: str) -> None:
+    assert items(f"ana: {request_line}", "ben: Sure.") == [("ben", "send Ana the rota", dt.date(2026, 3, 6))]
+
+
+@pytest.mark.parametrize("answer", ["I'd be glad to.", "That's fine.", "Friday works.", "I'd love to.", "Sure."])
+def test_more_acceptance_forms(answer: str) -> None:
+    assert items("ana: Could you send me the rota by Friday?", f"ben: {answer}") == [
+        ("ben", "send Ana the rota", dt.date(2026, 3, 6))
+    ]
+
+
+@pytest.mark.parametrize(
+    "withdrawal",
+    [
+        "Actually, I won't have time for the survey.",
+        "Let's leave the survey for now.",
+        "I'm going to hold off on the survey.",
+        "The survey isn't needed any more.",
+        "Cancel the survey.",
+        "I don't think I'll do the survey after all.",
+        "Never mind the survey.",
+        "On second thoughts, skip the survey.",
+        "The survey is off the table.",
+        "No need to do the survey.",
+        "Ignore what I said about the survey.",
+        "Don't worry about the survey, I found the data elsewhere.",
+        "The survey can wait, actually, let's drop it.",
+        "Let's not do the survey.",
+    ],
+)
+def test_withdrawals_in_many_words_remove_the_item_they_name(withdrawal: str) -> None:
+    start = ["ana: I'll run a survey of the volunteers by Friday.", "ben: I'll book the hall tomorrow.", "ana: ok"]
+    assert items(*start, f"ana: {withdrawal}") == [("ben", "book the hall", dt.date(2026, 3, 5))]
+
+
+def test_a_new_task_with_a_withdrawing_verb_withdraws_nothing() -> None:
+    start = ["ana: I'll send the report by Friday.", "ben: great"]
+    assert items(*start, "ana: I'll drop the report off at reception.")[0] == (
+        "ana", "send the report", dt.date(2026, 3, 6)
+    )  # fmt: skip
+    assert items(*start, "ben: let's skip to the next topic.") == [("ana", "send the report", dt.date(2026, 3, 6))]
