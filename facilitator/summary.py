@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from facilitator.brains.base import Brain, CommitmentReviewInput
 from facilitator.commitments import cues
-from facilitator.commitments.extractor import Extractor
+from facilitator.commitments.extractor import Extractor, stated_next_meeting
 from facilitator.commitments.ledger import Ledger
 from facilitator.commitments.revisions import Revisions
 from facilitator.commitments.state import Sentence, TurnState
@@ -124,11 +124,26 @@ def _padded(text: str) -> str:
     return f" {' '.join(words(clean_speech(text)))} "
 
 
-def _marks(turns: Sequence[Turn], participants: Sequence[Participant], date: dt.date) -> dict[int, list[_Mark]]:
-    """By turn: the retraction sentences and the sentences of the items withdrawn by the end."""
-    extractor = Extractor(turns, participants, date)
+@dataclass(frozen=True)
+class _Reading:
+    """One extractor pass: the candidate items, and by turn the retraction sentences and the sentences of the items
+    withdrawn by the end (which the recap, decisions and open questions leave out)."""
+
+    items: list[Commitment]
+    marks: dict[int, list[_Mark]]
+
+
+def _read_items(
+    turns: Sequence[Turn],
+    participants: Sequence[Participant],
+    date: dt.date,
+    next_meeting: dt.date | None = None,
+    embedder: Embedder | None = None,
+) -> _Reading:
+    following = next_meeting or stated_next_meeting(turns, date)
+    extractor = Extractor(turns, participants, date, following, embedder)
     traced = extractor.revisions = _TracedRevisions(extractor.ledger, extractor.wording)
-    extractor.run()
+    items = extractor.run()
     marks: dict[int, list[_Mark]] = {}
     for s, took in traced.seen:
         marks.setdefault(s.turn, []).append(_Mark(_padded(s.text), True, took))
@@ -139,7 +154,7 @@ def _marks(turns: Sequence[Turn], participants: Sequence[Participant], date: dt.
             for s in extractor.ledger.sentences.get(turn, []):
                 if overlap(s.text, draft.action):
                     marks.setdefault(turn, []).append(_Mark(_padded(s.text), False, False))
-    return marks
+    return _Reading(items, marks)
 
 
 def _apply(said: Said, marks: list[_Mark]) -> Said:
@@ -165,14 +180,21 @@ def _people(named: Iterable[tuple[str, str]]) -> list[Participant]:
 
 
 def read_sentences(
-    turns: Sequence[Turn], participants: Sequence[Participant] | None = None, date: dt.date | None = None
+    turns: Sequence[Turn],
+    participants: Sequence[Participant] | None = None,
+    date: dt.date | None = None,
+    *,
+    reading: _Reading | None = None,
 ) -> list[Said]:
-    """The partner turns' sentences in order, retractions and what they withdrew marked (see the module doc)."""
-    if participants is None:
-        participants = _people(
-            (f"speaker-{i}", label) for i, label in enumerate(dict.fromkeys(t.speaker for t in turns))
-        )
-    marks = _marks(turns, participants, date or _ANY_DAY)
+    """The partner turns' sentences in order, retractions and what they withdrew marked (see the module doc); from
+    the extractor's `reading` of the turns when the caller has one."""
+    if reading is None:
+        if participants is None:
+            participants = _people(
+                (f"speaker-{i}", label) for i, label in enumerate(dict.fromkeys(t.speaker for t in turns))
+            )
+        reading = _read_items(turns, participants, date or _ANY_DAY)
+    marks = reading.marks
     said = [
         _apply(Said(turn.index, turn.speaker, text), marks.get(turn.index, []))
         for turn in turns
@@ -354,17 +376,21 @@ def accountability_items(
     brain: Brain | None = None,
     next_meeting: dt.date | None = None,
     embedder: Embedder | None = None,
+    found: list[Commitment] | None = None,
 ) -> tuple[list[Commitment], list[Commitment], list[str]]:
     """(items, flagged, warnings). The offline extractor finds the candidates; the brain, when given, reviews them
     (keep, reword, redate, reject) and code checks every verdict before applying it (`apply_review`): rejected items
     are in `flagged` with the model's reason. If the model fails, the candidates stand as extracted, with a warning.
 
     `next_meeting` (from the pair's cadence) dates "before our next session"; the MiniLM `embedder` lets the
-    extractor link a retraction to the item it names in other words."""
+    extractor link a retraction to the item it names in other words. `found`: the extractor's items, when the
+    caller already ran it."""
     from facilitator.commitments import extract_commitments
     from facilitator.commitments.validation import apply_review
 
-    candidates = _unique_ids(extract_commitments(turns, participants, date, next_meeting, embedder))
+    if found is None:
+        found = extract_commitments(turns, participants, date, next_meeting, embedder)
+    candidates = _unique_ids(found)
     if brain is None:
         return candidates, [], []
     data = CommitmentReviewInput(
@@ -411,8 +437,11 @@ def summarize_turns(
 ) -> Summary:
     names = {p.id: p.name for p in participants}
     assumptions = [a for t in turns for a in detect_assumptions(t, patterns)]
-    items, flagged, notes = accountability_items(turns, participants, date, brain, next_meeting, embedder)
-    said = read_sentences(turns, participants, date)
+    reading = _read_items(turns, participants, date, next_meeting, embedder)  # one extractor pass for both
+    items, flagged, notes = accountability_items(
+        turns, participants, date, brain, next_meeting, embedder, found=reading.items
+    )
+    said = read_sentences(turns, participants, date, reading=reading)
     return Summary(
         date=date,
         commitments=items,

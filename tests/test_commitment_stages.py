@@ -399,3 +399,72 @@ def test_a_new_task_with_a_withdrawing_verb_withdraws_nothing() -> None:
         "ana", "send the report", dt.date(2026, 3, 6)
     )  # fmt: skip
     assert items(*start, "ben: let's skip to the next topic.") == [("ana", "send the report", dt.date(2026, 3, 6))]
+
+
+def test_a_doubt_answered_no_by_the_partner_in_the_next_turn_retracts() -> None:
+    assert (
+        items(
+            "ana: I'll update the risk log tomorrow.",
+            "ben: Do we still need the risk log?",
+            "ana: No, let's not bother.",
+        )
+        == []
+    )
+    assert items(
+        "ana: I'll update the risk log tomorrow.",
+        "ben: Do we still need the risk log?",
+        "ana: Yes, the auditors read it.",
+    ) == [("ana", "update the risk log", dt.date(2026, 3, 5))]
+
+
+def test_dividing_the_work_gives_each_partner_their_part() -> None:
+    assert sorted(items("ana: You do the agenda and I'll do the minutes by Friday.", "ben: Fine.")) == [
+        ("ana", "do the minutes", dt.date(2026, 3, 6)),
+        ("ben", "do the agenda", dt.date(2026, 3, 6)),
+    ]
+
+
+def test_leave_it_with_me_forms_take_the_thing_on() -> None:
+    assert items("ana: Leave the audit with me. Friday at the latest.") == [
+        ("ana", "handle the audit", dt.date(2026, 3, 6))
+    ]
+    assert items("ana: Leave the audit with me, I'll have it back by Friday.") == [
+        ("ana", "have the audit back", dt.date(2026, 3, 6))
+    ]
+    assert items("ben: The rota's on me.") == [("ben", "handle the rota", None)]
+    assert items("ben: Should I leave the audit with me?") == []
+
+
+def test_an_offer_in_the_past_subjunctive_is_the_offerers_item_once_accepted() -> None:
+    assert items("ana: Would it help if I shared my notes from the audit?", "ben: Yes please.") == [
+        ("ana", "share my notes from the audit", None)
+    ]
+    assert items("ana: Would it help if I shared my notes from the audit?", "ben: No, I have them.") == []
+
+
+def test_a_day_proposed_back_to_a_request_dates_the_item() -> None:
+    assert items(
+        "ben: Could you review my draft by Wednesday?",
+        "ana: Wednesday is tight, can I do Thursday?",
+        "ben: Thursday's fine.",
+    ) == [("ana", "review Ben's draft", dt.date(2026, 3, 5))]
+
+
+def test_small_wording_repairs() -> None:
+    assert items("ben: Do you want to take the lead on the workshop?", "ana: Sure, I'll lead it.") == [
+        ("ana", "lead the workshop", None)
+    ]
+    assert items("ana: I'll ask Mrs. Patel about the rota, e.g. weekends, by Friday.") == [
+        ("ana", "ask Mrs. Patel about the rota, e.g. weekends", dt.date(2026, 3, 6))
+    ]
+    assert items("ana: I'll chase the invoices by Friday.", "ben: The same with the receipts.") == [
+        ("ana", "chase the invoices", dt.date(2026, 3, 6)),
+        ("ben", "chase the receipts", dt.date(2026, 3, 6)),
+    ]
+    assert items("ana: So I'll send the checklist Friday and you'll book the room.") == [
+        ("ana", "send the checklist", dt.date(2026, 3, 6))
+    ]
+    assert sorted(items("ana: We'll both read the audit before our next session.", next_meeting=NEXT_MEETING)) == [
+        ("ana", "read the audit", NEXT_MEETING),
+        ("ben", "read the audit", NEXT_MEETING),
+    ]

@@ -35,7 +35,7 @@ def _abbreviations() -> tuple[str, ...]:
 ABBREVIATIONS = _abbreviations()
 # "Dr." / "e.g." right before a position: a period there is part of a word, not the end of a sentence.
 ABBREVIATED = re.compile(rf"(?:^|[\s(])(?:{'|'.join(re.escape(a) for a in ABBREVIATIONS)})\.$", re.I)
-_NOT_ABBREVIATION = "".join(rf"(?<!\b{re.escape(a)})" for a in ABBREVIATIONS if a.isalpha())
+_NOT_ABBREVIATION = "".join(rf"(?<!\b{re.escape(a)})" for a in ABBREVIATIONS if a.replace(".", "").isalpha())
 
 NOISE = re.compile(r"\{\w+\}|<[^<>]{1,40}/?>")  # transcription marks: {disfmarker}, <unintelligible/>
 HESITATION = re.compile(r"\b(?:uh+|um+|erm|uhm|er|mm+|hmm+)\b,?\s*|\b[a-z]+-(?=[\s,]|$),?\s*", re.IGNORECASE)
@@ -47,7 +47,7 @@ CLAUSE_CUT = re.compile(
     r"though|as|cause|lol|tbh|haha|that'?s|there'?s|it'?s|i'?ve|i'?m|it'?ll|itll|that'?ll|this|that|yes|yeah|"
     r"the\s+\w+\s+(?:is|was|one)\b|covering|depending|if|unless|when|once|"
     r"(?:\w+\s+){0,2}(?:is|are|was|were|has|have|had|closes|opens|ends|starts|won't|can't)\b)\b)"
-    r"|\s+(?:so\s+(?:that\s+)?(?:you|we|i|they|it|u)|because|bc|since|then\s+we|and\s+then|and\s+we|but|"
+    r"|\s+(?:so\s+(?:that\s+)?(?:you|we|i|they|it|u)|because|bc|since|then\s+we|and\s+then|and\s+we|and\s+(?:you|u)(?:'ll|\s+will|\s+can)|but|"
     r"(?:that|it)(?:'d|\s+would)\s+be|"
     r"(?:before|after|when|while|once|until|where|whenever)\s+(?:i|you|we|he|she|they|it|u))\b"
     rf"|\s+[-–—]\s+|;|:|\.\.\.|…|{_NOT_ABBREVIATION}\.(?:\s|$)|[!?]",
@@ -192,6 +192,13 @@ WITHDRAW_AFTER = tuple(re.compile(rf"{_PHRASE_OBJECT}\s*{alternation([phrase])}\
 _WITHDRAW_AFTER_GATE = re.compile(rf"(?:{alternation(LEX.withdraw_after)})\b")
 
 
+# A verb and a definite object ("do the minutes", "take the agenda"): specific enough to hold someone to.
+DEFINITE_OBJECT = re.compile(
+    r"^\w+\s+(?:the|my|our|your)\s+(?!(?:rest|same|lead|most|best|honours|honors|floor|point|time|bit)\b)[a-z]{3,}",
+    re.I,
+)
+
+
 def named_retraction(low: str) -> str | None:
     """The object a retraction names ("forget the case study" -> "the case study"), or None."""
     after = WITHDRAW_AFTER if _WITHDRAW_AFTER_GATE.search(low) else ()
@@ -230,7 +237,7 @@ PAST_VERB = re.compile(
     r"^(?:\w+ed|had|did|was|were|got|went|made|said|thought|knew|took|sent|met|saw|wrote|read\s+(?:it|that))$"
 )
 SAME = re.compile(
-    r"^\W*same\b(?!\s+(?:time|place|slot|day|as|spot|room|table|hour|week|link|again|here\s+next|next))|\b(?:same\s+(?:for|with|goes\s+for)\s+me|same\s+here|"
+    r"^\W*(?:and\s+)?the\s+same\s+(?:with|for)\s+(?=(?:the|my|your|our)\s)|^\W*same\b(?!\s+(?:time|place|slot|day|as|spot|room|table|hour|week|link|again|here\s+next|next))|\b(?:same\s+(?:for|with|goes\s+for)\s+me|same\s+here|"
     r"me\s+(?:too|also|as\s+well)|likewise|ditto|(?:so|as)\s+(?:will|shall)\s+i|i\s+will\s+too|"
     r"(?:i'?ll|i\s+will)\s+do\s+the\s+same|i'?m\s+in\s+too|put\s+me\s+down\s+(?:too|as\s+well|for\s+(?:that|it|one))|(?:i'?ll|i\s+will)\s+\w+\s+(?:it|that|one|mine)"
     r"(?:\s+\w+){0,2}\s+too)\b"
@@ -244,7 +251,7 @@ SAME_WITH = re.compile(
 )
 JOINT = re.compile(
     r"^\W*(?:ok(?:ay)?\W+|so\W+)?both(?=\s+[a-z]+\s)|\b(?:let'?s|let\s+us|shall\s+we|should\s+we|could\s+we|can\s+we|why\s+don'?t\s+we|how\s+about\s+we|we)"
-    r"(?:\s+(?:will|'ll|should|can|could|cud|shall))?\s+(?:both|each)\b(?:\s+of\s+us)?|\b(?:both|each)\s+of\s+us"
+    r"(?:\s+(?:will|should|can|could|cud|shall)|\s*'ll)?\s+(?:both|each)\b(?:\s+of\s+us)?|\b(?:both|each)\s+of\s+us"
     r"(?:\s+(?:will|should|can|could|shall))?\b|\bthe\s+two\s+of\s+us(?:\s+(?:independently|separately|each|both))?\b"
     r"|(?:^\W*|[,;:]\s*|\b(?:so|then|ok|okay|right)\s+)you\s+and\s+i(?:\s+(?:will|'ll|should|can|could|shall))?\b"
     r"|\b(?:all\s+(?:three|four|five|of)\s+(?:of\s+)?us|the\s+(?:three|four|five)\s+of\s+us)(?:\s+(?:will|'ll|should|can))?\b"
@@ -296,6 +303,17 @@ STATED_REQUEST = re.compile(
     r"|^\W*if\s+(?:you|u)\s+could\s+(?=[a-z][^.!?]*\b(?:that'?d|that\s+would|it'?d|it\s+would)\s+be\b)"
     r"|\bplease\s+(?!do\b|don'?t\b|do\s+not\b|never\b|stop\b)(?=[a-z])"
 )
+# Dividing the work: "You do the agenda and I'll do the minutes", "you take the rota, I'll take the budget".
+DIVISION = re.compile(
+    rf"^{INTERJECTIONS}(?:so\s+|then\s+|how\s+about\s+)?(?:you|u)\s+(?:(?:could|can)\s+)?"
+    r"(?P<verb>do|take|handle|write|draft|send|book|ring|call|sort|cover|run|lead|organise|organize|prepare|check|"
+    r"chase|email|update)\b(?=[^?]*\b(?:i'?ll|i\s+will|i\s+can|and\s+me)\b)"
+)
+# "Leave the audit with me", "the rota's on me": the speaker takes the thing on.
+LEFT_WITH_ME = re.compile(
+    r"\bleave\s+(?P<np>(?:the|that|this|those|these|my|your|our)\s+[^,.;:!?]+?)\s+(?:with|to)\s+me\b"
+    r"|^\W*(?P<np2>(?:the|my|our)\s+[^,.;:!?]+?)(?:'s|\s+is)\s+on\s+me\b"
+)
 GERUND_REQUEST = re.compile(r"(?:\b|^)(?:mind|fancy|be\s+up\s+for|be\s+open\s+to)\s+$")
 IMPERATIVE = re.compile(rf"^{INTERJECTIONS}(?P<verb>[a-z]+)\b")
 ADDRESSED = re.compile(r"\b(?:me|us|please)\b")
@@ -305,7 +323,14 @@ POLITE_TAIL = re.compile(
 ADDRESSED_TO_ME = re.compile(r"^\W*(?:\w+\W+)?[a-z]+\s+(?:me|us)\b")  # "Send me the trend", "ok send us the list"
 OFFER = re.compile(
     r"\bshall\s+i\s+(?=[a-z])|\bshould\s+i\s+(?=[a-z][^?]*\b(?:you|your|u|ur)\b)|\b(?:do\s+you\s+)?want\s+me\s+to\s+(?=[a-z])|"
-    r"\bwould\s+you\s+like\s+me\s+to\s+(?=[a-z])"
+    r"\bwould\s+you\s+like\s+me\s+to\s+(?=[a-z])|(?P<if_i>\b(?:would|will|does|do)\s+it\s+help\s+if\s+i\s+|"
+    r"\bwould\s+it\s+be\s+(?:useful|helpful|easier|ok(?:ay)?|good)\s+if\s+i\s+|\bhow\s+about\s+i\s+|\bwhat\s+if\s+i\s+)"
+    r"(?!(?:was|were|had|did|didn'?t|don'?t|wasn'?t)\b)(?=[a-z])"
+)
+# A date proposed back to a request ("Wednesday is tight, can I do Thursday?"): taken on, for the day proposed.
+COUNTER_DATE = re.compile(
+    r"\b(?:can|could|may)\s+i\s+(?:do|make\s+it|have\s+it\s+to\s+you|get\s+it\s+to\s+you|send\s+it)\b|"
+    r"\b(?:how|what)\s+about\b|\bwould\s+\w+\s+(?:work|do)\b|\bis\s+\w+\s+(?:ok|okay|alright|fine)\b"
 )
 ACCEPT = re.compile(
     r"^\W*(?:(?:ha|haha|oh|ah|well|hmm|right|ooh|great|so|then|and)\b[\s,.!]*)?(?:ye+s+|yeah|yep|yup|ya|yea|sure|ok(?:ay)?|k+|"

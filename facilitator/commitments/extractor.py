@@ -103,6 +103,7 @@ class Extractor:
             or self.revisions.revision(s, state)
             or self.linking.same_for_me(s, state)
             or self.linking.joint(s, state)
+            or self.linking.division(s, state)
             or self.linking.request(s)
             or self.linking.offer(s)
         )

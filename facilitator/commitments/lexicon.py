@@ -27,6 +27,7 @@ class Lexicon:
     stative_verbs: frozenset[str]
     non_verbs: frozenset[str]
     e_verbs: frozenset[str]
+    irregular_past: tuple[str, ...]  # "sent:send"
     noun_phrase_breaks: frozenset[str]
     demonstratives: frozenset[str]
     dangling_prepositions: frozenset[str]

@@ -6,52 +6,15 @@ import datetime as dt
 import re
 
 from facilitator.commitments import cues
-from facilitator.commitments.ledger import Rules
+from facilitator.commitments.same import SameForMe
 from facilitator.commitments.state import Draft, Pending, Sentence, TurnState
-from facilitator.commitments.text import LEX, base_form, content_words, overlap
+from facilitator.commitments.text import LEX, base_form, content_words, overlap, present_form
 
 
-class Linking(Rules):
+class Linking(SameForMe):
     """Proposals waiting for the partner's answer, and what an acceptance makes of them."""
 
     # -- proposals -------------------------------------------------------------------------------------------
-
-    def same_for_me(self, s: Sentence, state: TurnState) -> bool:
-        """ "Same for me", "me too": the partner's fresh item, copied for this speaker."""
-        if state.same_done:
-            return bool(cues.SELF_CUE.search(s.low)) and bool(cues.PRONOUN_OBJECT.search(s.low))
-        same = cues.SAME.search(s.low)
-        if not same:
-            return False
-        cued = cues.SELF_CUE.search(same.group(0))
-        if cued and cues.first_word_after(same.group(0)[cued.end() :]) in LEX.stative_verbs:
-            return False  # "I'll confess mine did too" copies nothing
-        previous = [d for d in self.ledger.drafts if d.alive and d.owner != s.speaker and 0 < s.turn - d.turn <= 3]
-        if not previous:
-            return False
-        source = previous[-1]
-        own_due = self.ledger.due_from(x.text for x in self.ledger.sentences[s.turn][s.position :])
-        action = self._same_with(s, self._for_self(source.action, s.speaker))
-        draft = Draft(s.speaker, action, own_due or source.due, [max(source.evidence), s.turn], s.turn, "same")
-        self.ledger.append(draft, state)
-        state.same_done = True
-        return True
-
-    def _for_self(self, action: str, owner: str) -> str:
-        """The partner's action as the new owner's own: a part that hands something to the new owner goes ("mark up
-        the sections and send Jun my notes", copied for Jun: "mark up the sections")."""
-        name = self.wording.names.get(owner, owner)
-        parts = re.split(r"\s+and\s+", action)
-        kept = [p for p in parts if not re.search(rf"\b{re.escape(name)}\b", p)]
-        return " and ".join(kept) if kept and len(kept) < len(parts) else action
-
-    def _same_with(self, s: Sentence, action: str) -> str:
-        """ "I'll do the same with your report" after "I'll review your slides": review Ana's report."""
-        found = cues.SAME_WITH.search(s.low)
-        if found is None:
-            return action
-        other = self.wording.perspective(s.text[found.start("obj") : found.end("obj")].strip(), s.speaker, s.speaker)
-        return f"{action.split()[0]} {other}"
 
     def joint(self, s: Sentence, state: TurnState) -> bool:
         """ "Let's both ...", "we'll each ...": one item per owner once accepted (or at once when declared)."""
@@ -126,6 +89,20 @@ class Linking(Rules):
         self.ledger.pending.append(pending)
         return True
 
+    def division(self, s: Sentence, state: TurnState) -> bool:
+        """ "You do the agenda and I'll do the minutes": the partner's part waits for their answer like a request;
+        the speaker's own part is a statement (the rest of the sentence from its cue)."""
+        match = cues.DIVISION.match(s.low)
+        if match is None:
+            return False
+        own = cues.find_cues(s.low[match.end() :])
+        stop = match.end() + own[0][0] if own else len(s.low)
+        raw = re.sub(r"[\s,;]*(?:\band\b)?[\s,;]*$", "", s.text[match.start("verb") : stop])
+        pending = Pending("request", s.turn, s.speaker, raw, self._due_here(s), match["verb"], s)
+        self.ledger.pending.append(pending)
+        state.rest_from = stop if own else None
+        return True
+
     @staticmethod
     def _imperative(s: Sentence) -> re.Match[str] | None:
         match = cues.IMPERATIVE.match(s.low)
@@ -145,6 +122,9 @@ class Linking(Rules):
             return False
         raw = s.text[match.end() :]
         verb = cues.first_word_after(raw)
+        if match["if_i"] and verb:  # "would it help if I shared my notes?": offers to share them
+            raw = re.sub(rf"^\W*{re.escape(verb)}\b", present_form(verb), raw, count=1, flags=re.I)
+            verb = present_form(verb)
         if not verb or verb in LEX.non_verbs:
             return False
         self.ledger.pending.append(Pending("offer", s.turn, s.speaker, raw, self._due_here(s), verb, s))
@@ -178,6 +158,8 @@ class Linking(Rules):
             answer = accepting
             if pending.kind == "revision" and answer is None and ledger.due(opening) == pending.due:
                 answer = opening  # "By Friday?" "Friday, yes."
+            if answer is None and pending.kind in ("request", "imperative") and self._counter_date(sentences):
+                answer = opening  # "Could you review it by Wednesday?" "Wednesday is tight, can I do Thursday?"
             declined = bool(cues.DECLINE.search(opening)) and not cues.STRONG_ACCEPT.search(opening)
             if answer is None or declined or cues.HEDGE.search(answer):
                 if not cues.is_question(opening) or pending.answered > 1:
@@ -190,6 +172,13 @@ class Linking(Rules):
             state.answered_request = True
             if self._accepted(pending, turn, answer):
                 self._accept(pending, turn, speaker, state)
+
+    def _counter_date(self, sentences: list[Sentence]) -> bool:
+        """Whether a reply proposes another day for a request (a question naming a date)."""
+        return any(
+            cues.is_question(x.low) and cues.COUNTER_DATE.search(x.low) and self.ledger.due(x.text) is not None
+            for x in sentences[:2]
+        )
 
     def _accepted(self, pending: Pending, turn: int, opening: str) -> bool:
         whole = " ".join(s.low for s in self.ledger.sentences[turn])
@@ -209,6 +198,11 @@ class Linking(Rules):
         """The first date of the answer, leaving out asides about the speaker's own diary ("Deal. I have a call
         Thursday though"): those say when they are busy, not when the item is due."""
         sentences = self.ledger.sentences.get(turn, [])
+        for x in sentences[:2]:  # "Wednesday is tight, can I do Thursday?": the day proposed back
+            counter = cues.COUNTER_DATE.search(x.low)
+            proposed = self.ledger.due(x.text[counter.start() :]) if counter and cues.is_question(x.low) else None
+            if proposed is not None:
+                return proposed
         return self.ledger.due_from(x.text for x in sentences if not cues.ASIDE.search(x.low))
 
     def _accept(self, pending: Pending, turn: int, speaker: str, state: TurnState) -> None:

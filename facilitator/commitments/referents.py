@@ -156,8 +156,15 @@ def resolve_referent(
         if referent:
             if cues.PRONOUN_OBJECT.fullmatch(referent.lower()):
                 continue
-            return action[: pronoun.start] + referent + action[pronoun.end :]
+            return action[: pronoun.start] + _without_verb_noun(referent, action) + action[pronoun.end :]
     return action
+
+
+def _without_verb_noun(referent: str, action: str) -> str:
+    """ "lead it" with "the lead on the workshop": "the workshop" (the noun that repeats the verb goes)."""
+    verb = action.split(" ", 1)[0].lower()
+    found = re.match(rf"(?:the|a|an)\s+{re.escape(verb)}\s+(?:on|of|for|in)\s+(?P<rest>\S.*)", referent, re.I)
+    return found["rest"] if found else referent
 
 
 def _lower_determiner(phrase: str) -> str:

@@ -28,12 +28,11 @@ class Revisions(Rules):
             if state.withdrawn:
                 return True  # "do we even need the flyer? ... Let's drop it.": already withdrawn in this turn
             named = self._topic_before(s)
-        if named is None:
-            named = self._doubted(s)
-        if named is None:
-            return False
-        target = self._by_topic(named, s.speaker)
-        if target is None:
+        target = self._by_topic(named, s.speaker) if named else None
+        if target is None:  # "no, let's not bother" names nothing: the doubt it answers names the item
+            named = self._doubted(s) or self._doubt_answered(s)
+            target = self._by_topic(named, s.speaker) if named else None
+        if target is None or named is None:
             return False
         self.ledger.drop_group(target)
         target.retracted_at = s.turn
@@ -50,6 +49,17 @@ class Revisions(Rules):
         if not any(cues.DOUBT_ANSWER.search(x.low) for x in turn[s.position + 1 :]):
             return None
         return doubt["obj"] or self._topic_before(s)
+
+    def _doubt_answered(self, s: Sentence) -> str | None:
+        """ "Do we still need the risk log?" "No, let's not bother.": a no that opens the next turn answers the doubt
+        the other speaker raised at the end of theirs."""
+        before = self.ledger.sentences.get(s.turn - 1, [])
+        if s.position != 0 or not before or before[-1].speaker == s.speaker or not cues.DOUBT_ANSWER.search(s.low):
+            return None
+        doubt = cues.DOUBT_QUESTION.search(before[-1].low)
+        if doubt is None:
+            return None
+        return doubt["obj"] or self._topic_before(before[-1])
 
     def _topic_before(self, s: Sentence) -> str | None:
         """What "it" is in "the handover template — do we even need it?": the first noun phrase of the sentence, or of

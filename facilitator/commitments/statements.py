@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 from facilitator.commitments import cues
-from facilitator.commitments.ledger import Rules
+from facilitator.commitments.cueless import CuelessStatements
 from facilitator.commitments.referents import find_pronoun
 from facilitator.commitments.state import Cue, Draft, Sentence, TurnState
-from facilitator.commitments.text import LEX, base_form, content_words, overlap, plain, related, similar, words
+from facilitator.commitments.text import LEX, base_form, content_words, overlap, plain, similar, words
 from facilitator.commitments.wording import noun_phrase
 
 HEDGE_REACH = 40  # characters before a cue in which a hedge ("maybe", "I might") still governs it
@@ -16,7 +16,7 @@ HEDGE_REACH = 40  # characters before a cue in which a hedge ("maybe", "I might"
 _NOT_TERSE = (LEX.non_verbs | LEX.stop_words) - {"the", "a", "an", "my"}
 
 
-class Statements(Rules):
+class Statements(CuelessStatements):
     """The speaker's own items: one per first-person cue that passes the commitment rules."""
 
     def statements(self, s: Sentence, state: TurnState) -> None:
@@ -25,7 +25,7 @@ class Statements(Rules):
             return
         found = cues.find_cues(s.low)
         if not found:
-            if not self._ready(s, state):
+            if not (self._ready(s, state) or self._left_with_me(s, state)):
                 self._terse(s, state)
             return
         for i, (start, end, cue) in enumerate(found):
@@ -63,8 +63,8 @@ class Statements(Rules):
         action = self.wording.resolve_pronoun(action, s.speaker, self.ledger.context(s.turn, s.position, pre))
         if self._absorb(state, action, due, low_segment) or self._revive(s, action, due, low_segment):
             return
-        if len(content_words(action, drop=LEX.vague)) < 2 and due is None:
-            return  # "I'll check", "let me look": too thin to hold anyone to without a date
+        if len(content_words(action, drop=LEX.vague)) < 2 and due is None and not cues.DEFINITE_OBJECT.match(action):
+            return  # "I'll check", "let me look": too thin to hold anyone to without a date ("do the minutes" isn't)
         self.ledger.add(Draft(s.speaker, action, due, [s.turn], s.turn, "simple"), state)
 
     def _described(self, s: Sentence) -> str | None:
@@ -102,66 +102,6 @@ class Statements(Rules):
         if verb == "be" and not cues.PROGRESSIVE_BE.match(segment):
             return False  # "I'll be stuck in the basement", but "I'll be sending it"
         return verb == "be" or verb not in LEX.stative_verbs
-
-    def _ready(self, s: Sentence, state: TurnState) -> bool:
-        """ "The finding aid will be ready on Wednesday", "it'll be ready on Thursday": the speaker's item to have it
-        ready by then (only with a date, and not in a question)."""
-        match = cues.READY.search(s.low)
-        if match is None or cues.is_question(s.low):
-            return False
-        due = self.ledger.due(s.text[match.end() :])
-        if due is None:
-            return False
-        phrase = s.text[match.start("np") : match.end("np")]
-        phrase = phrase[:1].lower() + phrase[1:]
-        action = self.wording.action(f"have {phrase} ready", s.speaker)
-        context = self.ledger.context(s.turn, s.position, s.text[: match.start("np")])
-        action = self.wording.resolve_pronoun(action, s.speaker, context)
-        made = [d for d in (state.absorber, *state.created) if d is not None and d.owner == s.speaker]
-        same = [d for d in made if phrase.lower() == "it" or related(phrase, d.action)]
-        if same or (state.absorber is not None and not state.absorbed):
-            # "Could you prepare the mock-up?" "Sure, it'll be ready on Thursday."; "I'll photograph the
-            # interlocks. The photos will be ready on Tuesday.": the date of the item just made
-            target = same[-1] if same else state.absorber
-            if target is None:
-                return False
-            state.absorbed = state.absorbed or target is state.absorber
-            self.ledger.set_due(target, due, [s.turn])
-            return True
-        if find_pronoun(action) is not None:
-            return False
-        self.ledger.add(Draft(s.speaker, action, due, [s.turn], s.turn, "simple"), state)
-        return True
-
-    def _event(self, s: Sentence, state: TurnState) -> bool:
-        """ "I'm going to the twilight session on the 24th": the speaker's item to attend it (only with a date)."""
-        match = cues.GOING_TO_EVENT.search(s.low)
-        if match is None or cues.is_question(s.low) or cues.HEDGE.search(s.low):
-            return False
-        due = self.ledger.due(s.text[match.end() :])
-        if due is None:
-            return False
-        action = self.wording.action(f"attend {s.text[match.end() :]}", s.speaker)
-        self.ledger.add(Draft(s.speaker, action, due, [s.turn], s.turn, "simple"), state)
-        return True
-
-    def _terse(self, s: Sentence, state: TurnState) -> None:
-        """Verbless deadlines in terse chat: "Case law summary by Friday too." is the speaker's own item."""
-        match = cues.TERSE.match(s.low)
-        if match is None or state.answered_request or cues.is_question(s.low):
-            return
-        found = match["np"].split()
-        if any(w in _NOT_TERSE for w in found):
-            return
-        if found[0] in LEX.deliverable_verbs or not content_words(match["np"]):
-            return
-        due = self.ledger.due(s.text)
-        if due is None:
-            return
-        phrase = s.text[match.start("np") : match.end("np")]
-        phrase = phrase[:1].lower() + phrase[1:] if phrase[1:2].islower() else phrase
-        action = self.wording.action(f"deliver {phrase}", s.speaker)
-        self.ledger.add(Draft(s.speaker, action, due, [s.turn], s.turn, "simple"), state)
 
     def _statement_due(self, s: Sentence, segment: str, pre: str) -> dt.date | None:
         """The date in the statement (or before its cue), else in a short dateline right after it."""

@@ -68,6 +68,24 @@ def base_form(verb: str) -> str:
     return stem
 
 
+def present_form(verb: str) -> str:
+    """'shared' -> 'share', 'emailed' -> 'email', 'copied' -> 'copy', 'planned' -> 'plan', 'sent' -> 'send'; a
+    word that is not a past form is unchanged."""
+    irregular = dict(pair.split(":", 1) for pair in LEX.irregular_past)
+    if verb in irregular:
+        return irregular[verb]
+    if not verb.endswith("ed") or len(verb) <= 4:
+        return verb
+    if verb.endswith("ied"):
+        return verb[:-3] + "y"
+    stem = verb[:-2]
+    if stem + "e" in LEX.e_verbs:
+        return stem + "e"
+    if len(stem) > 2 and stem[-1] == stem[-2] and stem[-1] not in "lsz":
+        return stem[:-1]
+    return stem
+
+
 def similar(a: str, b: str) -> float:
     """Token-set similarity of the content words of two texts, 0-100."""
     wa, wb = content_words(a), content_words(b)

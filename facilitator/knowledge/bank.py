@@ -120,6 +120,6 @@ class ChallengePatterns(BaseModel):
 
 def _load_yaml(path: Path) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # safe
     except (OSError, yaml.YAMLError) as e:
         raise ConfigError(f"cannot read {path} ({e}); reinstall comentor or fix the file") from e

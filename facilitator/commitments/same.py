@@ -1,0 +1,51 @@
+"""Copying the partner's fresh item: "same for me", "me too", "I'll do the same with your report"."""
+
+from __future__ import annotations
+
+import re
+
+from facilitator.commitments import cues
+from facilitator.commitments.ledger import Rules
+from facilitator.commitments.state import Draft, Sentence, TurnState
+from facilitator.commitments.text import LEX
+
+
+class SameForMe(Rules):
+    """The partner's item, copied for the speaker (with the speaker's own object after "the same with")."""
+
+    def same_for_me(self, s: Sentence, state: TurnState) -> bool:
+        """ "Same for me", "me too": the partner's fresh item, copied for this speaker."""
+        if state.same_done:
+            return bool(cues.SELF_CUE.search(s.low)) and bool(cues.PRONOUN_OBJECT.search(s.low))
+        same = cues.SAME.search(s.low)
+        if not same:
+            return False
+        cued = cues.SELF_CUE.search(same.group(0))
+        if cued and cues.first_word_after(same.group(0)[cued.end() :]) in LEX.stative_verbs:
+            return False  # "I'll confess mine did too" copies nothing
+        previous = [d for d in self.ledger.drafts if d.alive and d.owner != s.speaker and 0 < s.turn - d.turn <= 3]
+        if not previous:
+            return False
+        source = previous[-1]
+        own_due = self.ledger.due_from(x.text for x in self.ledger.sentences[s.turn][s.position :])
+        action = self._same_with(s, self._for_self(source.action, s.speaker))
+        draft = Draft(s.speaker, action, own_due or source.due, [max(source.evidence), s.turn], s.turn, "same")
+        self.ledger.append(draft, state)
+        state.same_done = True
+        return True
+
+    def _for_self(self, action: str, owner: str) -> str:
+        """The partner's action as the new owner's own: a part that hands something to the new owner goes ("mark up
+        the sections and send Jun my notes", copied for Jun: "mark up the sections")."""
+        name = self.wording.names.get(owner, owner)
+        parts = re.split(r"\s+and\s+", action)
+        kept = [p for p in parts if not re.search(rf"\b{re.escape(name)}\b", p)]
+        return " and ".join(kept) if kept and len(kept) < len(parts) else action
+
+    def _same_with(self, s: Sentence, action: str) -> str:
+        """ "I'll do the same with your report" after "I'll review your slides": review Ana's report."""
+        found = cues.SAME_WITH.search(s.low)
+        if found is None:
+            return action
+        other = self.wording.perspective(s.text[found.start("obj") : found.end("obj")].strip(), s.speaker, s.speaker)
+        return f"{action.split()[0]} {other}"
