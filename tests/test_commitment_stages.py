@@ -293,7 +293,7 @@ def test_in_a_group_you_is_the_member_answered_or_named() -> None:
         Turn(index=2, speaker="ana", text="And Cy, I'll take you to the clinic myself on Friday."),
     ]
     found = [(c.owner, c.action) for c in extract_commitments(turns, trio, SESSION)]
-    assert found == [("ana", "send Ben the load figures"), ("ana", "take Cy to the clinic myself")]
+    assert found == [("ana", "send Ben the load figures"), ("ana", "take Cy to the clinic")]
 
 
 def test_with_the_embedder_a_retraction_in_other_words_finds_its_item(embedder: object) -> None:
@@ -468,3 +468,42 @@ def test_small_wording_repairs() -> None:
         ("ana", "read the audit", NEXT_MEETING),
         ("ben", "read the audit", NEXT_MEETING),
     ]
+
+
+FILLER = [
+    "ben: Tell me more about the night shift.",
+    "ana: It's busy, mostly admissions.",
+    "ben: How do you cope?",
+    "ana: Coffee and lists.",
+    "ben: What about handovers?",
+    "ana: We do them at seven.",
+] * 2
+
+
+@pytest.mark.parametrize(
+    "retraction",
+    [
+        ["ana: On reflection the handover template isn't worth it."],
+        ["ana: I won't bother with the handover template after all."],
+        ["ana: The template's not needed any more."],
+        ["ben: Is the template still worth doing?", "ana: Not really, no."],
+    ],
+)
+def test_more_ways_of_withdrawing_an_item_twelve_turns_later(retraction: list[str]) -> None:
+    start = ["ana: I'll draft the handover template by Friday.", "ben: And I'll shadow a night shift on Monday."]
+    assert items(*start, *FILLER, *retraction) == [("ben", "shadow a night shift", dt.date(2026, 3, 9))]
+
+
+@pytest.mark.parametrize(
+    "turn",
+    [
+        "ana: I'll get Marcus to update the risk register, no actually I'll do it myself by Monday.",
+        "ana: I'll get Marcus to update the risk register. No, actually, I'll do it myself by Monday.",
+    ],
+)
+def test_a_task_handed_over_and_taken_back_is_the_speakers_own(turn: str) -> None:
+    assert items(turn) == [("ana", "update the risk register", dt.date(2026, 3, 9))]
+
+
+def test_myself_is_not_part_of_the_action() -> None:
+    assert items("ana: Sam can do the rota. Actually no, I'll do the rota myself.") == [("ana", "do the rota", None)]

@@ -212,7 +212,16 @@ def named_retraction(low: str) -> str | None:
 # "Do we even need the survey?" is a retraction when the turn answers it with a no ("Let's not.", "Probably not.").
 DOUBT_QUESTION = re.compile(
     rf"\b(?:do|did)\s+(?:we|i|you)\s+(?:even|really|actually|still)\s+need\s+(?:{_OBJECT}|(?:it|that|them))\s*\?"
+    rf"|\b(?:is|are)\s+(?:{_OBJECT.replace('<obj>', '<obj2>')}|(?:it|that|they))\s+(?:even|really|actually|still)\s+"
+    r"(?:worth\s+(?:it|doing|the\s+effort)|needed|necessary|useful)\s*\?"
 )
+
+
+def doubted(match: re.Match[str]) -> str | None:
+    """What a DOUBT_QUESTION match doubts ("the survey"), or None for "it"/"that"."""
+    return match["obj"] or match["obj2"]
+
+
 DOUBT_ANSWER = re.compile(
     r"^\W*(?:let'?s\s+(?:not|drop\s+it|skip\s+it)|probably\s+not|no\b|nah\b|i\s+don'?t\s+think\s+so|"
     r"not\s+really|scrap\s+it|drop\s+it|skip\s+it)"

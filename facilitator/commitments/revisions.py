@@ -48,7 +48,7 @@ class Revisions(Rules):
         turn = self.ledger.sentences[s.turn]
         if not any(cues.DOUBT_ANSWER.search(x.low) for x in turn[s.position + 1 :]):
             return None
-        return doubt["obj"] or self._topic_before(s)
+        return cues.doubted(doubt) or self._topic_before(s)
 
     def _doubt_answered(self, s: Sentence) -> str | None:
         """ "Do we still need the risk log?" "No, let's not bother.": a no that opens the next turn answers the doubt
@@ -59,7 +59,7 @@ class Revisions(Rules):
         doubt = cues.DOUBT_QUESTION.search(before[-1].low)
         if doubt is None:
             return None
-        return doubt["obj"] or self._topic_before(before[-1])
+        return cues.doubted(doubt) or self._topic_before(before[-1])
 
     def _topic_before(self, s: Sentence) -> str | None:
         """What "it" is in "the handover template — do we even need it?": the first noun phrase of the sentence, or of
@@ -98,7 +98,9 @@ class Revisions(Rules):
             return False
         self._rest(s, state, match.group(0))
         # A cue before the retraction in the same sentence: "I'll come tomorrow, oh wait no I can't".
-        if cues.self_cued(s.low[: match.start()]):
+        before = cues.find_cues(s.low[: match.start()])
+        if before:  # "I'll get Marcus to do it, no actually I'll do it myself": what the speaker said first
+            state.unrecorded = self.wording.action(s.text[before[-1][1] : match.start()], s.speaker)
             return True  # the statement is withdrawn before it was ever recorded
         same_turn = [d for d in state.created if d.owner == s.speaker and d.alive]
         if same_turn:

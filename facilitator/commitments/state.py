@@ -69,4 +69,5 @@ class TurnState:
     consumed: set[int] = field(default_factory=set)
     withdrawn: bool = False  # a named retraction withdrew an item in this turn
     rest_from: int | None = None  # a retraction's sentence goes on with a statement from this offset
+    unrecorded: str | None = None  # the action a retraction took back before it was recorded ("get Tom to ...")
     created: list[Draft] = field(default_factory=list)

@@ -54,8 +54,10 @@ class Statements(CuelessStatements):
         if self._not_a_commitment(cue, verb, due, low_segment):
             return
         action = self.wording.action(segment, s.speaker, gerund=cue.text.startswith("i commit"))
-        if self._taken_back(state, s.speaker, action, due):
+        if self._taken_back(s, state, action, due):
             return
+        own = " ".join(w for w in action.split() if w.lower() != "myself")  # "I'll do the rota myself"
+        action = own if content_words(own, drop=LEX.vague) else action
         if not content_words(action, drop=LEX.vague):
             action = self._described(s) or action  # "What I can do is email Dr. Fenwick ... I'll do that by Friday"
         if not content_words(action, drop=LEX.vague):
@@ -76,8 +78,7 @@ class Statements(CuelessStatements):
                 return self.wording.action(earlier.text[found.end() :], s.speaker)
         return None
 
-    @staticmethod
-    def _taken_back(state: TurnState, speaker: str, action: str, due: dt.date | None) -> bool:
+    def _taken_back(self, s: Sentence, state: TurnState, action: str, due: dt.date | None) -> bool:
         """ "I'll ask Tom to do the budget - no, I'll do it myself by Wednesday": the handed-over task is the
         speaker's own again (the delegation, made earlier in the turn, becomes the task itself)."""
         if "myself" not in words(action):
@@ -85,12 +86,18 @@ class Statements(CuelessStatements):
         own = " ".join(w for w in action.split() if w.lower() != "myself")
         for draft in reversed(state.created):
             handed = cues.DELEGATED.match(draft.action)
-            if draft.owner == speaker and draft.alive and handed:
+            if draft.owner == s.speaker and (draft.alive or draft.retracted_at == s.turn) and handed:
+                draft.alive, draft.retracted_at = True, None  # "..., no, actually, I'll do it myself" took it back
                 task = handed["task"] if content_words(handed["task"]) else ""
                 draft.action = own if content_words(own, drop=LEX.vague) or not task else task
                 draft.due = due or draft.due
                 return True
-        return False
+        handed = cues.DELEGATED.match(state.unrecorded or "")
+        if handed is None:
+            return False
+        task = own if content_words(own, drop=LEX.vague) and find_pronoun(own) is None else handed["task"]
+        self.ledger.add(Draft(s.speaker, task, due, [s.turn], s.turn, "simple"), state)
+        return True
 
     @staticmethod
     def _verb_fits(cue: Cue, verb: str, segment: str) -> bool:
