@@ -66,7 +66,10 @@ _PATTERNS: dict[str, re.Pattern[str]] = {
     "end_of_next_week": re.compile(r"\bend of next week\b"),
     "next_week": re.compile(r"\b(?:next|the following) week\b(?!'s|\s+(?:is|was|will|when|we|i|you)\b)"),
     "next_meeting": re.compile(
-        r"\b(?:by|before|until|till|at|for)\s+(?:the\s+|our\s+)?next\s+(?:meeting|session|catch[- ]?up|call|chat)\b"
+        r"\b(?:by|before|until|till|at|for|to|in)\s+(?:the\s+|our\s+)?next\s+"
+        r"(?:meeting|session|catch[- ]?up|call|chat)\b"
+        r"|\b(?:before|when|by\s+the\s+time)\s+we\s+(?:next\s+meet|meet\s+(?:again|next))\b"
+        r"|\bnext\s+time\b(?!\s+(?:i|we|you)\b)"
     ),
     "end_of_week": re.compile(r"\b(?:end of (?:the |this )?week|end of week|eow)\b"),
     "end_of_next_month": re.compile(r"\bend of next month\b"),

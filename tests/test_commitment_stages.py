@@ -507,3 +507,36 @@ def test_a_task_handed_over_and_taken_back_is_the_speakers_own(turn: str) -> Non
 
 def test_myself_is_not_part_of_the_action() -> None:
     assert items("ana: Sam can do the rota. Actually no, I'll do the rota myself.") == [("ana", "do the rota", None)]
+
+
+@pytest.mark.parametrize(
+    ("line", "action"),
+    [
+        ("ana: I'll give the new rota a go.", "give the new rota a go"),
+        ("ana: I'll tell Priya about the opening.", "tell Priya about the opening"),
+        ("ana: I'll pass your CV on to the hiring lead.", "pass Ben's CV on to the hiring lead"),
+        ("ana: I'm going to start saying no to extra meetings.", "say no to extra meetings"),
+    ],
+)
+def test_an_act_usually_done_on_the_spot_is_an_item_when_it_is_for_later(line: str, action: str) -> None:
+    assert items(line) == [("ana", action, None)]
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["ana: I'll tell you what happened.", "ana: Let me show you the chart.", "ana: I'll ask you something."],
+)
+def test_an_act_done_on_the_spot_is_not_an_item(line: str) -> None:
+    assert items(line) == []
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "ana: I'll show you the dashboard next time.",
+        "ana: I'll send the draft before we next meet.",
+        "ana: I'll bring the draft to our next meeting.",
+    ],
+)
+def test_next_time_and_when_we_next_meet_are_the_next_meeting(line: str) -> None:
+    assert [due for _, _, due in items(line, next_meeting=NEXT_MEETING)] == [NEXT_MEETING]

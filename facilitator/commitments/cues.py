@@ -109,6 +109,12 @@ PROMISED = re.compile(
 )
 WAS_GOING = re.compile(r"\b(?:i\s+was|i'?d\s+been|i\s+had\s+been)\s+(?:going\s+to|gonna|planning\s+to|about\s+to)\b")
 NEGATED = re.compile(r"^\s*(?:not|never|no\s+longer)\b")
+NEXT_TIME = re.compile(
+    r"\b(?:next\s+time|(?:at|in|for)\s+(?:our|the)\s+next\s+(?:session|meeting|catch-?up)|when\s+we\s+next\s+meet)\b"
+)
+A_GO = re.compile(r"^\s*\w+\s+(?!it\b|that\b|this\b|them\b)\w.*\b(?:a|another)\s+(?:go|try|shot|whirl)\b")
+ASK_YOU_NOW = re.compile(r"^\s*ask\s+(?:you|u)\s+(?:something|a\s+(?:quick\s+)?question|one\s+thing|this)\b")
+PASSED_ON = re.compile(r"\b(?:on|over)\s+to\s+(?!you\b|u\b)")
 FOLLOW_UP = re.compile(r"^\s*(?:let\s+\w+\s+know|get\s+back)")
 QUESTION_TAG = re.compile(
     r",\s*(?:ok(?:ay)?|right|yeah|yes|fine|alright|cool|good|sound\s+good|works\s+for\s+you)\s*\?+$"

@@ -51,7 +51,8 @@ class Statements(CuelessStatements):
         if cues.is_question(s.low) and not cues.QUESTION_TAG.search(s.low):
             return
         due = self._statement_due(s, segment, pre)
-        if self._not_a_commitment(cue, verb, due, low_segment):
+        later = bool(started) or self._acted_later(verb, segment)
+        if self._not_a_commitment(cue, verb, due, low_segment, later):
             return
         action = self.wording.action(segment, s.speaker, gerund=cue.text.startswith("i commit"))
         if self._taken_back(s, state, action, due):
@@ -137,8 +138,9 @@ class Statements(CuelessStatements):
         return None
 
     @staticmethod
-    def _not_a_commitment(cue: Cue, verb: str, due: dt.date | None, segment: str) -> bool:
-        """Hedged, hypothetical, past, negated, or (without a date) an offer or an on-the-spot act."""
+    def _not_a_commitment(cue: Cue, verb: str, due: dt.date | None, segment: str, later: bool = False) -> bool:
+        """Hedged, hypothetical, past, negated, or (without a date) an offer or an on-the-spot act (`later`: an act
+        of that kind that is clearly for later)."""
         clause = cue.clause
         near = clause[max(0, cue.offset - HEDGE_REACH) :]  # unpunctuated chat: "idk i think its the seals im gonna..."
         if cues.HEDGE.search(near) or (cues.TRY.search(clause) and due is None):
@@ -149,6 +151,8 @@ class Statements(CuelessStatements):
             return True  # "if the grant comes through I'll hire someone"
         if cues.PAST_BEFORE.search(clause[: cue.offset]) or cues.NEGATED.match(segment):
             return True
+        if cues.ASK_YOU_NOW.match(segment):
+            return True  # "I'll ask you something"
         text = cue.text
         needs_date = text.startswith(("i can", "present")) or (
             text.startswith("let") and verb not in LEX.deliverable_verbs
@@ -157,7 +161,18 @@ class Statements(CuelessStatements):
             return True
         if cues.PROMISED.search(clause):
             return False  # "I will show you how we check the tables, this I promise"
-        return verb in LEX.immediate_verbs and due is None and not cues.FOLLOW_UP.match(segment)
+        return verb in LEX.immediate_verbs and due is None and not cues.FOLLOW_UP.match(segment) and not later
+
+    def _acted_later(self, verb: str, segment: str) -> bool:
+        """Whether an act that is usually done on the spot ("I'll tell you", "let me show you") is for later: for
+        next time, "give the new rota a go", or told, shown or passed to someone who is not here ("tell Priya")."""
+        low = plain(segment)
+        if cues.NEXT_TIME.search(low) or cues.A_GO.search(low) or cues.PASSED_ON.search(low):
+            return True
+        after = segment.split()[1:2] if segment.split()[:1] and segment.split()[0].lower() == verb else []
+        named = after[0].strip(",.;:!?'s") if after else ""
+        partners = {n.split()[0] for n in self.wording.names.values()}
+        return verb in ("tell", "show", "ask") and named[:1].isupper() and named not in {"I", *partners}
 
     def _absorb(self, state: TurnState, action: str, due: dt.date | None, segment: str) -> bool:
         """The first statement of an acceptance ("Sure. I'll send it Friday") belongs to the accepted request."""
