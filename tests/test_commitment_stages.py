@@ -540,3 +540,13 @@ def test_an_act_done_on_the_spot_is_not_an_item(line: str) -> None:
 )
 def test_next_time_and_when_we_next_meet_are_the_next_meeting(line: str) -> None:
     assert [due for _, _, due in items(line, next_meeting=NEXT_MEETING)] == [NEXT_MEETING]
+
+
+def test_a_person_named_as_a_sentence_subject_is_the_referent_of_him() -> None:
+    assert items("ben: Omar runs the analytics guild.", "ana: I'll email him by Friday.") == [
+        ("ana", "email Omar", dt.date(2026, 3, 6))
+    ]
+
+
+def test_a_noun_phrase_stops_at_its_verb() -> None:
+    assert noun_phrase("My CV needs work.") == "My CV"

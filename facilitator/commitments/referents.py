@@ -117,13 +117,21 @@ def _refers(word: str, after: str, opens: bool) -> bool:
     return opens or not (base == "it" and copula)
 
 
+# What a person does, right after a capitalised word that opens a sentence ("Omar runs the analytics guild").
+_PERSON_VERB = re.compile(
+    r"\s+(?:runs|leads|manages|heads|owns|handles|knows|said|says|told|mentioned|works|worked|used\s+to|is\s+(?:our|the|a|an|in|on|head)\b|"
+    r"was\s+(?:our|the|a|an|in|on)\b|has\s+been)\b"
+)
+
+
 def person_in(sentence: str, participants: Sequence[str]) -> str | None:
     """The last person named in a sentence who is not one of `participants` (lower-cased names)."""
     names = []
     for match in _NAME.finditer(sentence):
         opens = match.start() == 0 or sentence[: match.start()].rstrip().endswith((".", "!", "?"))
-        if opens and not match.group(0).startswith(("Dr", "Prof", "Mr", "Mrs", "Ms", "Mx")):
-            continue  # a capital that only opens the sentence
+        titled = match.group(0).startswith(("Dr", "Prof", "Mr", "Mrs", "Ms", "Mx"))
+        if opens and not titled and not _PERSON_VERB.match(sentence[match.end() :]):
+            continue  # a capital that only opens the sentence (but "Omar runs the guild" names Omar)
         name = match.group(0)
         first = name.split()[0].lower().rstrip(".")
         if first in participants or first in LEX.stop_words or name.lower() in participants:
