@@ -17,6 +17,7 @@ import pytest
 
 from facilitator.brains.llm import LLMBrain
 from facilitator.engine import Event
+from facilitator.exceptions import ConfigError
 from facilitator.settings import Settings
 from facilitator.store import Store
 from facilitator.testing.fake_openai import DEFAULT_FAULTS, FakeOpenAIServer, Reply
@@ -164,5 +165,5 @@ def test_per_session_cap_on_model_calls(make_facilitator: Any, demo_pair: Any, m
 
 def test_model_call_cap_setting_is_validated(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COMENTOR_MAX_MODEL_CALLS", "-1")
-    with pytest.raises(ValueError, match="max_model_calls"):
+    with pytest.raises(ConfigError, match="COMENTOR_MAX_MODEL_CALLS=-1 is not valid: use a whole number 0 or more"):
         Settings()
