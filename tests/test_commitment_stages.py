@@ -524,7 +524,15 @@ def test_an_act_usually_done_on_the_spot_is_an_item_when_it_is_for_later(line: s
 
 @pytest.mark.parametrize(
     "line",
-    ["ana: I'll tell you what happened.", "ana: Let me show you the chart.", "ana: I'll ask you something."],
+    [
+        "ana: I'll tell you what happened.",
+        "ana: Let me show you the chart.",
+        "ana: I'll ask you something.",
+        "ana: I'll level with you.",
+        "ana: I'll keep it short.",
+        "ana: I'll put it this way.",
+        "ana: I'll leave it there for today.",
+    ],
 )
 def test_an_act_done_on_the_spot_is_not_an_item(line: str) -> None:
     assert items(line) == []

@@ -113,7 +113,11 @@ NEXT_TIME = re.compile(
     r"\b(?:next\s+time|(?:at|in|for)\s+(?:our|the)\s+next\s+(?:session|meeting|catch-?up)|when\s+we\s+next\s+meet)\b"
 )
 A_GO = re.compile(r"^\s*\w+\s+(?!it\b|that\b|this\b|them\b)\w.*\b(?:a|another)\s+(?:go|try|shot|whirl)\b")
-ASK_YOU_NOW = re.compile(r"^\s*ask\s+(?:you|u)\s+(?:something|a\s+(?:quick\s+)?question|one\s+thing|this)\b")
+# Said about the talk itself, not a task: "I'll ask you something", "I'll level with you", "I'll keep it short".
+SPOKEN_ACT = re.compile(
+    r"^\s*(?:ask\s+(?:you|u)\s+(?:something|a\s+(?:quick\s+)?question|one\s+thing|this)|level\s+with|"
+    r"put\s+it\s+(?:this|that|another)\s+way|keep\s+(?:it|this)\s+(?:short|brief|quick)|leave\s+it\s+(?:there|at\s+that))\b"
+)
 PASSED_ON = re.compile(r"\b(?:on|over)\s+to\s+(?!you\b|u\b)")
 FOLLOW_UP = re.compile(r"^\s*(?:let\s+\w+\s+know|get\s+back)")
 QUESTION_TAG = re.compile(

@@ -151,8 +151,8 @@ class Statements(CuelessStatements):
             return True  # "if the grant comes through I'll hire someone"
         if cues.PAST_BEFORE.search(clause[: cue.offset]) or cues.NEGATED.match(segment):
             return True
-        if cues.ASK_YOU_NOW.match(segment):
-            return True  # "I'll ask you something"
+        if cues.SPOKEN_ACT.match(segment):
+            return True  # "I'll ask you something", "I'll keep it short"
         text = cue.text
         needs_date = text.startswith(("i can", "present")) or (
             text.startswith("let") and verb not in LEX.deliverable_verbs
