@@ -129,8 +129,8 @@ def person_in(sentence: str, participants: Sequence[str]) -> str | None:
     names = []
     for match in _NAME.finditer(sentence):
         opens = match.start() == 0 or sentence[: match.start()].rstrip().endswith((".", "!", "?"))
-        titled = match.group(0).startswith(("Dr", "Prof", "Mr", "Mrs", "Ms", "Mx"))
-        if opens and not titled and not _PERSON_VERB.match(sentence[match.end() :]):
+        has_title = match.group(0).startswith(("Dr", "Prof", "Mr", "Mrs", "Ms", "Mx"))
+        if opens and not has_title and not _PERSON_VERB.match(sentence[match.end() :]):
             continue  # a capital that only opens the sentence (but "Omar runs the guild" names Omar)
         name = match.group(0)
         first = name.split()[0].lower().rstrip(".")
