@@ -558,3 +558,12 @@ def test_a_person_named_as_a_sentence_subject_is_the_referent_of_him() -> None:
 
 def test_a_noun_phrase_stops_at_its_verb() -> None:
     assert noun_phrase("My CV needs work.") == "My CV"
+
+
+def test_non_native_will_to_and_a_second_clause_with_i() -> None:
+    assert items("ana: I will to send you the report until Friday.") == [
+        ("ana", "send Ben the report", dt.date(2026, 3, 6))
+    ]
+    assert items("ana: Tomorrow I make the list of suppliers and I send to you.") == [
+        ("ana", "make the list of suppliers", dt.date(2026, 3, 5))
+    ]

@@ -47,7 +47,7 @@ CLAUSE_CUT = re.compile(
     r"though|as|cause|lol|tbh|haha|that'?s|there'?s|it'?s|i'?ve|i'?m|it'?ll|itll|that'?ll|this|that|yes|yeah|"
     r"the\s+\w+\s+(?:is|was|one)\b|covering|depending|if|unless|when|once|"
     r"(?:\w+\s+){0,2}(?:is|are|was|were|has|have|had|closes|opens|ends|starts|won't|can't)\b)\b)"
-    r"|\s+(?:so\s+(?:that\s+)?(?:you|we|i|they|it|u)|because|bc|since|then\s+we|and\s+then|and\s+we|and\s+(?:you|u)(?:'ll|\s+will|\s+can)|but|"
+    r"|\s+(?:so\s+(?:that\s+)?(?:you|we|i|they|it|u)|because|bc|since|then\s+we|and\s+then|and\s+we|and\s+(?:you|u)(?:'ll|\s+will|\s+can)|and\s+i(?!'m)|but|"
     r"(?:that|it)(?:'d|\s+would)\s+be|"
     r"(?:before|after|when|while|once|until|where|whenever)\s+(?:i|you|we|he|she|they|it|u))\b"
     rf"|\s+[-–—]\s+|;|:|\.\.\.|…|{_NOT_ABBREVIATION}\.(?:\s|$)|[!?]",
@@ -401,6 +401,8 @@ def first_word_after(text: str) -> str:
             break
         rest = stripped
     found = words(rest)
+    if len(found) > 1 and found[0] == "to":  # "I will to send you the report": non-native "will to"
+        return found[1]
     return found[0] if found else ""
 
 
@@ -425,6 +427,7 @@ def find_cues(low: str) -> list[tuple[int, int, str]]:
         if present:
             verb = low[present.end() :].split(" ", 1)[0]
             myself = verb in ("do", "take", "handle") and " myself" in low  # "I do the safety walk myself"
+            myself = myself or low[present.end() :].startswith("take care of ")  # "I take care of the invitations"
             if (verb in LEX.deliverable_verbs and verb not in LEX.same_in_past) or myself:
                 cues.append((present.start(), present.end(), "present"))
     return sorted(cues)
