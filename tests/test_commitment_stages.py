@@ -567,3 +567,12 @@ def test_non_native_will_to_and_a_second_clause_with_i() -> None:
     assert items("ana: Tomorrow I make the list of suppliers and I send to you.") == [
         ("ana", "make the list of suppliers", dt.date(2026, 3, 5))
     ]
+
+
+def test_dividing_the_work_after_the_speakers_own_part() -> None:
+    assert items("ana: I'll write the summary, you do the figures, ok?", "ben: Ok.") == [
+        ("ana", "write the summary", None),
+        ("ben", "do the figures", None),
+    ]
+    asked = items("ana: I'll write the summary, you do the figures?", "ben: Hmm.")
+    assert asked == [("ana", "write the summary", None)]

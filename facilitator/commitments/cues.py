@@ -326,7 +326,13 @@ STATED_REQUEST = re.compile(
 DIVISION = re.compile(
     rf"^{INTERJECTIONS}(?:so\s+|then\s+|how\s+about\s+)?(?:you|u)\s+(?:(?:could|can)\s+)?"
     r"(?P<verb>do|take|handle|write|draft|send|book|ring|call|sort|cover|run|lead|organise|organize|prepare|check|"
-    r"chase|email|update)\b(?=[^?]*\b(?:i'?ll|i\s+will|i\s+can|and\s+me)\b)"
+    r"chase|email|update)\b(?P<mine>(?=[^?]*\b(?:i'?ll|i\s+will|i\s+can|and\s+me)\b))?"
+)
+# "I'll write the summary, you do the figures": the partner's part is a sentence of its own.
+DIVISION_SPLIT = re.compile(
+    r",\s*(?:and\s+)?(?=(?:you|u)\s+(?:do|take|handle|write|draft|send|book|ring|call|sort|cover|run|lead|prepare|check|"
+    r"chase|email|update)\s+(?:the|my|your|our|a|an)\b)",
+    re.I,
 )
 # "Leave the audit with me", "the rota's on me": the speaker takes the thing on.
 LEFT_WITH_ME = re.compile(

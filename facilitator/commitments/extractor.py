@@ -87,10 +87,8 @@ class Extractor:
     @staticmethod
     def _sentences(turn: Turn, speaker: str) -> list[Sentence]:
         clean = cues.NOISE.sub(lambda m: " " * len(m.group(0)), turn.text)
-        return [
-            Sentence(turn.index, speaker, text, plain(text), i)
-            for i, (_, text) in enumerate(cues.split_sentences(clean))
-        ]
+        texts = [part for _, text in cues.split_sentences(clean) for part in _divided(text)]
+        return [Sentence(turn.index, speaker, text, plain(text), i) for i, text in enumerate(texts)]
 
     def _sentence(self, s: Sentence, state: TurnState) -> None:
         """The first rule that claims the sentence handles it; a plain statement is the last resort."""
@@ -140,6 +138,14 @@ class Extractor:
 
 _CUT_OFF = re.compile(r"(?:\s[-–—]+|…|\.\.\.)\s*$")
 _GOES_ON = re.compile(r"^\s*(?:[-–—]+|…|\.\.\.)\s*")
+
+
+def _divided(text: str) -> list[str]:
+    """ "I'll write the summary, you do the figures" is two sentences: the speaker's part, then the partner's."""
+    split = cues.DIVISION_SPLIT.search(text)
+    if split is None or not cues.find_cues(plain(text[: split.start()])):
+        return [text]
+    return [text[: split.start()], text[split.end() :]]
 
 
 def joined(turns: Sequence[Turn]) -> list[Turn]:

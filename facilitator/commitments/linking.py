@@ -93,7 +93,9 @@ class Linking(SameForMe):
         """ "You do the agenda and I'll do the minutes": the partner's part waits for their answer like a request;
         the speaker's own part is a statement (the rest of the sentence from its cue)."""
         match = cues.DIVISION.match(s.low)
-        if match is None:
+        before = self.ledger.sentences[s.turn][s.position - 1] if s.position else None
+        mine_before = before is not None and bool(cues.find_cues(before.low))  # "I'll do X, you do Y"
+        if match is None or not (match["mine"] is not None or mine_before) or cues.is_question(s.low.rstrip(" ?ok,")):
             return False
         own = cues.find_cues(s.low[match.end() :])
         stop = match.end() + own[0][0] if own else len(s.low)
@@ -226,7 +228,7 @@ class Linking(SameForMe):
         action = wording.action(pending.action, speaker, requester=pending.speaker, gerund=pending.gerund)
         context = self.ledger.context(pending.turn, pending.sentence.position, pending.pre)
         action = wording.resolve_pronoun(action, speaker, context)
-        if len(content_words(action, drop=LEX.vague)) < 2 and due is None:
+        if len(content_words(action, drop=LEX.vague)) < 2 and due is None and not cues.DEFINITE_OBJECT.match(action):
             return
         draft = Draft(speaker, action, due, [pending.turn, turn], turn, "request")
         self.ledger.append(draft, state)
