@@ -576,3 +576,30 @@ def test_dividing_the_work_after_the_speakers_own_part() -> None:
     ]
     asked = items("ana: I'll write the summary, you do the figures?", "ben: Hmm.")
     assert asked == [("ana", "write the summary", None)]
+
+
+TRIO = [*PAIR, Participant(id="cy", name="Cy Lund")]
+
+
+def trio_items(*lines: str) -> list[tuple[str, str, dt.date | None]]:
+    turns = [
+        Turn(index=i, speaker=line.split(":")[0], text=line.split(":", 1)[1].strip()) for i, line in enumerate(lines)
+    ]
+    return [(c.owner, c.action, c.due) for c in extract_commitments(turns, TRIO, SESSION)]
+
+
+def test_in_a_group_only_the_member_a_request_names_answers_it() -> None:
+    assert trio_items("ana: Ben, can you draft the brief by Friday?", "cy: Sure thing.", "ben: Yes, will do.") == [
+        ("ben", "draft the brief", dt.date(2026, 3, 6))
+    ]
+    assert trio_items(
+        "ana: Cy, could you send round the minutes?", "ben: I can do it if Cy's busy.", "cy: No, I've got it. Tomorrow."
+    ) == [("cy", "send round the minutes", dt.date(2026, 3, 5))]
+
+
+def test_a_request_to_one_of_the_group_and_a_call_for_a_volunteer() -> None:
+    assert trio_items("ana: Could one of you book the room?", "cy: I will.") == [("cy", "book the room", None)]
+    assert trio_items("ben: Who's doing the budget?", "cy: Me, by Thursday.") == [
+        ("cy", "do the budget", dt.date(2026, 3, 5))
+    ]
+    assert trio_items("ben: Who's doing the budget?", "cy: No idea.") == []

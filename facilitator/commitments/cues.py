@@ -290,7 +290,7 @@ EVERYONE = re.compile(
 )
 # Requests that need a question mark (or "please"): "could you send me...?", "would you mind looking...?".
 ASKED_REQUEST = re.compile(
-    r"\b(?:can|could|cud|would|will)\s+(?:you|u|ya)\s+(?:(?:please|maybe|possibly|perhaps|just|also|kindly)\s+)*"
+    r"\b(?:can|could|cud|would|will)\s+(?:you|u|ya|one\s+of\s+(?:you|us)|someone|somebody|anyone)\s+(?:(?:please|maybe|possibly|perhaps|just|also|kindly)\s+)*"
     r"(?:(?:be\s+able|be\s+willing|be\s+happy|be\s+ready)\s+to\s+|mind\s+|be\s+up\s+for\s+|be\s+open\s+to\s+)?"
     r"(?:do\s+me\s+a\s+fav(?:ou)?r\s+and\s+)?(?=[a-z])"
     r"|\b(?:would|do)\s+(?:you|u)\s+(?:mind|fancy)\s+(?=[a-z])"
@@ -371,7 +371,17 @@ ACCEPT = re.compile(
 STRONG_ACCEPT = re.compile(
     r"\b(?:will\s+do|can\s+do|consider\s+it\s+done|on\s+it|happy\s+to|glad\s+to|gladly|no\s+problem|of\s+course|"
     r"certainly|absolutely|with\s+pleasure|i\s+can\s+do\s+that|i'?ll\s+do\s+(?:it|that)|sure\s+thing|deal|agreed|"
-    r"i'?m\s+in|leave\s+it\s+with\s+me)\b"
+    r"i'?m\s+in|leave\s+it\s+with\s+me|i'?ve\s+got\s+(?:it|this)|i\s+have\s+(?:it|this)|got\s+it\s+covered)\b"
+)
+TAKEN_ON = re.compile(r"\b(?:i'?ve\s+got\s+(?:it|this)|i\s+have\s+(?:it|this)\s+covered|got\s+it\s+covered)\b")
+# "Who's doing the budget?" "Me, by Thursday.": the question asks the group for a volunteer.
+WHO_ASKS = re.compile(
+    r"^\W*(?:so\W+|and\W+|ok(?:ay)?\W+)?who(?:'s|\s+is|\s+will|\s+can|\s+wants\s+to|\s+could|'ll)\s+"
+    r"(?:going\s+to\s+|be\s+)?(?=[a-z]+\s+\w)"
+)
+VOLUNTEER = re.compile(
+    r"^\W*(?:(?:oh|ok(?:ay)?|um|well)\W+)?(?:me\b|i\s+will\b|i'?ll\s+(?:do|take|have)\s+(?:it|that|this)\b|i\s+can\b|"
+    r"i'?ve\s+got\s+(?:it|this)\b|i'?ll\s+take\s+it\b|mine\b)"
 )
 DECLINE = re.compile(
     r"^\W*(?:no\b(?![\s,]+(?:problem|worries))|nope|nah|not\s+(?:this|now|really|possible|today)|sorry|"

@@ -57,9 +57,9 @@ class Extractor:
             if readback.is_readback(self.ledger, sentences):
                 readback.restate(self.ledger, index, sentences)  # restates items: creates none, moves no date
                 continue
-            self.wording.addressed = self._vocative(sentences, speaker) or next(
-                (p for p in self.last_speakers if p != speaker), None
-            )
+            vocative = self._vocative(sentences, speaker)
+            self.wording.vocative = vocative if len(self.wording.ids) > 2 else None
+            self.wording.addressed = vocative or next((p for p in self.last_speakers if p != speaker), None)
             state = TurnState()
             self.linking.answer_pending(index, speaker, sentences, state)
             for sentence in sentences:
@@ -104,6 +104,7 @@ class Extractor:
             or self.linking.division(s, state)
             or self.linking.request(s)
             or self.linking.offer(s)
+            or self.linking.who(s)
         )
         if not claimed:
             self.statements.statements(s, state)

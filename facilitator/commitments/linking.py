@@ -86,6 +86,7 @@ class Linking(SameForMe):
         gerund = bool(cues.GERUND_REQUEST.search(s.low[: match.end()])) and verb.endswith("ing")
         pre = s.text[: match.start()] if kind == "request" else ""
         pending = Pending(kind, s.turn, s.speaker, raw, self._due_here(s), verb, s, gerund=gerund, pre=pre)
+        pending.addressee = self.wording.vocative
         self.ledger.pending.append(pending)
         return True
 
@@ -117,6 +118,19 @@ class Linking(SameForMe):
             return None
         return match
 
+    def who(self, s: Sentence) -> bool:
+        """ "Who's doing the budget?": waits for a member to volunteer ("Me, by Thursday")."""
+        match = cues.WHO_ASKS.match(s.low)
+        if match is None or not cues.is_question(s.low):
+            return False
+        raw = s.text[match.end() :].rstrip(" ?")
+        verb = cues.first_word_after(raw)
+        if not verb or verb in LEX.non_verbs or verb in LEX.stative_verbs:
+            return False
+        raw = re.sub(rf"^\W*{re.escape(verb)}\b", base_form(verb), raw, count=1, flags=re.I)
+        self.ledger.pending.append(Pending("who", s.turn, s.speaker, raw, self._due_here(s), base_form(verb), s))
+        return True
+
     def offer(self, s: Sentence) -> bool:
         """ "Shall I ...?", "want me to ...?": the speaker's item once the partner says yes."""
         match = cues.OFFER.search(s.low)
@@ -144,6 +158,8 @@ class Linking(SameForMe):
             return
         opening = sentences[0].low
         accepting = next((x.low for x in sentences[:2] if cues.ACCEPT.search(x.low)), None)
+        if accepting is None and cues.TAKEN_ON.search(opening):
+            accepting = opening  # "No, I've got it.": no need for the other member, the one asked takes it on
         if accepting is None and cues.LATE_ACCEPT.search(opening):
             accepting = opening  # "the committee roster yep will redo it by end of the week"
         whole = " ".join(x.low for x in sentences)
@@ -152,12 +168,16 @@ class Linking(SameForMe):
         for pending in list(ledger.pending):
             if pending.speaker == speaker or pending.turn >= turn:
                 continue
+            if pending.addressee is not None and pending.addressee != speaker:
+                continue  # "Sam, could you ...?": another member's reply does not answer for Sam
             if pending.turn < latest and overlap(pending.action, whole) < 2:
                 # an older request the partner went past: a reply settles the latest one unless it names the older
                 ledger.pending.remove(pending)
                 continue
             pending.answered += 1
             answer = accepting
+            if pending.kind == "who":
+                answer = opening if cues.VOLUNTEER.match(opening) else None
             if pending.kind == "revision" and answer is None and ledger.due(opening) == pending.due:
                 answer = opening  # "By Friday?" "Friday, yes."
             if answer is None and pending.kind in ("request", "imperative") and self._counter_date(sentences):
@@ -190,7 +210,7 @@ class Linking(SameForMe):
             return True  # "We could both go to it." "Yes, let's."
         if base_form(pending.verb) in LEX.immediate_verbs:
             return future or pending.due is not None  # "can you explain...?" "sure, so..." is answered on the spot
-        if pending.kind in ("request", "offer", "joint", "revision"):
+        if pending.kind in ("request", "offer", "joint", "revision", "who"):
             return True
         if cues.ADDRESSED_TO_ME.search(pending.sentence.low) or cues.POLITE_TAIL.search(pending.sentence.low):
             return True  # "Send me the vibration trend by Thursday." "Sure."

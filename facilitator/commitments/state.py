@@ -44,7 +44,7 @@ class Draft:
 class Pending:
     """A request, joint proposal or offer waiting for an answer."""
 
-    kind: str  # "request" | "imperative" | "joint" | "offer" | "revision"
+    kind: str  # "request" | "imperative" | "joint" | "offer" | "revision" | "who"
     turn: int
     speaker: str
     action: str
@@ -56,6 +56,7 @@ class Pending:
     target: Draft | None = None
     everyone: bool = False  # a proposal to the whole group ("all three of us will...")
     pre: str = ""  # the sentence before the request's cue ("i need the costs" in "i need the costs can u send them")
+    addressee: str | None = None  # in a group: the member the request named ("Sam, could you ..."); only they answer
 
 
 @dataclass

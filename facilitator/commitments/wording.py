@@ -61,6 +61,7 @@ class Wording:
         self.ids = [p.id for p in self.participants]
         self.names = {p.id: display_name(p) for p in self.participants}
         self.addressed: str | None = None  # in a group: the last other speaker (see `partner`)
+        self.vocative: str | None = None  # in a group: the member this turn opens by name, if any
 
     def speaker_id(self, label: str) -> str | None:
         """The participant a speaker label names (id, full name or first name), else None."""
