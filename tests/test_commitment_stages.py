@@ -603,3 +603,34 @@ def test_a_request_to_one_of_the_group_and_a_call_for_a_volunteer() -> None:
         ("cy", "do the budget", dt.date(2026, 3, 5))
     ]
     assert trio_items("ben: Who's doing the budget?", "cy: No idea.") == []
+
+
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        (
+            ["ana: I'll send you the—", "ben: The rota?", "ana: —the rota, yes, by Friday."],
+            ("ana", "send Ben the rota", dt.date(2026, 3, 6)),
+        ),
+        (
+            ["ana: So I'll draft the", "ben: Sorry, go on.", "ana: the induction pack by Monday."],
+            ("ana", "draft the induction pack", dt.date(2026, 3, 9)),
+        ),
+        (
+            ["ana: I'll email the-- sorry, the phone's ringing-- the supplier tomorrow."],
+            ("ana", "email the supplier", dt.date(2026, 3, 5)),
+        ),
+        (
+            ["ana: I'll book the...", "ana: ...the meeting room for Thursday."],
+            ("ana", "book the meeting room", dt.date(2026, 3, 5)),
+        ),
+    ],
+)
+def test_interruptions_are_repaired_before_reading(lines: list[str], expected: tuple[str, str, dt.date]) -> None:
+    assert items(*lines) == [expected]
+
+
+def test_an_unpunctuated_chat_line_is_not_joined_to_an_answer() -> None:
+    assert items("ana: love that", "ben: ok", "ana: ya sure ill send u the checkout one tmrw") == [
+        ("ana", "send Ben the checkout one", dt.date(2026, 3, 5))
+    ]

@@ -137,8 +137,20 @@ class Extractor:
         return out
 
 
-_CUT_OFF = re.compile(r"(?:\s[-–—]+|…|\.\.\.)\s*$")
+# A turn cut off: a trailing dash or ellipsis, or no end mark after a word that cannot end a sentence ("draft the").
+_CUT_OFF = re.compile(
+    r"(?:\s?[-–—]+|…|\.\.\.)\s*$|(?<![.!?])\b(?:the|a|an|my|your|our|to|and|of|for|with|some)\s*$", re.I
+)
 _GOES_ON = re.compile(r"^\s*(?:[-–—]+|…|\.\.\.)\s*")
+_LOWER_START = re.compile(r"^\s*(?=[a-z])")
+# A self-interruption inside a sentence: "I'll email the-- sorry, the phone's ringing-- the supplier tomorrow".
+_DASHED_ASIDE = re.compile(r"(?<=\w)\s?(?:--|—|–)\s+[^-–—]{1,60}?(?:--|—|–)\s+")
+# A word said twice across the break: "send you the— / —the rota" reads "send you the rota".
+_SAID_TWICE = re.compile(r"\b(the|a|an|my|your|our|to|and|of|for|with)\s+\1\b", re.I)
+
+
+def _repaired(text: str) -> str:
+    return _SAID_TWICE.sub(r"\1", _DASHED_ASIDE.sub(" ", text))
 
 
 def _divided(text: str) -> list[str]:
@@ -152,14 +164,20 @@ def _divided(text: str) -> list[str]:
 def joined(turns: Sequence[Turn]) -> list[Turn]:
     """Turns with interrupted sentences made whole: "I'll re-check the sheets this —" / "This week?" / "— by
     Thursday." reads as one statement of the first turn; the continuation turn is left empty (its index stays)."""
-    out = list(turns)
+    out = [t.model_copy(update={"text": _repaired(t.text)}) if _DASHED_ASIDE.search(t.text) else t for t in turns]
     for i, turn in enumerate(out):
-        if not _CUT_OFF.search(turn.text):
+        cut = _CUT_OFF.search(turn.text)
+        if not cut:
             continue
+        marked = bool(re.search(r"[-–—…]|\.\.\.", cut.group(0)))
         for j in range(i + 1, min(i + 3, len(out))):
             later = out[j]
-            if later.speaker == turn.speaker and _GOES_ON.match(later.text):
-                whole = f"{_CUT_OFF.sub('', turn.text)} {_GOES_ON.sub('', later.text)}"
+            goes_on = _GOES_ON.match(later.text) or (
+                not marked and _LOWER_START.match(later.text) and not cues.ACCEPT.match(plain(later.text))
+            )
+            if later.speaker == turn.speaker and goes_on:
+                head = _CUT_OFF.sub("", turn.text) if marked else turn.text
+                whole = _repaired(f"{head} {_GOES_ON.sub('', later.text)}")
                 out[i] = turn.model_copy(update={"text": whole})
                 out[j] = later.model_copy(update={"text": ""})
                 break
