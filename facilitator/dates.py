@@ -69,7 +69,7 @@ _PATTERNS: dict[str, re.Pattern[str]] = {
         r"\b(?:by|before|until|till|at|for|to|in)\s+(?:the\s+|our\s+)?next\s+"
         r"(?:meeting|session|catch[- ]?up|call|chat)\b"
         r"|\b(?:before|when|by\s+the\s+time)\s+we\s+(?:next\s+meet|meet\s+(?:again|next))\b"
-        r"|\bnext\s+time\b(?!\s+(?:i|we|you)\b)"
+        r"|\bnext\s+time\b(?!\s+(?:i|we|you)\b)|^\W*(?:\w+\W+)?next\s+(?:session|meeting|catch[- ]?up)\W*$"
     ),
     "end_of_week": re.compile(r"\b(?:end of (?:the |this )?week|end of week|eow)\b"),
     "end_of_next_month": re.compile(r"\bend of next month\b"),

@@ -634,3 +634,21 @@ def test_an_unpunctuated_chat_line_is_not_joined_to_an_answer() -> None:
     assert items("ana: love that", "ben: ok", "ana: ya sure ill send u the checkout one tmrw") == [
         ("ana", "send Ben the checkout one", dt.date(2026, 3, 5))
     ]
+
+
+def test_asking_for_a_thing_and_other_acceptances() -> None:
+    assert items("ben: Any chance of a copy of the slides?", "ana: Sure, tomorrow.") == [
+        ("ana", "send Ben a copy of the slides", dt.date(2026, 3, 5))
+    ]
+    assert items("ben: Could you send the notes to the team?", "ana: Mm-hm.") == [
+        ("ana", "send the notes to the team", None)
+    ]
+    assert items(
+        "ben: Can you talk me through the forecast?", "ana: Definitely, next session.", next_meeting=NEXT_MEETING
+    ) == [("ana", "talk Ben through the forecast", NEXT_MEETING)]
+
+
+def test_a_dummy_it_is_no_referent() -> None:
+    assert items("ben: It'd be great to see your project plan.", "ana: I'll send it over tonight.") == [
+        ("ana", "send my project plan over", SESSION)
+    ]

@@ -339,6 +339,11 @@ LEFT_WITH_ME = re.compile(
     r"\bleave\s+(?P<np>(?:the|that|this|those|these|my|your|our)\s+[^,.;:!?]+?)\s+(?:with|to)\s+me\b"
     r"|^\W*(?P<np2>(?:the|my|our)\s+[^,.;:!?]+?)(?:'s|\s+is)\s+on\s+me\b"
 )
+# Asking for a thing, not an act: "Any chance of a copy of the slides?", "Could I get the template?".
+THING_REQUEST = re.compile(
+    r"\b(?:any\s+chance\s+of|(?:could|can|may)\s+i\s+(?:get|have|grab|borrow|see)|"
+    r"(?:could|can)\s+(?:you|u)\s+get\s+me)\s+(?=(?:a|an|the|your|that|those|these|some|ur)\s)"
+)
 GERUND_REQUEST = re.compile(r"(?:\b|^)(?:mind|fancy|be\s+up\s+for|be\s+open\s+to)\s+$")
 IMPERATIVE = re.compile(rf"^{INTERJECTIONS}(?P<verb>[a-z]+)\b")
 ADDRESSED = re.compile(r"\b(?:me|us|please)\b")
@@ -366,7 +371,7 @@ ACCEPT = re.compile(
     r"works\s+for\s+me|good\s+idea|great\s+idea|love\s+(?:it|that|this)|i'?m\s+in|count\s+me\s+in|let'?s|"
     r"that\s+would\s+be\s+(?:great|helpful|lovely|amazing|perfect)|please\s+do|leave\s+it\s+with\s+me|👍|"
     r"i'?d\s+(?:be\s+)?(?:glad|happy|delighted|love)\s+to|that'?s\s+(?:fine|ok|okay|no\s+problem|doable)|fine\s+by\s+me|"
-    r"(?:mon|tues|wednes|thurs|fri|satur|sun)day\s+works|can\s+manage\s+that)"
+    r"(?:mon|tues|wednes|thurs|fri|satur|sun)day\s+works|can\s+manage\s+that|mm+-?hm+|uh-?huh)"
 )
 STRONG_ACCEPT = re.compile(
     r"\b(?:will\s+do|can\s+do|consider\s+it\s+done|on\s+it|happy\s+to|glad\s+to|gladly|no\s+problem|of\s+course|"

@@ -74,6 +74,10 @@ class Linking(SameForMe):
         if match is not None and not (cues.is_question(s.low) or "please" in s.low or inverted):
             match = None  # "you can see the trend here" is not a request
         match = match or cues.STATED_REQUEST.search(s.low)
+        thing = cues.THING_REQUEST.search(s.low) if match is None and cues.is_question(s.low) else None
+        if thing is not None:  # "Any chance of a copy of the slides?": send me a copy of the slides
+            raw = f"send me {s.text[thing.end() :]}"
+            return self._wait(Pending("request", s.turn, s.speaker, raw, self._due_here(s), "send", s))
         if match is None:
             match = self._imperative(s)
             kind = "imperative"
@@ -85,7 +89,10 @@ class Linking(SameForMe):
             return False
         gerund = bool(cues.GERUND_REQUEST.search(s.low[: match.end()])) and verb.endswith("ing")
         pre = s.text[: match.start()] if kind == "request" else ""
-        pending = Pending(kind, s.turn, s.speaker, raw, self._due_here(s), verb, s, gerund=gerund, pre=pre)
+        return self._wait(Pending(kind, s.turn, s.speaker, raw, self._due_here(s), verb, s, gerund=gerund, pre=pre))
+
+    def _wait(self, pending: Pending) -> bool:
+        """A request waits for its answer; in a group, from the member it named."""
         pending.addressee = self.wording.vocative
         self.ledger.pending.append(pending)
         return True

@@ -114,7 +114,16 @@ def _refers(word: str, after: str, opens: bool) -> bool:
     if base not in {"it", "them", "those", "these"}:
         return False
     copula = word != base or re.match(r"\s+(?:is|was|will|would|seems|looks)\b", after) is not None
+    if base == "it" and _EXPLETIVE.match(f"{word}{after}"):
+        return False  # "It'd be great to see your plan": a dummy subject, not the plan
     return opens or not (base == "it" and copula)
+
+
+# A dummy "it" that opens a judgement ("It'd be great to", "it would help if", "it's worth asking").
+_EXPLETIVE = re.compile(
+    r"it(?:'d|\s+would|'s|\s+is|'ll|\s+will)\s+(?:be\s+)?(?:really\s+|so\s+|very\s+)?"
+    r"(?:great|good|nice|helpful|useful|worth|lovely|brilliant|handy|easier|best|better|fine|help)\b"
+)
 
 
 # What a person does, right after a capitalised word that opens a sentence ("Omar runs the analytics guild").
