@@ -652,3 +652,8 @@ def test_a_dummy_it_is_no_referent() -> None:
     assert items("ben: It'd be great to see your project plan.", "ana: I'll send it over tonight.") == [
         ("ana", "send my project plan over", SESSION)
     ]
+
+
+def test_an_answer_that_only_tries_takes_nothing_on() -> None:
+    assert items("ben: Can you chase procurement?", "ana: I'll try, but they're slow.") == []
+    assert items("ben: Can you chase procurement?", "ana: I'll try the new portal for it by Friday.") != []

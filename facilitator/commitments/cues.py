@@ -88,6 +88,11 @@ HEDGE = re.compile(
     r"one\s+day|sometime|think\s+about\s+it|i\s+may|i\s+could|if\s+i\s+can)\b"
 )
 TRY = re.compile(r"\btry\s+(?:to|and)\b")
+# An answer that only tries: "I'll try, but they're slow", "I can try", "I'll see what I can do".
+ONLY_TRYING = re.compile(
+    r"^\W*(?:(?:ok(?:ay)?|sure|well|hmm)\W+)?(?:i'?ll|i\s+will|i\s+can|i\s+could)\s+(?:try\b(?!\s+(?:the|a|an|out|it\s+out)\b)|"
+    r"see\s+what\s+i\s+can\s+do)"
+)
 HYPOTHETICAL = re.compile(
     r"\b(?:if|unless|were\s+\w+(?:\s+\w+)?\s+to|in\s+case)\b.*\b(?:would|could)\b|\b(?:if|unless)\b.*\b\w+'d\b"
     r"|\b(?:would|\w+'d)\b.*\bif\b"

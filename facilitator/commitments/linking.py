@@ -190,7 +190,8 @@ class Linking(SameForMe):
             if answer is None and pending.kind in ("request", "imperative") and self._counter_date(sentences):
                 answer = opening  # "Could you review it by Wednesday?" "Wednesday is tight, can I do Thursday?"
             declined = bool(cues.DECLINE.search(opening)) and not cues.STRONG_ACCEPT.search(opening)
-            if answer is None or declined or cues.HEDGE.search(answer):
+            trying = answer is not None and cues.ONLY_TRYING.search(answer) and self._answer_due(turn) is None
+            if answer is None or declined or cues.HEDGE.search(answer) or trying:
                 if not cues.is_question(opening) or pending.answered > 1:
                     ledger.pending.remove(pending)
                     state.answered_request = True
