@@ -1,6 +1,6 @@
 """`make bench`: run every benchmark, then write benchmarks/results/ (performance.md, results.json, PNG plots).
 
-python -m benchmarks.run [--quick] [--skip tokens,overhead,indexing,start,ui]
+python -m benchmarks.run [--quick] [--skip tokens,overhead,indexing,start,ui,matching]
 
 Timings depend on the machine and on what else runs on it; the ratios measured side by side in one run (prompt
 tokens, ONNX vs sentence-transformers) depend on it much less. Everything runs under a temporary COMENTOR_HOME.
@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks import bench_overhead, bench_start, bench_streaming, bench_tokens
+from benchmarks import bench_matching, bench_overhead, bench_start, bench_streaming, bench_tokens
 from benchmarks.common import RESULTS, ROOT, conversation_lines
 
 TARGETS = {
@@ -35,6 +35,7 @@ TARGETS = {
     "ui_ready_s": 5.0,
     "ui_rss_mb": 1024.0,
     "first_token_ms": 100.0,
+    "match_1000_s": 10.0,
 }
 
 
@@ -189,6 +190,9 @@ def run(quick: bool, skip: set[str]) -> dict[str, Any]:
             results["streaming"] = bench_streaming.run(home / "cli", questions=5 if quick else 10)
         except Exception as e:  # report, do not lose the other figures
             results["streaming"] = {"skipped": f"failed: {e.__class__.__name__}: {e}"}
+    if "matching" not in skip:
+        log("matching 1,000 people (comentor match)")
+        results["matching"] = bench_matching.run(embedder, 1000)
     results["load_after"] = os.getloadavg()
     return results
 
@@ -307,6 +311,17 @@ def report(r: dict[str, Any]) -> str:
         readd += f"; {_fmt(cli['add_bundled_unchanged_s'], 2)} s as a `comentor knowledge add --bundled` process"
     rows.append((f"re-adding an unchanged corpus < {t['readd_s']:.0f} s", readd, _met(idx["readd_unchanged_s"] < 1)))
 
+    match = r.get("matching")
+    if match:
+        rows.append(
+            (
+                f"`comentor match` of {match['people']:,} people scored and paired <= {t['match_1000_s']:.0f} s",
+                f"{_fmt(match['score_and_pair_s'], 2)} s (scoring {_fmt(match['score']['wall_s'], 2)} s, matching "
+                f"{_fmt(match['pair']['wall_s'], 2)} s; circles of 4 {_fmt(match['circles_of_4']['wall_s'], 2)} s)",
+                _met(match["score_and_pair_s"] <= t["match_1000_s"]),
+            )
+        )
+
     out = ["## Performance", ""]
     out.append(
         f"Measured by `make bench` on {r['when'][:10]} ({r['machine']['cpus']} cores, Python "
@@ -396,7 +411,7 @@ def report(r: dict[str, Any]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a quick look")
-    parser.add_argument("--skip", default="", help="comma-separated: tokens, overhead, indexing, start, ui")
+    parser.add_argument("--skip", default="", help="comma-separated: tokens, overhead, indexing, start, ui, matching")
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
     results = run(args.quick, {s.strip() for s in args.skip.split(",") if s.strip()})

@@ -7,7 +7,10 @@ ComentorError
 │   │   └── PairIdTaken    a new pair's chosen id is taken (carries a free one)
 │   ├── TranscriptError    a transcript cannot be read
 │   ├── MessageError       a chat message is empty, too long or from an unknown speaker
-│   └── IngestError        a knowledge file cannot be indexed
+│   ├── SessionEnded       a write to a session that has ended (read-only: start the next session)
+│   ├── IngestError        a knowledge file cannot be indexed
+│   ├── PeopleFileError    a people file (the cohort to match) is missing, malformed or incomplete
+│   └── MatchError         the people cannot be grouped as asked (e.g. too few for circles of that size)
 ├── KnowledgeError         the knowledge base is empty or unreachable
 ├── StoreError             the database cannot be opened or written
 ├── ModelError             the language model failed after its retries (the offline brain takes over)
@@ -56,8 +59,20 @@ class MessageError(InputError):
     """A chat message cannot be accepted."""
 
 
+class SessionEnded(InputError):
+    """A session that has ended (summarized) is read-only: no turn, move, item or agenda change is taken."""
+
+
 class IngestError(InputError):
     """A file cannot be added to the knowledge base."""
+
+
+class PeopleFileError(InputError):
+    """A people file (`comentor match PEOPLE_FILE`) is missing, malformed or incomplete."""
+
+
+class MatchError(InputError):
+    """The people cannot be paired or grouped as asked; the message names a size or option that works."""
 
 
 class KnowledgeError(ComentorError):

@@ -22,6 +22,7 @@ from facilitator.exceptions import ComentorError, InputError
 from facilitator.models import Move, Pair, Summary
 from facilitator.settings import Settings
 from facilitator.textutil import display_safe
+from ui.match_cli import match_command
 
 if TYPE_CHECKING:
     from facilitator.engine import Facilitator
@@ -370,6 +371,9 @@ def agenda(
         _print_json(agenda_json(result.agenda))
         return
     sys.stdout.write(agenda_markdown(result.agenda, pair))
+
+
+app.command("match")(handle_errors(match_command))  # `comentor match` lives in ui/match_cli.py
 
 
 @app.command()
