@@ -657,3 +657,8 @@ def test_a_dummy_it_is_no_referent() -> None:
 def test_an_answer_that_only_tries_takes_nothing_on() -> None:
     assert items("ben: Can you chase procurement?", "ana: I'll try, but they're slow.") == []
     assert items("ben: Can you chase procurement?", "ana: I'll try the new portal for it by Friday.") != []
+
+
+def test_an_outside_event_conditions_an_item_but_if_it_helps_does_not() -> None:
+    assert items("ana: If it rains I'll cancel the walk.") == []
+    assert items("ana: If it helps, I'll send the notes by Friday.") == [("ana", "send the notes", dt.date(2026, 3, 6))]

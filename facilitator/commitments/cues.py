@@ -99,7 +99,11 @@ HYPOTHETICAL = re.compile(
 )
 # A consequence of an outside event ("if the grant comes through I'll hire someone") promises nothing yet; one of the
 # partner's act ("if you send me the data, I'll chart it") is a commitment once they do.
-CONDITION = re.compile(r"\b(?:if|unless|in\s+case)\s+(?!(?:you|u|ya|it|that|this|that's|it's|possible|needed)\b)\w")
+CONDITION = re.compile(
+    r"\b(?:if|unless|in\s+case)\s+(?!(?:you|u|ya|that|this|that's|possible|needed)\b)"
+    r"(?!it(?:'s|\s+is|'d|\s+would|\s+will)?\s+(?:be\s+)?(?:helps?|works?|suits?|useful|ok|okay|helpful|easier|fine|needed|"
+    r"possible|convenient|alright)\b)\w"
+)
 PAST_BEFORE = re.compile(
     r"\b(?:last\s+(?:week|month|year|time|sprint|term|night)|yesterday|ago|previously|earlier\s+today|"
     r"(?:said|told\s+\w+|promised|mentioned)\s+(?:that\s+)?)\b"
