@@ -662,3 +662,22 @@ def test_an_answer_that_only_tries_takes_nothing_on() -> None:
 def test_an_outside_event_conditions_an_item_but_if_it_helps_does_not() -> None:
     assert items("ana: If it rains I'll cancel the walk.") == []
     assert items("ana: If it helps, I'll send the notes by Friday.") == [("ana", "send the notes", dt.date(2026, 3, 6))]
+
+
+@pytest.mark.parametrize(
+    ("revision", "due"),
+    [
+        ("ana: Sorry, I meant Thursday, not Wednesday.", dt.date(2026, 3, 5)),
+        ("ana: Actually the survey will have to be Monday.", dt.date(2026, 3, 9)),
+    ],
+)
+def test_a_revision_that_names_the_date_it_replaces(revision: str, due: dt.date) -> None:
+    assert items("ana: I'll send the survey on Wednesday.", "ben: OK.", revision) == [("ana", "send the survey", due)]
+
+
+def test_push_my_item_moves_that_item() -> None:
+    assert items(
+        "ana: I'll send the survey by Friday.",
+        "ben: I'll book the room by Tuesday.",
+        "ben: Let's push my room booking to Thursday.",
+    ) == [("ana", "send the survey", dt.date(2026, 3, 6)), ("ben", "book the room", dt.date(2026, 3, 5))]

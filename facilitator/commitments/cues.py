@@ -247,12 +247,16 @@ DOUBT_ANSWER = re.compile(
 )
 
 REVISE = re.compile(
-    r"\b(?:make\s+(?:it|that|this|the\s+\w+)|push\s+(?:it|that|this|mine|ours|the\s+\w+)|"
-    r"move\s+(?:it|that|this|mine|ours|the\s+\w+)|"
+    r"\b(?:make\s+(?:it|that|this|the\s+\w+)|push\s+(?:it|that|this|mine|ours|(?:the|my|our|your)\s+\w+)|"
+    r"move\s+(?:it|that|this|mine|ours|(?:the|my|our|your)\s+\w+)|i\s+meant|(?:will|'ll)\s+have\s+to\s+be|"
     r"change\s+(?:it|that|this)\s+to|needs?\s+(?:until|till|til)|instead|on\s+reflection|let'?s\s+say|"
     r"let\s+us\s+say|more\s+realistic|can\s+wait\s+(?:until|till|til|for)|(?:slip|slide)s?\s+to|can\s+we\s+(?:make|say|do)\s+(?:it|that)|postpone|reschedule|delay|"
     r"bring\s+(?:it|that|this|the\s+\w+)\s+forward|move\s+(?:it|that|this)\s+up|rather\s+than|"
     r"(?:amend|correct|change|revise)\s+(?:what\s+i\s+said|myself|my\s+date|the\s+date)|correction)\b"
+)
+# The date a revision replaces: "I meant Thursday, not Wednesday", "Thursday rather than Friday".
+NOT_THIS_DATE = re.compile(
+    r",?\s*\b(?:not|rather\s+than|instead\s+of)\s+(?:on\s+|by\s+)?(?:the\s+)?\w+(?:day|th|st|nd|rd)\b"
 )
 CORRECTION = re.compile(r"^\W*(?:ugh\W+|oh\W+)?(?:wait|actually|correction|sorry|oops|no)\b")
 PARTNER_SUBJECT = re.compile(r"\b(?:can|could|would|will)\s+(?:you|u)\b|^\W*(?:you|u)\s+(?:can|could)\b")

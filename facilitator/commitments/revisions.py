@@ -7,7 +7,7 @@ import datetime as dt
 from facilitator.commitments import cues
 from facilitator.commitments.ledger import LONG_WINDOW, WINDOW, Rules
 from facilitator.commitments.state import Draft, Pending, Sentence, TurnState
-from facilitator.commitments.text import content_words, overlap, related, words
+from facilitator.commitments.text import content_words, overlap, plain, related, words
 from facilitator.commitments.wording import noun_phrase
 from facilitator.dates import strip_due_phrases
 
@@ -142,7 +142,9 @@ class Revisions(Rules):
         if not cued and not corrected:
             return self._date_question(s, state)
         # the date the revision names: after its cue ("legal has it till next week, make that the 12th")
-        due = (self.ledger.due(s.text[cue.start() :]) if cue else None) or self.ledger.due(s.text)
+        text = cues.NOT_THIS_DATE.sub("", s.text)  # "I meant Thursday, not Wednesday": Thursday
+        start = cues.REVISE.search(plain(text)) if cue else None
+        due = (self.ledger.due(text[start.start() :]) if start else None) or self.ledger.due(text)
         dated_by_next = False
         if due is None and cued and s.position + 1 < len(sentences):
             due = self.ledger.due(sentences[s.position + 1].text)
