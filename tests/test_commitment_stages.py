@@ -681,3 +681,10 @@ def test_push_my_item_moves_that_item() -> None:
         "ben: I'll book the room by Tuesday.",
         "ben: Let's push my room booking to Thursday.",
     ) == [("ana", "send the survey", dt.date(2026, 3, 6)), ("ben", "book the room", dt.date(2026, 3, 5))]
+
+
+@pytest.mark.parametrize("answer", ["ana: Got it.", "ana: Ben, sure.", "ana: Mm, fine.", "ana: That's a good idea."])
+def test_more_ways_of_saying_yes_to_a_request(answer: str) -> None:
+    assert items("ben: Could you send me the rota by Friday?", answer) == [
+        ("ana", "send Ben the rota", dt.date(2026, 3, 6))
+    ]

@@ -376,7 +376,9 @@ COUNTER_DATE = re.compile(
     r"\b(?:how|what)\s+about\b|\bwould\s+\w+\s+(?:work|do)\b|\bis\s+\w+\s+(?:ok|okay|alright|fine)\b"
 )
 ACCEPT = re.compile(
-    r"^\W*(?:(?:ha|haha|oh|ah|well|hmm|right|ooh|great|so|then|and)\b[\s,.!]*)?(?:ye+s+|yeah|yep|yup|ya|yea|sure|ok(?:ay)?|k+|"
+    r"^\W*(?:(?:ha|haha|oh|ah|well|hmm|right|ooh|great|so|then|and|mm+|um+|uh|er|ok(?:ay)?|[a-z]+(?=,))\b[\s,.!]*)?"
+    r"(?:got\s+it|understood|roger|noted|you\s+got\s+it|sounds\s+like\s+a\s+plan|perfect|brilliant|cool|fair\s+enough|"
+    r"makes\s+sense|go\s+on\s+then|no\s+bother|doable|that'?s\s+a\s+(?:good|great)\s+idea|ye+s+|yeah|yep|yup|ya|yea|sure|ok(?:ay)?|k+|"
     r"ofc|not\s+at\s+all|by\s+all\s+means|"
     r"of\s+course|certainly|absolutely|definitely|gladly|happy\s+to|glad\s+to|no\s+problem|no\s+worries|np|"
     r"will\s+do|can\s+do|consider\s+it\s+done|on\s+it|done|deal|agreed|fine|sounds\s+good|with\s+pleasure|"
