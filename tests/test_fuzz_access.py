@@ -268,7 +268,8 @@ def test_fuzz_ui_handlers(world: World) -> None:
 
     run()
     world.assert_victim_untouched()
-    assert len(ran) >= len(fns) - 2 or EXAMPLES < 300, ran  # nearly every handler really ran
+    names = {fn.api_name for fn in fns}  # one event can be wired twice under one name (e.g. on_open)
+    assert len(ran) >= len(names) - 2 or EXAMPLES < 300, (ran, sorted(names - set(ran)))  # nearly every one ran
 
 
 # ----------------------------------------------------------------------------------------------- PostgreSQL
