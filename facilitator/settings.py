@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     )
     embedding_model: str = Field(default="all-MiniLM-L6-v2", description="Embedding model name.")
     llm_timeout: float = Field(default=30.0, gt=0, description="Seconds before one model call is abandoned.")
+    llm_max_tokens: int = Field(
+        default=1024, ge=16, le=32768, description="Most tokens one model reply may have (a runaway reply stops there)."
+    )
+    llm_seed: int | None = Field(default=7, description="Sampling seed sent with every call (repeatable runs).")
     llm_max_retries: int = Field(
         default=3, ge=0, le=10, description="Retries of a failed model call (3 keep >= 99% of moves at 30% faults)."
     )

@@ -409,3 +409,32 @@ def test_piped_cli_chat_against_a_local_openai_compatible_server(comentor_home: 
     assert done.stdout.count("Facilitator: Let's hear from both of you.") == 2  # the challenge and the question
     assert len(bodies) == 3, "challenge, question, and the review of the items at /end"
     assert bodies[2]["response_format"]["json_schema"]["name"] == "CommitmentReview"
+
+
+def test_every_call_sends_a_token_cap_and_a_seed(pair: Pair) -> None:
+    with FakeOpenAIServer(responder=wire_responder) as srv:
+        brain = LLMBrain.from_settings(llm_settings(srv).model_copy(update={"llm_max_tokens": 300, "llm_seed": 11}))
+        brain.render(brain_input(pair))
+        brain.render(brain_input(pair, "answer", plan={"query": "x"}))
+    for request in srv.chat_requests:
+        assert request.body["max_completion_tokens"] == 300 and request.body["seed"] == 11
+
+
+@pytest.mark.parametrize(
+    ("status", "message"),
+    [
+        (500, "1 validation error: response_format.type Input should be 'text' or 'json_object'"),
+        (422, "json_schema is not supported"),
+    ],
+)
+def test_a_server_without_json_schema_is_asked_with_tools_instead(pair: Pair, status: int, message: str) -> None:
+    def responder(body: dict[str, Any]) -> Reply:
+        if body.get("response_format"):
+            return Reply.error(status, message=message)
+        return wire_responder(body)
+
+    with FakeOpenAIServer(responder=responder) as srv:
+        brain = LLMBrain.from_settings(llm_settings(srv))
+        move = brain.render(brain_input(pair))
+    assert move.text == "Let's hear from both of you."
+    assert [bool(r.body.get("tools")) for r in srv.chat_requests] == [False, True]

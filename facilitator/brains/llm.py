@@ -338,8 +338,9 @@ def structured_call(
 
     try:
         result = chat_model.with_structured_output(schema, method=method).invoke(messages)
-    except openai.BadRequestError as e:
-        unsupported = "response_format" in str(e) or "json_schema" in str(e)
+    except (openai.BadRequestError, openai.UnprocessableEntityError, openai.InternalServerError) as e:
+        # 400, 422 or (llama-cpp-python) 500 "Input should be 'text' or 'json_object'": no json_schema here
+        unsupported = any(word in str(e) for word in ("response_format", "json_schema", "json_object"))
         if method != "json_schema" or not unsupported:
             raise
         method = "function_calling"
@@ -376,6 +377,8 @@ def make_chat_model(settings: Settings) -> BaseChatModel:
         timeout=settings.llm_timeout,
         max_retries=settings.llm_max_retries,
         temperature=0.3,
+        max_completion_tokens=settings.llm_max_tokens,
+        seed=settings.llm_seed,
         use_responses_api=False,
         stream_usage=True,
     )
