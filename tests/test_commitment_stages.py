@@ -688,3 +688,36 @@ def test_more_ways_of_saying_yes_to_a_request(answer: str) -> None:
     assert items("ben: Could you send me the rota by Friday?", answer) == [
         ("ana", "send Ben the rota", dt.date(2026, 3, 6))
     ]
+
+
+def test_an_act_that_needs_a_date_gets_it_from_the_answer_to_when() -> None:
+    asked = ["ana: Let me chase the insurance broker about the e-bike cover.", "ben: Ooh, when?"]
+    assert items(*asked, "ana: Monday, first thing.") == [
+        ("ana", "chase the insurance broker about the e-bike cover", dt.date(2026, 3, 9))
+    ]
+    assert items(asked[0], "ben: Great.", "ana: Monday, first thing.") == []
+
+
+def test_ready_then_it_is_one_item_and_a_ready_it_is_named_by_the_next_ready() -> None:
+    assert items("ana: The revised sector chart will be ready on Wednesday. I'll put it in your tray.") == [
+        ("ana", "have the revised sector chart ready and put it in Ben's tray", dt.date(2026, 3, 11))
+    ]
+    assert items("ana: It'll be ready on Thursday. The test specification will be ready on Thursday.") == [
+        ("ana", "have the test specification ready", dt.date(2026, 3, 5))
+    ]
+
+
+def test_group_wording_repairs() -> None:
+    assert trio_items("ana: Right, all three of us, which never happens. Ben, you first.") == []
+    assert trio_items(
+        "ana: Cy, you book the dental check and I'll brief the keepers. Both by Monday.", "cy: Deal."
+    ) == [
+        ("ana", "brief the keepers", dt.date(2026, 3, 9)),
+        ("cy", "book the dental check", dt.date(2026, 3, 9)),
+    ]
+    assert items("ana: And the St. Bride's register, I'm going to rebind that myself, by the 20th.") == [
+        ("ana", "rebind the St. Bride's register", dt.date(2026, 3, 20))
+    ]
+    assert items("ana: I'll go through the old blending ledgers in the back office.") == [
+        ("ana", "go through the old blending ledgers in the back office", None)
+    ]

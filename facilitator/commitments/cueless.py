@@ -30,6 +30,11 @@ class CuelessStatements(Rules):
         action = self.wording.action(f"have {phrase} ready", s.speaker)
         context = self.ledger.context(s.turn, s.position, s.text[: match.start("np")])
         action = self.wording.resolve_pronoun(action, s.speaker, context)
+        vague = state.ready is not None and state.ready_from_it and state.ready.owner == s.speaker
+        if vague and state.ready is not None and state.ready.due == due and phrase.lower() != "it":
+            # "It'll be ready on Thursday. The test specification will be ready on Thursday.": one item, named
+            state.ready.action, state.ready_from_it = action, False
+            return True
         made = [d for d in (state.absorber, *state.created) if d is not None and d.owner == s.speaker]
         same = [d for d in made if phrase.lower() == "it" or related(phrase, d.action)]
         if same or (state.absorber is not None and not state.absorbed):
@@ -43,7 +48,10 @@ class CuelessStatements(Rules):
             return True
         if find_pronoun(action) is not None:
             return False
-        self.ledger.add(Draft(s.speaker, action, due, [s.turn], s.turn, "simple"), state)
+        draft = Draft(s.speaker, action, due, [s.turn], s.turn, "simple")
+        self.ledger.add(draft, state)
+        state.ready = draft  # "... will be ready on Wednesday. I'll put it in your tray.": one item
+        state.ready_from_it = phrase.lower() == "it"
         return True
 
     def _left_with_me(self, s: Sentence, state: TurnState) -> bool:

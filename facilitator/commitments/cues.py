@@ -121,6 +121,8 @@ NEGATED = re.compile(r"^\s*(?:not|never|no\s+longer)\b")
 NEXT_TIME = re.compile(
     r"\b(?:next\s+time|(?:at|in|for)\s+(?:our|the)\s+next\s+(?:session|meeting|catch-?up)|when\s+we\s+next\s+meet)\b"
 )
+# A verb usually done on the spot that, with these particles, is a task: "go through the old ledgers".
+PHRASAL_TASK = re.compile(r"^\s*(?:go\s+(?:through|over)|take\s+(?:care|stock)\s+of|look\s+(?:through|over))\s+\w")
 A_GO = re.compile(r"^\s*\w+\s+(?!it\b|that\b|this\b|them\b)\w.*\b(?:a|another)\s+(?:go|try|shot|whirl)\b")
 # Said about the talk itself, not a task: "I'll ask you something", "I'll level with you", "I'll keep it short".
 SPOKEN_ACT = re.compile(
@@ -230,7 +232,8 @@ def named_retraction(low: str) -> str | None:
 
 # "Do we even need the survey?" is a retraction when the turn answers it with a no ("Let's not.", "Probably not.").
 DOUBT_QUESTION = re.compile(
-    rf"\b(?:do|did)\s+(?:we|i|you)\s+(?:even|really|actually|still)\s+need\s+(?:{_OBJECT}|(?:it|that|them))\s*\?"
+    rf"\b(?:do|did)\s+(?:we|i|you)\s+(?:even|really|actually|still)\s+need\s+(?:{_OBJECT}|(?:it|that|them))"
+    r"(?:\s+(?:tho|though|now|any\s?more|really|at\s+all|then))?\s*\?"
     rf"|\b(?:is|are)\s+(?:{_OBJECT.replace('<obj>', '<obj2>')}|(?:it|that|they))\s+(?:even|really|actually|still)\s+"
     r"(?:worth\s+(?:it|doing|the\s+effort)|needed|necessary|useful)\s*\?"
 )
@@ -241,6 +244,9 @@ def doubted(match: re.Match[str]) -> str | None:
     return match["obj"] or match["obj2"]
 
 
+WHEN_ASKED = re.compile(
+    r"^\W*(?:(?:ooh|oh|ok(?:ay)?|great|nice|and|so|lovely)\W+)?(?:when|by\s+when|what\s+day|which\s+day)\b[^.!]{0,30}\?"
+)
 DOUBT_ANSWER = re.compile(
     r"^\W*(?:let'?s\s+(?:not|drop\s+it|skip\s+it)|probably\s+not|no\b|nah\b|i\s+don'?t\s+think\s+so|"
     r"not\s+really|scrap\s+it|drop\s+it|skip\s+it)"
@@ -337,7 +343,7 @@ STATED_REQUEST = re.compile(
 )
 # Dividing the work: "You do the agenda and I'll do the minutes", "you take the rota, I'll take the budget".
 DIVISION = re.compile(
-    rf"^{INTERJECTIONS}(?:so\s+|then\s+|how\s+about\s+)?(?:you|u)\s+(?:(?:could|can)\s+)?"
+    rf"^{INTERJECTIONS}(?:[a-z][\w'-]*,\s+)?(?:so\s+|then\s+|how\s+about\s+)?(?:you|u)\s+(?:(?:could|can)\s+)?"
     r"(?P<verb>do|take|handle|write|draft|send|book|ring|call|sort|cover|run|lead|organise|organize|prepare|check|"
     r"chase|email|update)\b(?P<mine>(?=[^?]*\b(?:i'?ll|i\s+will|i\s+can|and\s+me)\b))?"
 )

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from facilitator.commitments.state import Draft, Pending, Sentence, TurnState
+from facilitator.commitments.state import Draft, Pending, Sentence, TurnState, Undated
 from facilitator.commitments.text import near_duplicate, overlap
 from facilitator.commitments.wording import Wording
 from facilitator.dates import resolve_due
@@ -30,6 +30,7 @@ class Ledger:
         self.turn_count = 0  # how many turns the conversation has (set by the extractor)
         self.drafts: list[Draft] = []
         self.pending: list[Pending] = []
+        self.undated: Undated | None = None  # an act said without the date it needs, in case the partner asks when
         self.sentences: dict[int, list[Sentence]] = {}
         self.groups = 0
 

@@ -6,12 +6,12 @@ import datetime as dt
 import re
 
 from facilitator.commitments import cues
-from facilitator.commitments.same import SameForMe
+from facilitator.commitments.asks import Asks
 from facilitator.commitments.state import Draft, Pending, Sentence, TurnState
-from facilitator.commitments.text import LEX, base_form, content_words, overlap, present_form
+from facilitator.commitments.text import LEX, base_form, content_words, overlap
 
 
-class Linking(SameForMe):
+class Linking(Asks):
     """Proposals waiting for the partner's answer, and what an acceptance makes of them."""
 
     # -- proposals -------------------------------------------------------------------------------------------
@@ -27,6 +27,8 @@ class Linking(SameForMe):
             return False
         raw = cues.JOINT_AUXILIARY.sub("", s.text[found.end() :])
         verb = cues.first_word_after(raw)
+        if raw.lstrip().startswith((",", ";")) or verb in ("which", "who", "that"):
+            return False  # "all three of us, which never happens": no action follows
         if not verb or verb in LEX.non_verbs or verb in LEX.stative_verbs or cues.PAST_VERB.match(verb):
             return False
         if verb.endswith("ly") or len(raw.split()) < 2:
@@ -91,12 +93,6 @@ class Linking(SameForMe):
         pre = s.text[: match.start()] if kind == "request" else ""
         return self._wait(Pending(kind, s.turn, s.speaker, raw, self._due_here(s), verb, s, gerund=gerund, pre=pre))
 
-    def _wait(self, pending: Pending) -> bool:
-        """A request waits for its answer; in a group, from the member it named."""
-        pending.addressee = self.wording.vocative
-        self.ledger.pending.append(pending)
-        return True
-
     def division(self, s: Sentence, state: TurnState) -> bool:
         """ "You do the agenda and I'll do the minutes": the partner's part waits for their answer like a request;
         the speaker's own part is a statement (the rest of the sentence from its cue)."""
@@ -124,40 +120,6 @@ class Linking(SameForMe):
         if not (cues.ADDRESSED.search(rest) or cues.POLITE_TAIL.search(rest)):
             return None
         return match
-
-    def who(self, s: Sentence) -> bool:
-        """ "Who's doing the budget?": waits for a member to volunteer ("Me, by Thursday")."""
-        match = cues.WHO_ASKS.match(s.low)
-        if match is None or not cues.is_question(s.low):
-            return False
-        raw = s.text[match.end() :].rstrip(" ?")
-        verb = cues.first_word_after(raw)
-        if not verb or verb in LEX.non_verbs or verb in LEX.stative_verbs:
-            return False
-        raw = re.sub(rf"^\W*{re.escape(verb)}\b", base_form(verb), raw, count=1, flags=re.I)
-        self.ledger.pending.append(Pending("who", s.turn, s.speaker, raw, self._due_here(s), base_form(verb), s))
-        return True
-
-    def offer(self, s: Sentence) -> bool:
-        """ "Shall I ...?", "want me to ...?": the speaker's item once the partner says yes."""
-        match = cues.OFFER.search(s.low)
-        if match is None or not cues.is_question(s.low):
-            return False
-        raw = s.text[match.end() :]
-        verb = cues.first_word_after(raw)
-        if match["if_i"] and verb:  # "would it help if I shared my notes?": offers to share them
-            raw = re.sub(rf"^\W*{re.escape(verb)}\b", present_form(verb), raw, count=1, flags=re.I)
-            verb = present_form(verb)
-        if not verb or verb in LEX.non_verbs:
-            return False
-        self.ledger.pending.append(Pending("offer", s.turn, s.speaker, raw, self._due_here(s), verb, s))
-        return True
-
-    def _due_here(self, s: Sentence) -> dt.date | None:
-        """The first due date in the sentence or the rest of its turn."""
-        return self.ledger.due_from(x.text for x in self.ledger.sentences[s.turn][s.position :])
-
-    # -- answers ---------------------------------------------------------------------------------------------
 
     def answer_pending(self, turn: int, speaker: str, sentences: list[Sentence], state: TurnState) -> None:
         """The partner's first reply settles a request, proposal or offer (a clarifying question defers it)."""

@@ -56,10 +56,11 @@ class Revisions(Rules):
         before = self.ledger.sentences.get(s.turn - 1, [])
         if s.position != 0 or not before or before[-1].speaker == s.speaker or not cues.DOUBT_ANSWER.search(s.low):
             return None
-        doubt = cues.DOUBT_QUESTION.search(before[-1].low)
-        if doubt is None:
-            return None
-        return cues.doubted(doubt) or self._topic_before(before[-1])
+        for asked in reversed(before[-3:]):  # "do we still need the poster tho? the screens show it anyway"
+            doubt = cues.DOUBT_QUESTION.search(asked.low)
+            if doubt is not None:
+                return cues.doubted(doubt) or self._topic_before(asked)
+        return None
 
     def _topic_before(self, s: Sentence) -> str | None:
         """What "it" is in "the handover template — do we even need it?": the first noun phrase of the sentence, or of
@@ -126,6 +127,23 @@ class Revisions(Rules):
         candidates = self.ledger.recent(s.speaker, s.turn, window=4)
         named = [d for d in candidates if overlap(s.text, d.action)]
         return (named or candidates)[-1] if candidates else None  # "scratch that, I can't share it": the latest
+
+    def when_answered(self, s: Sentence, state: TurnState) -> bool:
+        """ "Let me chase the broker about it." "Ooh, when?" "Monday, first thing.": the act, dated by the answer."""
+        waiting = self.ledger.undated
+        if waiting is None or s.position != 0 or s.turn > waiting.turn + 2:
+            return False
+        if s.speaker != waiting.owner and s.turn == waiting.turn + 1 and cues.WHEN_ASKED.match(s.low):
+            waiting.asked = True
+            return True
+        due = self.ledger.due(s.text) if s.speaker == waiting.owner and waiting.asked else None
+        if due is None or len(words(s.low)) > 8:
+            return False
+        self.ledger.add(
+            Draft(waiting.owner, waiting.action, due, [waiting.turn, s.turn], waiting.turn, "simple"), state
+        )
+        self.ledger.undated = None
+        return True
 
     def revision(self, s: Sentence, state: TurnState) -> bool:
         """A new date for an earlier item: "make it Wednesday", "Correction: summary Thursday", "could you make

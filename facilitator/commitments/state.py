@@ -41,6 +41,16 @@ class Draft:
 
 
 @dataclass
+class Undated:
+    """An act that is an item only with a date ("let me chase the broker"), waiting for a "When?" and its answer."""
+
+    owner: str
+    turn: int
+    action: str
+    asked: bool = False
+
+
+@dataclass
 class Pending:
     """A request, joint proposal or offer waiting for an answer."""
 
@@ -70,5 +80,7 @@ class TurnState:
     consumed: set[int] = field(default_factory=set)
     withdrawn: bool = False  # a named retraction withdrew an item in this turn
     rest_from: int | None = None  # a retraction's sentence goes on with a statement from this offset
+    ready: Draft | None = None  # an item made by "X will be ready on <day>" in this turn (a next "it" continues it)
+    ready_from_it: bool = False  # ... from "it'll be ready": a later "the spec will be ready" the same day names it
     unrecorded: str | None = None  # the action a retraction took back before it was recorded ("get Tom to ...")
     created: list[Draft] = field(default_factory=list)

@@ -7,7 +7,7 @@ import datetime as dt
 from facilitator.commitments import cues
 from facilitator.commitments.cueless import CuelessStatements
 from facilitator.commitments.referents import find_pronoun
-from facilitator.commitments.state import Cue, Draft, Sentence, TurnState
+from facilitator.commitments.state import Cue, Draft, Sentence, TurnState, Undated
 from facilitator.commitments.text import LEX, base_form, content_words, overlap, plain, similar, words
 from facilitator.commitments.wording import noun_phrase
 
@@ -53,12 +53,16 @@ class Statements(CuelessStatements):
         due = self._statement_due(s, segment, pre)
         later = bool(started) or self._acted_later(verb, segment)
         if self._not_a_commitment(cue, verb, due, low_segment, later):
+            if due is None and not self._not_a_commitment(cue, verb, self.session, low_segment, later):
+                self._await_date(s, segment, pre, gerund=cue.text.startswith("i commit"))
             return
         action = self.wording.action(segment, s.speaker, gerund=cue.text.startswith("i commit"))
         if self._taken_back(s, state, action, due):
             return
         own = " ".join(w for w in action.split() if w.lower() != "myself")  # "I'll do the rota myself"
         action = own if content_words(own, drop=LEX.vague) else action
+        if self._continues_ready(s, state, action, low_segment):
+            return
         if not content_words(action, drop=LEX.vague):
             action = self._described(s) or action  # "What I can do is email Dr. Fenwick ... I'll do that by Friday"
         if not content_words(action, drop=LEX.vague):
@@ -169,6 +173,8 @@ class Statements(CuelessStatements):
         low = plain(segment)
         if cues.NEXT_TIME.search(low) or cues.A_GO.search(low) or cues.PASSED_ON.search(low):
             return True
+        if cues.PHRASAL_TASK.match(low):
+            return True
         after = segment.split()[1:2] if segment.split()[:1] and segment.split()[0].lower() == verb else []
         named = after[0].strip(",.;:!?'s") if after else ""
         partners = {n.split()[0] for n in self.wording.names.values()}
@@ -187,6 +193,23 @@ class Statements(CuelessStatements):
             draft.due = due
         if self._acceptor_words(draft.action, action, pronoun):
             draft.action = action
+        return True
+
+    def _await_date(self, s: Sentence, segment: str, pre: str, gerund: bool) -> None:
+        """ "Let me chase the broker about it." "When?" "Monday.": an act that needs a date keeps waiting for one."""
+        action = self.wording.action(segment, s.speaker, gerund=gerund)
+        action = self.wording.resolve_pronoun(action, s.speaker, self.ledger.context(s.turn, s.position, pre))
+        self.ledger.undated = Undated(s.speaker, s.turn, action)
+
+    @staticmethod
+    def _continues_ready(s: Sentence, state: TurnState, action: str, segment: str) -> bool:
+        """ "The sector chart will be ready on Wednesday. I'll put it in your tray.": what is done with "it" is part
+        of the item made ready ("have the sector chart ready and put it in Ana's tray")."""
+        draft = state.ready
+        if draft is None or draft.owner != s.speaker or not cues.PRONOUN_OBJECT.search(" ".join(segment.split()[:3])):
+            return False
+        draft.action = f"{draft.action} and {action}"
+        state.ready = None
         return True
 
     def _acceptor_words(self, requested: str, said: str, pronoun: bool) -> bool:

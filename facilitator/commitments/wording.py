@@ -34,8 +34,9 @@ def noun_phrase(sentence: str) -> str | None:
             word = token.strip(_PUNCTUATION).lower()
             if not word or word in LEX.noun_phrase_breaks or (len(phrase) > 1 and word.endswith("ed")):
                 break
-            phrase.append(token.strip(_PUNCTUATION))
-            if token[-1:] in ",.;:!?":
+            abbreviated = cues.ABBREVIATED.search(f" {token}") is not None  # "the St. Bride's register"
+            phrase.append(token if abbreviated else token.strip(_PUNCTUATION))
+            if token[-1:] in ",.;:!?" and not abbreviated:
                 break
         while len(phrase) > 1 and phrase[-1].lower() in LEX.dangling_prepositions:
             phrase.pop()
