@@ -93,6 +93,12 @@ _PATTERNS: dict[str, re.Pattern[str]] = {
         r"(?!\s+(?:anniversary|birthday|century|percentile|floor|place|time|edition|row|street|grade|minute|hour"
         r"|year|day|week|month)\b)"
     ),
+    # "tues 14th", "Tuesday the 14th": the day of the month says which Tuesday
+    "weekday_day": re.compile(
+        rf"\b(?:(?:on|by|until|till|til|before|for)\s+)?(?:{_DAY_NAMES})\.?\s+(?:the\s+)?(?P<day>[1-9]|[12]\d|3[01])"
+        r"(?:st|nd|rd|th)?\b(?!\s*(?:am|pm|:|\.\d|%|minutes?|mins?|hours?|people|patients))"
+        rf"(?!\s+(?:of\s+)?(?:{_MONTHS})\b)"  # "Tuesday 14 April" is read as 14 April
+    ),
     "weekday": re.compile(
         rf"\b(?:(?P<mod>next|this|coming|on|by|until|till|til|before|for|from)\s+)?(?P<day>{_DAY_NAMES})\b(?!-)"
     ),
@@ -259,6 +265,7 @@ _RESOLVERS: dict[str, _Resolver] = {
     "month_day": _calendar_day,
     "day_month": _calendar_day,
     "ordinal": _ordinal,
+    "weekday_day": _ordinal,
     "weekday": _weekday,
 }
 

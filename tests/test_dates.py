@@ -131,3 +131,12 @@ def test_strip_due_phrases_keeps_the_action() -> None:
     assert strip_due_phrases("send it to you by the end of the month", WED) == "send it to you"
     assert strip_due_phrases("review your doc by Thursday, inline", WED) == "review your doc, inline"
     assert strip_due_phrases("post one thing before our next catch-up", WED) == "post one thing"
+
+
+def test_a_weekday_with_its_day_of_the_month_is_that_day() -> None:
+    from facilitator.dates import find_due_dates
+
+    session = dt.date(2026, 4, 2)  # a Thursday
+    assert [m.date for m in find_due_dates("next session tues 14th same time?", session)] == [dt.date(2026, 4, 14)]
+    assert [m.date for m in find_due_dates("see you Tuesday the 14th", session)] == [dt.date(2026, 4, 14)]
+    assert dt.date(2026, 5, 3) not in [m.date for m in find_due_dates("Tuesday 3 March?", session)]  # not "the 3rd"
