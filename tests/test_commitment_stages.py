@@ -721,3 +721,8 @@ def test_group_wording_repairs() -> None:
     assert items("ana: I'll go through the old blending ledgers in the back office.") == [
         ("ana", "go through the old blending ledgers in the back office", None)
     ]
+
+
+def test_it_after_cant_get_to_x_until_a_day_is_x() -> None:
+    line = "ana: cant get to the vaccine fridge audit til monday, the new logger only arrives friday. ill do it monday"
+    assert items(line) == [("ana", "do the vaccine fridge audit", dt.date(2026, 3, 9))]

@@ -63,16 +63,33 @@ class Statements(CuelessStatements):
         action = own if content_words(own, drop=LEX.vague) else action
         if self._continues_ready(s, state, action, low_segment):
             return
+        if not content_words(action, drop=LEX.vague) and self._deferred(s):
+            action = self.wording.resolve_pronoun(action, s.speaker, self._context(s, pre))  # "... ill do it monday"
         if not content_words(action, drop=LEX.vague):
             action = self._described(s) or action  # "What I can do is email Dr. Fenwick ... I'll do that by Friday"
         if not content_words(action, drop=LEX.vague):
             return  # "I can do that", "will do": no action of its own
-        action = self.wording.resolve_pronoun(action, s.speaker, self.ledger.context(s.turn, s.position, pre))
+        action = self.wording.resolve_pronoun(action, s.speaker, self._context(s, pre))
         if self._absorb(state, action, due, low_segment) or self._revive(s, action, due, low_segment):
             return
         if len(content_words(action, drop=LEX.vague)) < 2 and due is None and not cues.DEFINITE_OBJECT.match(action):
             return  # "I'll check", "let me look": too thin to hold anyone to without a date ("do the minutes" isn't)
         self.ledger.add(Draft(s.speaker, action, due, [s.turn], s.turn, "simple"), state)
+
+    def _context(self, s: Sentence, pre: str) -> list[tuple[str, str]]:
+        """The sentences a pronoun may point back to; what the speaker "can't get to until Monday" comes nearest
+        ("can't get to the fridge audit til monday, the logger arrives friday. ill do it monday")."""
+        context = self.ledger.context(s.turn, s.position, pre)
+        deferred = self._deferred(s)
+        return [*context, (s.speaker, deferred)] if deferred else context
+
+    def _deferred(self, s: Sentence) -> str | None:
+        """What the speaker said earlier in the turn they can't get to until a day ("the vaccine fridge audit")."""
+        for earlier in self.ledger.sentences[s.turn][: s.position + 1]:
+            found = cues.CANT_UNTIL.search(earlier.low)
+            if found:
+                return earlier.text[found.start("obj") : found.end("obj")]
+        return None
 
     def _described(self, s: Sentence) -> str | None:
         """The action the speaker just described as a possibility ("what I can do is ...", "I could ..."), for a
