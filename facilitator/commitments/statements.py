@@ -63,7 +63,7 @@ class Statements(CuelessStatements):
         action = own if content_words(own, drop=LEX.vague) else action
         if self._continues_ready(s, state, action, low_segment):
             return
-        if not content_words(action, drop=LEX.vague) and self._deferred(s):
+        if not content_words(action, drop=LEX.vague) and _deferred(self.ledger.sentences[s.turn][: s.position + 1]):
             action = self.wording.resolve_pronoun(action, s.speaker, self._context(s, pre))  # "... ill do it monday"
         if not content_words(action, drop=LEX.vague):
             action = self._described(s) or action  # "What I can do is email Dr. Fenwick ... I'll do that by Friday"
@@ -80,16 +80,8 @@ class Statements(CuelessStatements):
         """The sentences a pronoun may point back to; what the speaker "can't get to until Monday" comes nearest
         ("can't get to the fridge audit til monday, the logger arrives friday. ill do it monday")."""
         context = self.ledger.context(s.turn, s.position, pre)
-        deferred = self._deferred(s)
+        deferred = _deferred(self.ledger.sentences[s.turn][: s.position + 1])
         return [*context, (s.speaker, deferred)] if deferred else context
-
-    def _deferred(self, s: Sentence) -> str | None:
-        """What the speaker said earlier in the turn they can't get to until a day ("the vaccine fridge audit")."""
-        for earlier in self.ledger.sentences[s.turn][: s.position + 1]:
-            found = cues.CANT_UNTIL.search(earlier.low)
-            if found:
-                return earlier.text[found.start("obj") : found.end("obj")]
-        return None
 
     def _described(self, s: Sentence) -> str | None:
         """The action the speaker just described as a possibility ("what I can do is ...", "I could ..."), for a
@@ -267,3 +259,12 @@ class Statements(CuelessStatements):
         target.due = due
         target.evidence = sorted(set(target.evidence) | {s.turn})
         return True
+
+
+def _deferred(sentences: list[Sentence]) -> str | None:
+    """What the speaker said in these sentences they can't get to until a day ("the vaccine fridge audit")."""
+    for earlier in sentences:
+        found = cues.CANT_UNTIL.search(earlier.low)
+        if found:
+            return earlier.text[found.start("obj") : found.end("obj")]
+    return None
