@@ -726,3 +726,22 @@ def test_group_wording_repairs() -> None:
 def test_it_after_cant_get_to_x_until_a_day_is_x() -> None:
     line = "ana: cant get to the vaccine fridge audit til monday, the new logger only arrives friday. ill do it monday"
     assert items(line) == [("ana", "do the vaccine fridge audit", dt.date(2026, 3, 9))]
+
+
+def test_admitting_is_no_item_even_with_a_day_and_too_ends_an_action() -> None:
+    assert items("ana: i'll admit i cried a bit after the rain shift on tuesday") == []
+    assert items("ana: I'll put together a price sheet for the website, too, people keep ringing.") == [
+        ("ana", "put together a price sheet for the website", None)
+    ]
+
+
+def test_a_doubt_with_its_reason_before_the_question_mark() -> None:
+    assert (
+        items(
+            "ana: I'll put together a price sheet for the website by Friday.",
+            *FILLER,
+            "ben: Do we still need the price sheet, now the new booking form shows the prices?",
+            "ana: No, let's not. The form does it.",
+        )
+        == []
+    )

@@ -43,7 +43,7 @@ FILLERS = re.compile(rf"^(?:{alternation(LEX.fillers)})\s+", re.IGNORECASE)
 SENTENCE_SPLIT = re.compile(r"(?<=[.!?;:])\s+|\.{2,}|…|\s+[-–—]\s+|\n+")
 INTERJECTIONS = rf"(?:(?:{alternation(LEX.interjections)})\b[\s,.!]*)*"
 CLAUSE_CUT = re.compile(
-    r"\s*,\s*(?=(?:so|and\s+(?:we|you|then|i|it)|then|because|bc|since|which|like|i|it|you|we|they|she|he|but|"
+    r"\s*,\s*(?=(?:so|too|and\s+(?:we|you|then|i|it)|then|because|bc|since|which|like|i|it|you|we|they|she|he|but|"
     r"though|as|cause|lol|tbh|haha|that'?s|there'?s|it'?s|i'?ve|i'?m|it'?ll|itll|that'?ll|this|that|yes|yeah|"
     r"the\s+\w+\s+(?:is|was|one)\b|covering|depending|if|unless|when|once|"
     r"(?:\w+\s+){0,2}(?:is|are|was|were|has|have|had|closes|opens|ends|starts|won't|can't)\b)\b)"
@@ -233,7 +233,7 @@ def named_retraction(low: str) -> str | None:
 # "Do we even need the survey?" is a retraction when the turn answers it with a no ("Let's not.", "Probably not.").
 DOUBT_QUESTION = re.compile(
     rf"\b(?:do|did)\s+(?:we|i|you)\s+(?:even|really|actually|still)\s+need\s+(?:{_OBJECT}|(?:it|that|them))"
-    r"(?:\s+(?:tho|though|now|any\s?more|really|at\s+all|then))?\s*\?"
+    r"(?:\s+(?:tho|though|now|any\s?more|really|at\s+all|then))?(?:,[^?]{0,80})?\s*\?"
     rf"|\b(?:is|are)\s+(?:{_OBJECT.replace('<obj>', '<obj2>')}|(?:it|that|they))\s+(?:even|really|actually|still)\s+"
     r"(?:worth\s+(?:it|doing|the\s+effort)|needed|necessary|useful)\s*\?"
 )
