@@ -22,6 +22,7 @@ from facilitator.access import (
     OTHER_SESSION,
     WRONG,
     AttemptLimits,
+    Grant,
     Signer,
     signing_key,
 )
@@ -54,7 +55,7 @@ from facilitator.snapshots import (
     PairRecord,
     SessionBrief,
 )
-from facilitator.store import Store
+from facilitator.store import ENDED, SessionRevision, Store
 
 __all__ = [
     "DEMO_PAIR_ID",
@@ -231,7 +232,8 @@ class Facilitator:
         state = PolicyState.model_validate(info.state) if info.state else PolicyState()
         state.asked = self.asked_in_pair(pair.id)  # this session's and the pair's earlier ones
         self.warm()
-        return LiveSession(self, info.id, pair, info.agenda, state, self.store.turns(session_id), info.date)
+        turns = self.store.turns(session_id)
+        return LiveSession(self, info.id, pair, info.agenda, state, turns, info.date, status=info.status)
 
     def history_of(self, pair_id: str) -> History:
         """A pair's sessions and open items; the caller has checked access (a grant or the code)."""
@@ -426,18 +428,44 @@ class Facilitator:
                 notice, warn = OTHER_SESSION, True
         live = live or self._session_of(pid, None)
         opened = Opened(live=live, token=self.signer.issue(pid, live.id, tag, self.clock()))
-        outcome = self._outcome(opened, notice or f"Opened {_names(live.pair)}.")
+        outcome = self._outcome(opened, notice or _opened_note(live, f"Opened {_names(live.pair)}."))
         return outcome.model_copy(update={"warn": warn})
 
     def reopen(self, token: str | None) -> Outcome:
-        """The session a remembered grant names (a page reload), with a fresh grant."""
+        """The session a remembered grant names (a page reload), with a fresh grant; or, when the pair has started a
+        session since (after Summarize, the next one), that newest open session: a remembered session follows the
+        newest open one."""
         live = self.granted(token)
-        return self._outcome(Opened(live=live, token=self.regrant(live)), f"{_names(live.pair)}: today's session.")
+        successor = self.store.successor(live.id)
+        if successor is not None:
+            live = self.resume(successor)
+        return self._outcome(Opened(live=live, token=self.regrant(live)), _opened_note(live))
 
     def new_session(self, live: LiveSession) -> Outcome:
-        """Start a new session of an open (already authorised) pair, granted."""
+        """The next session of an open (already authorised) pair, granted: the one a partner started after `live` if
+        there is one (both partners pressing the button meet in one session), else a new one."""
+        successor = self.store.successor(live.id)
+        if successor is not None:
+            fresh = self.resume(successor)
+            return self._outcome(Opened(live=fresh, token=self.regrant(fresh)), "Joined the next session.")
         note = "New session started; open items from before are on its agenda."
         return self._outcome(self.new_session_for(live), note)
+
+    def session_revision(self, pair_id: str, session_id: str) -> SessionRevision:
+        """Where one of the pair's sessions is now (cheap: no session is loaded); the caller has checked access."""
+        revision = self.store.revision(session_id)
+        if revision.pair_id != pair_id:
+            raise AccessError("that session does not belong to this pair; open the pair again")
+        return revision
+
+    def revision(self, token: str | None) -> SessionRevision:
+        """Where the session a grant names is now: what a page polls to know whether it is current. Checks the grant
+        (signature, expiry, the pair's current code) and reads only that session and its pair."""
+        grant = self._grant(token)
+        try:
+            return self.session_revision(grant.pair_id, grant.session_id)
+        except NotFoundError:
+            raise AccessError(EXPIRED) from None
 
     def _outcome(self, opened: Opened, notice: str) -> Outcome:
         return Outcome(view=opened.live.view(), notice=notice, token=opened.token)
@@ -476,10 +504,15 @@ class Facilitator:
 
     def granted(self, token: str | None) -> LiveSession:
         """The live session a grant names, if the grant is genuine, unexpired and the pair's code unchanged."""
+        grant = self._grant(token)
+        return self._session_of(grant.pair_id, grant.session_id)
+
+    def _grant(self, token: str | None) -> Grant:
+        """The grant in `token` if it is genuine, unexpired and the pair's code unchanged; AccessError otherwise."""
         grant = self.signer.read(token if isinstance(token, str) else None, self.clock())
         if self.store.code_fingerprint(grant.pair_id) != grant.fingerprint:
             raise AccessError(EXPIRED)
-        return self._session_of(grant.pair_id, grant.session_id)
+        return grant
 
     def regrant(self, live: LiveSession) -> str:
         """A fresh grant for `live` (after a new session was started, or to extend a remembered one)."""
@@ -520,6 +553,13 @@ class Facilitator:
         if self.store.list_pairs():
             return None
         return self.store.create_pair(pair)
+
+
+def _opened_note(live: LiveSession, opened: str | None = None) -> str:
+    """What a page says on opening `live`: that it is open, or that it has ended and what to do."""
+    if live.ended:
+        return f"{_names(live.pair)}: the session of {live.date.isoformat()}. {ENDED}."
+    return opened or f"{_names(live.pair)}: today's session."
 
 
 def _names(pair: Pair) -> str:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from facilitator.brains.base import BrainInput
 from facilitator.context import conversation_context, state_text
-from facilitator.exceptions import InputError, MessageError, ModelError, NotFoundError
+from facilitator.exceptions import InputError, MessageError, ModelError, NotFoundError, SessionEnded
 from facilitator.knowledge.bank import QUESTION_BANK_SOURCE, ChallengePatterns
 from facilitator.models import (
     Agenda,
@@ -44,7 +44,7 @@ from facilitator.snapshots import (
     MoveAt,
     SessionView,
 )
-from facilitator.store import StoredItem
+from facilitator.store import ENDED, StoredItem
 from facilitator.understanding.read import read_conversation
 from facilitator.understanding.reading import Reading
 
@@ -77,7 +77,11 @@ def cap_note(cap: int) -> str:
 
 
 class LiveSession:
-    """One meeting in progress. Every turn is stored before anything else happens to it."""
+    """One meeting in progress. Every turn is stored before anything else happens to it.
+
+    Its lifecycle: open (turns, moves, items and agenda changes are taken), then ended by `end()` (summarized; from
+    then on read-only: every write raises `SessionEnded`, naming the way on: the next session). Reloading a page,
+    restarting the app or `comentor chat --session` resumes an open session where it was (`Facilitator.resume`)."""
 
     def __init__(
         self,
@@ -88,6 +92,7 @@ class LiveSession:
         state: PolicyState,
         turns: list[Turn],
         date: dt.date | None = None,
+        status: str = "open",
     ) -> None:
         self.f = facilitator
         self.id = session_id
@@ -98,6 +103,17 @@ class LiveSession:
         self.turns = turns
         self.date = date or facilitator.clock().date()
         self.pair_id: str = pair.id
+        self.status = status
+
+    @property
+    def ended(self) -> bool:
+        """Whether the session has ended (as it was loaded, or ended by this object): it is then read-only."""
+        return self.status == "ended"
+
+    def _writable(self) -> None:
+        """Refuse a write to an ended session, saying what to do instead."""
+        if self.ended:
+            raise SessionEnded(ENDED)
 
     # ------------------------------------------------------------------ input
     def handle(self, line: str, *, speaker: str | None = None) -> Iterator[Event]:
@@ -119,9 +135,12 @@ class LiveSession:
         yield from self.say(speaker, stripped)
 
     def command(self, line: str, *, by: str | None = None) -> Iterator[Event]:
-        """A slash command, as typed in any shell (`/question`, `/agenda 30`, `/done ID`, `/end`, ...)."""
+        """A slash command, as typed in any shell (`/question`, `/agenda 30`, `/done ID`, `/end`, ...). An ended
+        session takes only `/end` (its summary again)."""
         command, _, rest = line.strip().partition(" ")
         name = command.lower()
+        if name != "/end":
+            self._writable()
         if name in _COMMANDS:
             yield from self.ask(_COMMANDS[name], rest.strip(), by=by)
         elif name == "/agenda":
@@ -138,6 +157,7 @@ class LiveSession:
 
     def say(self, speaker: str, text: str) -> Iterator[Event]:
         """A partner's turn: stored first, then the facilitator may make a move; the items follow the conversation."""
+        self._writable()
         pid = self.pair.resolve_speaker(speaker)
         if pid is None:
             names = " or ".join(f"{p.first_name} ({p.id})" for p in self.pair.participants)
@@ -171,6 +191,7 @@ class LiveSession:
 
     def ask(self, kind: RequestKind, text: str = "", *, by: str | None = None) -> Iterator[Event]:
         """A move asked for by a partner (buttons, slash commands)."""
+        self._writable()
         pid = self.pair.resolve_speaker(by) if by else None
         request = Request(kind=kind, text=valid_text(text), by=pid)
         plan = decide(
@@ -337,6 +358,7 @@ class LiveSession:
     def view(self) -> SessionView:
         """The session as a shell shows it, read once: turns, moves (citations quoted), agenda, balance, items,
         summary with its Markdown recap, and the pair's history."""
+        revision = self.f.store.revision(self.id)  # first: a change made while the view is read shows next time
         info = self.f.store.get_session(self.id)
         items = self.items()
         summary = None
@@ -356,6 +378,8 @@ class LiveSession:
             summary=summary,
             recap_markdown=self.export("md", summary).decode() if summary is not None else None,
             history=self.f.history_of(self.pair_id),
+            revision=revision.tag,
+            successor=revision.successor,
         )
 
     def conversation(self) -> Conversation:
@@ -388,7 +412,8 @@ class LiveSession:
     def plan_agenda(self, minutes: int = DEFAULT_MINUTES) -> AgendaPlan:
         """Today's agenda from both partners and the pair's open items (worded by the model when one runs).
 
-        Not started yet: the pair may edit it first and then `start_agenda(agenda, rows)`."""
+        Not started yet: the pair may edit it first and then `start_agenda(agenda, rows)` (refused once the session
+        has ended; drafting stores nothing)."""
         return self.f.draft_agenda(
             self.pair, open_items=self.f.store.open_commitments(self.pair_id), minutes=minutes, date=self.date
         )
@@ -397,6 +422,7 @@ class LiveSession:
         """Store the agenda for this session and start its clock on the first item."""
         from facilitator.agenda import agenda_markdown
 
+        self._writable()
         self.agenda = agenda
         self.state.agenda_item = 0
         self.state.item_started_at = self.f.clock()
@@ -440,7 +466,9 @@ class LiveSession:
 
         New items found in the conversation are added; an item nobody has touched follows the conversation (a
         revised date replaces the earlier one; a retracted item goes); what a partner confirmed, edited or deleted is
-        never overridden."""
+        never overridden. An ended session's items are as its summary left them."""
+        if self.ended:
+            return self.items()
         stored = self.f.store.session_items(self.id)
         touched = self.f.store.touched_items(self.id)
         untouched = {s.id for s in stored if s.id and not s.deleted and not s.confirmed_by and s.id not in touched}
@@ -495,6 +523,7 @@ class LiveSession:
         owner: str | None = None,
     ) -> Event:
         """A partner confirms, edits or deletes one of this session's items (history kept)."""
+        self._writable()
         pid = self.pair.resolve_speaker(by) if by else None
         if pid is None:
             raise InputError("choose who you are (the speaker) before confirming or editing an item")
@@ -547,6 +576,7 @@ class LiveSession:
         """`/done ID`, `/dropped ID`, `/slipped ID DATE`: update an open commitment of this pair (history kept)."""
         from facilitator.dates import resolve_due
 
+        self._writable()
         parts = rest.split(maxsplit=1)
         if not parts:
             return Event(kind="notice", text=f"usage: /{action} ID" + (" NEW-DATE" if action == "slipped" else ""))
@@ -567,7 +597,8 @@ class LiveSession:
         return Event(kind="notice", text=f"commitment {item_id} marked {action}{when}")
 
     def end(self) -> Summary:
-        """Close the session: summarize, store the accountability items, and return the summary."""
+        """Close the session: summarize, store the accountability items, and return the summary. From then on the
+        session is read-only; ending it again summarizes the same turns again."""
         from facilitator.export import next_meeting
         from facilitator.summary import summarize_turns
 
@@ -590,6 +621,7 @@ class LiveSession:
             self.f.store.save_commitments(self.id, new)
         summary = summary.model_copy(update={"commitments": [s.item for s in self._live_items()]})
         self.f.store.end_session(self.id, summary)
+        self.status = "ended"
         return summary
 
     def summary(self) -> Summary | None:

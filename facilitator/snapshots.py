@@ -91,9 +91,14 @@ class SessionView(BaseModel):
     summary: Summary | None
     recap_markdown: str | None = Field(default=None, description="The Markdown recap, once summarized.")
     history: History
+    revision: str = Field(
+        default="", description="`SessionRevision.tag`, read before this view: a page compares it to know it is current"
+    )
+    successor: str | None = Field(default=None, description="The pair's newest open session started after this one.")
 
     @property
     def ended(self) -> bool:
+        """An ended session is read-only: the shell offers the next session instead of the message box."""
         return self.status == "ended"
 
 

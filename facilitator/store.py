@@ -38,7 +38,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute, Mapped, Session, mapped_column, sessionmaker
 
 from facilitator.access import code_matches, dummy_hash, fingerprint, hash_code, is_hashed, new_code
-from facilitator.exceptions import InputError, NotFoundError, StoreError
+from facilitator.exceptions import InputError, NotFoundError, SessionEnded, StoreError
 from facilitator.models import Agenda, Commitment, CommitmentStatus, Move, Pair, Summary, Turn
 
 
@@ -149,6 +149,36 @@ class SessionInfo(BaseModel):
     agenda: Agenda | None = None
     state: dict[str, Any] = Field(default_factory=dict)
     summary: Summary | None = None
+
+
+ENDED = (
+    "This session has ended and is read-only; start the next session (the “Start the next session” button in the "
+    "web app, or `comentor chat PAIR_FILE` without --session)"
+)
+
+
+class SessionRevision(BaseModel):
+    """How far a session (and its pair's history) has got, read in a few indexed queries: the newest turn, move and
+    item event, the pair's session count and the session's status. Any change a page shows moves one of them, so a
+    page that last saw `tag` needs a refresh only when the tag differs; read from the store, it holds across replicas.
+    """
+
+    session_id: str
+    pair_id: str
+    status: str
+    turns: int = Field(description="The newest turn's row id (0: none yet).")
+    moves: int = Field(description="The newest move's row id (0: none yet).")
+    events: int = Field(description="The newest event of any of the pair's items (created, edited, confirmed...).")
+    sessions: int = Field(description="How many sessions the pair has.")
+    successor: str | None = Field(default=None, description="The pair's newest open session started after this one.")
+
+    @property
+    def ended(self) -> bool:
+        return self.status == "ended"
+
+    @property
+    def tag(self) -> str:
+        return f"{self.session_id}:{self.status}:{self.turns}.{self.moves}.{self.events}.{self.sessions}"
 
 
 class CommitmentEvent(BaseModel):
@@ -312,7 +342,8 @@ class Store:
         return self.get_session(sid)
 
     def session_of_day(self, pair_id: str, date: dt.date) -> SessionInfo:
-        """The pair's latest session on `date`, created if there is none, in one step: partners who open the pair
+        """The pair's latest open session on `date` (an ended one is never reopened), created if there is none, in one
+        step: partners who open the pair
         at the same moment (from one app process or several, on SQLite or PostgreSQL) get the same session.
 
         The transaction starts by taking the pair row's lock (`_lock`), so a second caller waits and then sees the
@@ -322,7 +353,7 @@ class Store:
             _lock(db, PairRow.created_at, pair_id)
             row = db.scalars(
                 select(SessionRow)
-                .where(SessionRow.pair_id == pair_id, SessionRow.date == date)
+                .where(SessionRow.pair_id == pair_id, SessionRow.date == date, SessionRow.status == "open")
                 .order_by(SessionRow.created_at.desc())
                 .limit(1)
             ).first()
@@ -338,6 +369,36 @@ class Store:
             if row is None:
                 raise NotFoundError(f"no session '{session_id}'; `comentor sessions` lists them")
             return _session_info(row)
+
+    def successor(self, session_id: str) -> str | None:
+        """The id of the pair's newest open session started after `session_id` (None: there is none)."""
+        with self._sessions() as db:
+            return _successor(db, self._session_row(db, session_id))
+
+    def revision(self, session_id: str) -> SessionRevision:
+        """Where `session_id` and its pair's history are now (`SessionRevision`), in three indexed queries."""
+        with self._sessions() as db:
+            row = self._session_row(db, session_id)
+            pair_items = select(CommitmentRow.id).where(CommitmentRow.pair_id == row.pair_id)
+            newest = select(
+                select(func.max(TurnRow.id)).where(TurnRow.session_id == row.id).scalar_subquery(),
+                select(func.max(MoveRow.id)).where(MoveRow.session_id == row.id).scalar_subquery(),
+                select(func.max(CommitmentEventRow.id))
+                .where(CommitmentEventRow.commitment_id.in_(pair_items))
+                .scalar_subquery(),
+                select(func.count(SessionRow.id)).where(SessionRow.pair_id == row.pair_id).scalar_subquery(),
+            )
+            turns, moves, events, sessions = db.execute(newest).one()
+            return SessionRevision(
+                session_id=row.id,
+                pair_id=row.pair_id,
+                status=row.status,
+                turns=turns or 0,
+                moves=moves or 0,
+                events=events or 0,
+                sessions=sessions or 0,
+                successor=_successor(db, row),
+            )
 
     def list_sessions(self, pair_id: str) -> list[SessionInfo]:
         with self._sessions() as db:
@@ -389,7 +450,8 @@ class Store:
         for _attempt in range(5):
             try:
                 with self._sessions.begin() as db:
-                    self._session_row(db, session_id)
+                    if self._session_row(db, session_id).status == "ended":
+                        raise SessionEnded(ENDED)
                     count = db.scalar(select(func.count()).select_from(TurnRow).where(TurnRow.session_id == session_id))
                     row = TurnRow(session_id=session_id, index=int(count or 0), speaker=speaker, text=text, at=_now())
                     db.add(row)
@@ -559,6 +621,16 @@ class Store:
         with self._sessions() as db:
             row = db.get(CommitmentRow, commitment_id)
             return list(row.confirmed_by) if row else []
+
+
+def _successor(db: Session, row: SessionRow) -> str | None:
+    """The pair's newest open session created after `row` (None: none)."""
+    return db.scalar(
+        select(SessionRow.id)
+        .where(SessionRow.pair_id == row.pair_id, SessionRow.status == "open", SessionRow.created_at > row.created_at)
+        .order_by(SessionRow.created_at.desc())
+        .limit(1)
+    )
 
 
 def _lock(db: Session, column: InstrumentedAttribute[Any], key: str) -> None:

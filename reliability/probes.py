@@ -128,7 +128,9 @@ def predict(c: Any, *args: Any, api_name: str, timeout: float = CALL_TIMEOUT) ->
 
 
 def plant(url: str, store: Store, n: int) -> list[Planted]:
-    """`n` pairs, each opened by a client, with a canary in a message and in items, then summarized."""
+    """`n` pairs, each opened by a client, with a canary in a message and in items, then summarized, and opened once
+    more as the next meeting would be: a summarized session is never reopened, so this first open starts the pair's
+    next session, and a visitor that later opens its own pair changes nothing."""
     planted: list[Planted] = []
     for pair, code in make_pairs(store, n, prefix="v"):
         canary = f"CANARY{len(planted)}Z{secrets.token_hex(6)}"
@@ -144,6 +146,7 @@ def plant(url: str, store: Store, n: int) -> list[Planted]:
         summary = predict(c, grant, api_name="/on_summarize")
         exports = [f for f in summary if isinstance(f, dict) and f.get("url")]
         originals = Path(tempfile.gettempdir()).glob(f"comentor-exports-*/{session}/*/*")  # the app's private folder
+        predict(client(url), pair.id, code, api_name="/on_open")  # the next session (the summarized one has ended)
         planted.append(
             Planted(
                 pair=pair.id,

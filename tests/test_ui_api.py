@@ -29,6 +29,7 @@ from reliability.probes import (
     run_draft_hijack,
     run_file_probes,
     run_probes,
+    text_of,
 )
 
 pytest.importorskip("gradio_client")
@@ -165,13 +166,19 @@ def test_file_routes_serve_nothing_outside_the_app(planted_app: tuple[UIProcess,
     assert any(p.parent.parent == ui.home / "gradio-cache" for p in (ui.home / "gradio-cache").rglob("comentor-*"))
 
 
-def test_a_summarized_session_reopens_with_its_exports(planted_app: tuple[UIProcess, list[Planted]]) -> None:
+def test_a_summarized_session_is_not_reopened_and_its_items_carry_over(
+    planted_app: tuple[UIProcess, list[Planted]],
+) -> None:
     ui, planted = planted_app
     p = planted[0]
     again = predict(client(ui.url), p.pair, p.code, api_name="/on_open")
     exports = [f for f in again if isinstance(f, dict) and str(f.get("url", "")).endswith((".md", ".json", ".ics"))]
     assert "Opened" in again[OPEN_STATUS] and again[1] == {"grant": again[0]}  # what the browser remembers
-    assert (claims_of(again[0]) or {}).get("session_id") == p.session and len(exports) == 3, again
+    session = (claims_of(again[0]) or {}).get("session_id")
+    assert session and session != p.session and exports == [], again  # the next session, open, nothing to export
+    store = ui.store()
+    assert store.get_session(p.session).status == "ended" and store.get_session(session).status == "open"
+    assert p.canary in text_of(again)  # the summarized session's items, open, are in the history shown
 
 
 def test_grants_expire_new_codes_revoke_them_and_wrong_codes_are_limited(tmp_path: Path) -> None:

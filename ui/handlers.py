@@ -78,6 +78,11 @@ class PageUpdate(BaseModel):
     id_hint: dict[str, str] | None = Field(
         default=None, description="The id the form last suggested and its random ending (the page's state)."
     )
+    follow: bool | None = Field(
+        default=None,
+        description="Whether the page follows the pair's newest open session (False: a link named this session).",
+    )
+    pick: str | None = Field(default=None, description="The item the page had chosen, kept while it is listed.")
 
 
 def refused(e: ComentorError) -> PageUpdate:
@@ -116,7 +121,9 @@ class Handlers:
         if any(query.get(key) for key in ("pair", "code", "session")):
             pair_id, code, session_id = query.get("pair"), query.get("code"), query.get("session")
             try:
-                return self._opened(self.fac.open_link(pair_id, code, client=client, session_id=session_id))
+                outcome = self.fac.open_link(pair_id, code, client=client, session_id=session_id)
+                pinned = bool(session_id) and not outcome.warn  # the session the link named, as it is
+                return self._opened(outcome).model_copy(update={"follow": not pinned})
             except ComentorError as e:
                 link_refusal = str(e)
         remembered = saved.get("grant") if isinstance(saved, dict) else None
@@ -195,6 +202,7 @@ class Handlers:
             warn=outcome.warn,
             view=outcome.view,
             files=self._files(outcome.view),
+            follow=True,
         )
 
     # ------------------------------------------------------------------------------------ the chat
@@ -338,13 +346,40 @@ class Handlers:
         return PageUpdate(status=f"{EXPORT_LABELS[kind]} downloaded")
 
     def new(self, access: Any) -> PageUpdate:
-        """Start a new session of the open pair (its open items carry over)."""
+        """The next session of the open pair (its open items carry over): remembered by the browser, followed."""
         try:
             outcome = self.fac.new_session(self.fac.granted(access))
         except ComentorError as e:
             return refused(e)
+        return self._moved(outcome, outcome.notice)
+
+    # ------------------------------------------------------------------------------------ live sync
+    def sync(self, access: Any, seen: Any, follow: Any = True, pick: Any = None) -> PageUpdate:
+        """The page's poll (every second): nothing while the session is as the page last showed it (`seen`, the
+        view's revision), else the session as it is now; a page that follows the pair moves to the pair's newest
+        open session once one is started. Reads only the session the grant names (and its pair)."""
+        if not access:
+            return PageUpdate()
+        try:
+            revision = self.fac.revision(access)
+            if follow is True and revision.successor:
+                return self._moved(self.fac.reopen(access), "The next session has started; this page is in it now.")
+            if revision.tag == _text(seen):
+                return PageUpdate()
+            view = self.fac.granted(access).view()
+        except ComentorError:
+            return PageUpdate()
+        return PageUpdate(token=access, view=view, files=self._files(view), pick=_text(pick) or None)
+
+    def _moved(self, outcome: Outcome, note: str) -> PageUpdate:
+        """The page is now on another session of its pair: its grant, remembered, and the session."""
         return PageUpdate(
-            token=outcome.token, status=outcome.notice, view=outcome.view, files=self._files(outcome.view)
+            token=outcome.token,
+            remembered={"grant": outcome.token} if outcome.token else None,
+            status=note,
+            view=outcome.view,
+            files=self._files(outcome.view),
+            follow=True,
         )
 
     # ------------------------------------------------------------------------------------ helpers

@@ -47,14 +47,22 @@ VIEW = (
     "export_json",
     "export_ics",
     "history",
+    "lifecycle",
+    "new",
+    "seen",
 )
 EXPORTS: dict[str, ExportKind] = {"export_md": "md", "export_json": "json", "export_ics": "ics"}
-OPENED = ("token", "remembered", "tab", "pair_info", "status", *VIEW)
+OPENED = ("token", "remembered", "tab", "pair_info", "status", *VIEW, "follow")
 CREATED = (*OPENED, "new_pair_id", "id_hint")
 SUGGESTED = ("new_pair_id", "id_hint")
 SESSION = ("token", "status", *VIEW)
 SENT = (*SESSION, "message")
 ITEM = (*SESSION, "edit_action", "edit_due")
+MOVED = (*SESSION, "remembered", "follow")  # the page is now on another session of its pair (new, or followed)
+# the live-sync poll: the view without the partner pickers (they never change for a pair; re-rendering them would
+# clear the speaker chosen on this page while the other page talks)
+SYNCED = tuple(name for name in MOVED if name not in ("speaker", "edit_owner"))
+SYNC_SECONDS = 0.75  # "within 2 s": a poll interval, plus the sender's turn and the re-render
 DRAFTED = ("status", "draft", "draft_rows")
 CLOCK = ("agenda",)
 STATUS = ("status",)
@@ -113,6 +121,10 @@ class Page:
     new: gr.Button
     history: gr.Markdown
     timer: gr.Timer
+    lifecycle: gr.Markdown
+    seen: gr.Textbox
+    follow: gr.Checkbox
+    sync: gr.Timer
 
     def widget(self, name: str) -> Any:
         """The output widget that shows the PageUpdate part `name`."""
@@ -290,6 +302,7 @@ def widgets(banner: str, secret: str | None) -> Page:
     with gr.Tabs(selected="pair") as tabs:
         pair = _pair_tab()
         with gr.Tab("Session", id="session"):
+            lifecycle = gr.Markdown("", elem_id="session-state", **NO_MD)
             with gr.Row(equal_height=False):
                 with gr.Column(scale=3):
                     chat = _chat_column()
@@ -299,6 +312,10 @@ def widgets(banner: str, secret: str | None) -> Page:
         with gr.Tab("History", id="history"):
             history = gr.Markdown(elem_id="history", **NO_MD)
     timer = gr.Timer(30)
+    # live sync: the revision this page shows, whether it follows the pair's newest session, and the poll
+    seen = gr.Textbox(value="", visible="hidden", elem_id="seen-revision", max_lines=1)
+    follow = gr.Checkbox(value=True, visible="hidden", elem_id="follow-newest")
+    sync = gr.Timer(SYNC_SECONDS)
     return Page(
         access=access,
         draft=draft,
@@ -307,6 +324,10 @@ def widgets(banner: str, secret: str | None) -> Page:
         tabs=tabs,
         history=history,
         timer=timer,
+        lifecycle=lifecycle,
+        seen=seen,
+        follow=follow,
+        sync=sync,
         **pair,
         **session,
     )
@@ -340,6 +361,7 @@ class _Rendered:
             "edit_due": lambda: u.edit_due,
             "new_pair_id": lambda: u.new_pair_id,
             "id_hint": lambda: u.id_hint,
+            "follow": lambda: u.follow,
         }
         if name in simple:
             value = simple[name]()
@@ -368,13 +390,21 @@ class _Rendered:
             case "items":
                 return views.item_rows(pair, view.items)
             case "item_pick":
-                return gr.update(choices=views.item_choices(pair, view.items), value=None)
+                choices = views.item_choices(pair, view.items)
+                kept = self.update.pick if self.update.pick in {value for _label, value in choices} else None
+                return gr.update(choices=choices, value=kept)
             case "edit_owner":
                 return gr.update(choices=views.speaker_choices(pair), value=None)
             case "summary":
                 return views.summary_view(view)
             case "history":
                 return views.history_view(view)
+            case "lifecycle":
+                return views.lifecycle_view(view)
+            case "new":
+                return gr.update(value=views.next_session_label(view), variant="primary" if view.ended else "secondary")
+            case "seen":
+                return view.revision
         raise KeyError(name)
 
 
@@ -514,7 +544,7 @@ def wire_items(page: Page, h: Handlers) -> None:
         return handler
 
     def on_new(access: str | None) -> Any:
-        return apply(h.new(access), SESSION)
+        return apply(h.new(access), MOVED)
 
     who = [page.access, page.speaker, page.item_pick]
     edits = [*who, page.edit_action, page.edit_due, page.edit_owner]
@@ -528,7 +558,20 @@ def wire_items(page: Page, h: Handlers) -> None:
     page.summarize.click(on_summarize, [page.access], page.outputs(SESSION), api_name="on_summarize", **ONCE)
     for n, (kind, download) in enumerate(page.exports.items(), start=3):
         download.click(on_export(kind), [page.access], page.outputs(STATUS), api_name=f"handler_{n}")
-    page.new.click(on_new, [page.access], page.outputs(SESSION), api_name="on_new", **ONCE)
+    page.new.click(on_new, [page.access], page.outputs(MOVED), api_name="on_new", **ONCE)
+
+
+def wire_sync(page: Page, h: Handlers) -> None:
+    """Live sync: every second the page asks whether its session changed (a cheap read of the store, so it holds
+    across replicas) and re-renders only when it did."""
+
+    def on_sync(access: str | None, seen: str | None, follow: bool | None, pick: str | None) -> Any:
+        return apply(h.sync(access, seen, follow, pick), SYNCED)
+
+    inputs = [page.access, page.seen, page.follow, page.item_pick]
+    page.sync.tick(
+        on_sync, inputs, page.outputs(SYNCED), api_name="on_sync", show_progress="hidden", show_progress_on=[page.seen]
+    )
 
 
 def build(h: Handlers, *, banner: str, secret: str | None, settings: Settings) -> gr.Blocks:
@@ -543,5 +586,6 @@ def build(h: Handlers, *, banner: str, secret: str | None, settings: Settings) -
         wire_chat(page, h)
         wire_agenda(page, h)
         wire_items(page, h)
+        wire_sync(page, h)
     demo.queue(default_concurrency_limit=settings.ui_concurrency, max_size=settings.ui_queue_size)
     return demo

@@ -250,6 +250,25 @@ def history_view(view: SessionView) -> str:
     return "\n".join(lines)
 
 
+def lifecycle_view(view: SessionView) -> str:
+    """Above the chat: nothing for an open session; for an ended one, that it is read-only and the way on."""
+    if not view.ended:
+        return ""
+    way = (
+        "Your partner has started the next session: press **Join the next session** below."
+        if view.successor
+        else "Press **Start the next session** below to continue; open items carry over to its agenda."
+    )
+    return f"**This session ({view.date.isoformat()}) has ended and is read-only.** {way}"
+
+
+def next_session_label(view: SessionView) -> str:
+    """The new-session button: what pressing it does for this session."""
+    if not view.ended:
+        return "Start a new session"
+    return "Join the next session" if view.successor else "Start the next session"
+
+
 def pair_view(pair: Pair, code: str | None = None, link: str | None = None) -> str:
     """Who the pair is; with a new pair's access code (shown once) and, if given, its direct link."""
     lines = [f"### {safe_markdown(' & '.join(p.name for p in pair.participants))}", ""]
