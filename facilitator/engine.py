@@ -300,16 +300,29 @@ class Facilitator:
         from facilitator.agenda import build_agenda, check_minutes, phrase_agenda
 
         check_minutes(minutes)
+        day = date or self.clock().date()
         agenda = build_agenda(
             pair,
-            date=date or self.clock().date(),
+            date=day,
             minutes=minutes,
             open_items=open_items,
             bank=self.bank,
             knowledge=self.knowledge,
+            previous=self._earlier_agendas(pair, day),
         )
         phrased = phrase_agenda(agenda, pair, self.brain, open_items=open_items, knowledge=self.knowledge)
         return AgendaPlan(agenda=phrased.agenda, notes=[phrased.note] if phrased.note else [])
+
+    def _earlier_agendas(self, pair: Pair, day: dt.date) -> list[Agenda]:
+        """The pair's agendas of earlier sessions, oldest first (their questions are not asked again next time); the
+        session being planned is left out. A pair not in the store, or a store that cannot be read: none."""
+        try:
+            if not self.store.has_pair(pair.id):
+                return []
+            sessions = self.store.list_sessions(pair.id)
+        except StoreError:
+            return []
+        return [s.agenda for s in sessions if s.agenda is not None and (s.status == "ended" or s.date < day)]
 
     def agenda_for(
         self, pair: Pair, *, previous: Path | None = None, minutes: int = 45, date: dt.date | None = None

@@ -74,7 +74,8 @@ def test_structure_and_exact_timeboxes(name: str, minutes: int, bank: QuestionBa
     assert titles[0] == "Check-in and gratitude"
     assert titles[-2:] == ["Feedback and challenge, both ways", "Commitments and next meeting"]
     assert "Review of open commitments" not in titles  # nothing open
-    assert [i.lead for i in agenda.items] == [None, *pair.ids, None, None]
+    shared = [None] if pair.shared_goals else []  # the shared goals: an item both lead
+    assert [i.lead for i in agenda.items] == [None, *pair.ids, *shared, None, None]
     for item in agenda.items:
         assert 1 <= len(item.questions) <= 3 and item.purpose and item.citations
     leads = [i for i in agenda.items if i.lead]
@@ -227,8 +228,9 @@ def test_questions_match_the_phase_of_their_item(bank: QuestionBank) -> None:
     assert phases[0] == ["check-in"] * 3
     assert phases[1] == ["check-in"]  # a slipped item: "what got in the way"
     assert phases[2] == phases[3] == ["goals", "exchange", "exchange"]
-    assert phases[4] == ["feedback", "challenge", "feedback"]
-    assert phases[5] == ["commitments", "commitments", "close"]
+    assert phases[4] == ["goals", "exchange"]  # the shared goal
+    assert phases[5] == ["feedback", "challenge", "feedback"]
+    assert phases[6] == ["commitments", "commitments", "close"]
 
 
 # ------------------------------------------------------------------------------------------------ previous summary
@@ -521,12 +523,12 @@ def _not_json(data: Phrasing) -> str:
 @pytest.mark.parametrize(
     ("transform", "why"),
     [
-        (_drop_last_item, "5 items returned for 6"),
+        (_drop_last_item, "6 items returned for 7"),
         (_drop_a_question, "item 2 has 1 questions instead of 3"),
         (_lose_the_check_in, "does not open with a check-in and gratitude"),
         (_forget_an_owner, "is not reviewed with"),
         (_drop_the_next_date, "next meeting date (2026-03-18)"),
-        (_no_items, "the model returned no items for the 6-item agenda"),
+        (_no_items, "the model returned no items for the 7-item agenda"),
         (_extra_field, "the model failed to reword the agenda (ValidationError"),
         (_not_json, "the model failed to reword the agenda (ValidationError"),
     ],
@@ -588,7 +590,7 @@ def test_cli_uses_the_model_when_configured(
         data = json.loads(result.stdout)
         assert data["items"][0]["title"] == "Check-in and gratitude, together"
         assert sum(i["minutes"] for i in data["items"]) == 45
-        assert [i["lead"] for i in data["items"]] == [None, "maya", "tomas", None, None]
+        assert [i["lead"] for i in data["items"]] == [None, "maya", "tomas", None, None, None]  # 4th: the shared goals
 
         answer["data"] = _drop_last_item(reworded(build_agenda(pair, date=DATE, bank=bank, knowledge=None)))
         result = run(cli, str(DIRECTORS), "--date", "2026-03-04", "-f", "json")

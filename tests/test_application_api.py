@@ -158,3 +158,15 @@ def test_the_guidance_is_indexed_on_first_use_only(make_facilitator: Any, kb: An
 def test_pair_ids_are_always_strings() -> None:
     pair = load_pair(ROOT / "examples" / "pairs" / "ana-ben.yaml")
     assert isinstance(pair.id, str) and pair.id
+
+
+def test_the_next_sessions_agenda_asks_other_questions_than_the_last(fac: Any, demo_pair: Any) -> None:
+    """#17 carry-over: the engine passes the pair's earlier agendas to the builder, so questions rotate."""
+    first = fac.session_for("ana-ben", fac.create_pair(demo_pair))
+    first.start_agenda(minutes=45)
+    list(first.handle("/end"))
+    asked = {q.text for item in first.agenda.items for q in item.questions}
+    plan = fac.agenda_for(demo_pair, minutes=45, date=DAY.date() + dt.timedelta(days=14))
+    again = {q.text for item in plan.agenda.items for q in item.questions}
+    bank_questions = {q for q in again if "stakeholder map" not in q}  # review lines name the open items
+    assert bank_questions and not (bank_questions & asked)

@@ -1,9 +1,11 @@
 """Session agendas: built in code from the pair, last session's open items, the question bank and the guidance.
 
-One concern per module: `build` (the deterministic, offline agenda and its timeboxes), `check` (its structure,
-checked again after any rewording), `phrase` (the brain's wording, applied and checked), `render` (JSON and
-Markdown), `edit` (the pair's edits) and `files` (last session's open items from a summary file). Opening the store,
-the knowledge base or a model is the engine's job (facilitator.engine), not this package's.
+One concern per module: `build` (the deterministic, offline agenda and its timeboxes), `topics` (what each partner
+seeks, matched with what the other offers), `history` (what the pair's earlier agendas used, so that questions and
+topics rotate), `check` (its structure, checked again after any rewording), `phrase` (the brain's wording, applied
+and checked), `render` (JSON and Markdown), `edit` (the pair's edits) and `files` (last session's open items from a
+summary file). Opening the store, the knowledge base or a model is the engine's job (facilitator.engine), not this
+package's.
 """
 
 from __future__ import annotations

@@ -1,9 +1,14 @@
 """The offline agenda, built in code from the pair, last session's open items, the question bank and the guidance.
 
 The shape follows the guidance (session-structure, meeting-cadence, commitments-and-accountability,
-feedback-both-ways): a check-in with gratitude, a review of every open commitment by its owner, one item led by
-each partner (what they seek, with what the other offers), feedback and challenge both ways, and a close with
-commitments and the next meeting date. Timeboxes sum exactly to the session length. Deterministic.
+feedback-both-ways, mutual-benefit-strategies): a check-in with gratitude, a review of every open commitment by its
+owner, one item led by each partner (one thing they seek, with what the other offers, and the rest of what they seek
+listed), an item both lead on the pair's shared goals (when there are any), feedback and challenge both ways, and a
+close with commitments and the next meeting date. Timeboxes sum exactly to the session length. Deterministic.
+
+Given the pair's earlier agendas, it rotates: each partner's item is on the sought topic covered longest ago (or
+never), and each question is the fitting bank question used longest ago (or never), so session N does not repeat the
+questions of session N-1.
 """
 
 from __future__ import annotations
@@ -11,33 +16,40 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
+from facilitator.agenda.history import History
+from facilitator.agenda.topics import SeekMatch, match_seeks
 from facilitator.exceptions import InputError, KnowledgeError
 from facilitator.export import next_meeting
 from facilitator.knowledge.bank import QUESTION_BANK_SOURCE, QuestionBank, QuestionEntry
 from facilitator.models import Agenda, AgendaItem, AgendaQuestion, Citation, Commitment, Pair, Participant
-from facilitator.moves import exchange_topic
 from facilitator.textutil import clip
 
 if TYPE_CHECKING:
+    from facilitator.knowledge.embeddings import Embedder
     from facilitator.knowledge.index import KnowledgeBase
 
 MIN_MINUTES = 15
 MAX_MINUTES = 240
 MIN_ITEM_MINUTES = 2
 
-ItemKind = Literal["check-in", "review", "lead", "feedback", "close"]
+ItemKind = Literal["check-in", "review", "lead", "shared", "feedback", "close"]
+OTHER_SEEKS_CHARS = 300  # the list of a lead's other sought topics in their item's purpose
+SHARED_TITLE_CHARS = 90
 
 
 # Relative weights of the timeboxes, after the sixty-minute outline in session-structure.md: check-in 5 + gratitude 3,
-# review 7, each partner's item 15, feedback (and challenge) 5-7, commitments 5 + next date 2.
-_WEIGHTS: dict[ItemKind, float] = {"check-in": 8, "lead": 15, "feedback": 7, "close": 7}
+# review 7, each partner's item 15, a shared project's slot 8, feedback (and challenge) 5-7, commitments 5 + next
+# date 2.
+_WEIGHTS: dict[ItemKind, float] = {"check-in": 8, "lead": 15, "shared": 8, "feedback": 7, "close": 7}
 _GUIDANCE_QUERY: dict[ItemKind, str] = {
     "check-in": "opening a co-mentoring session with a check-in and gratitude",
     "review": "reviewing commitments from last time without blame",
     "lead": "each partner leads one item and says what kind of help they want",
+    "shared": "a shared project that needs both partners' strengths, with progress reviewed at each meeting",
     "feedback": "giving and receiving feedback in both directions and challenging assumptions",
     "close": "closing with commitments and confirming the next meeting date",
 }
@@ -91,11 +103,13 @@ class _Draft:
 
 
 class _Picker:
-    """Bank questions for the agenda, none used twice. Ranked by fit with the topic (a question with `{topic}` only
-    when there is one), preferred theme, overlap with a hint, then bank order: deterministic."""
+    """Bank questions for the agenda, none used twice. Ranked by how long ago an earlier agenda used it (never
+    first), fit with the topic (a question with `{topic}` only when there is one), preferred theme, overlap with a
+    hint, then bank order: deterministic."""
 
-    def __init__(self, bank: QuestionBank) -> None:
+    def __init__(self, bank: QuestionBank, history: History | None = None) -> None:
         self.bank = bank
+        self.history = history or History()
         self.used: set[str] = set()
         self._order = {q.id: i for i, q in enumerate(bank.questions)}
 
@@ -115,10 +129,11 @@ class _Picker:
             return None
         words = set(WORD.findall(hint.lower()))
 
-        def rank(q: QuestionEntry) -> tuple[int, int, int, int]:
+        def rank(q: QuestionEntry) -> tuple[int, int, int, int, int]:
             theme = len(themes) - themes.index(q.theme) if q.theme in themes else 0
             fits_topic = int(q.needs_topic == (topic is not None))
-            return (fits_topic, theme, len(words & set(WORD.findall(q.text.lower()))), -self._order[q.id])
+            overlap = len(words & set(WORD.findall(q.text.lower())))
+            return (self.history.question_age(q.id), fits_topic, theme, overlap, -self._order[q.id])
 
         best = max(pool, key=rank)
         self.used.add(best.id)
@@ -137,34 +152,59 @@ def _possessive(name: str) -> str:
     return f"{name}'s"
 
 
-def _lead_parts(pair: Pair, lead: Participant) -> tuple[str | None, str, str]:
-    """(topic, title, purpose) of the item `lead` leads: what they seek, with what the other offers."""
+def _focus(pair: Pair, lead: Participant, history: History, embedder: Embedder | None) -> list[SeekMatch]:
+    """What `lead` seeks, the topic of their item first: the one covered longest ago (or never), then one the other
+    offers, then one related to an offer, then file order. Without seeks: what the other offers first, if anything."""
+    other = pair.other(lead.id)
+    matches = match_seeks(lead, other, embedder)
+    if not matches:
+        offers = other.offer_topics[:1]
+        return [SeekMatch(seek=o, offer=o, exact=True) for o in offers]
+    order = {m.seek: n for n, m in enumerate(matches)}
+
+    def rank(m: SeekMatch) -> tuple[int, bool, bool, int]:
+        return (history.topic_age(lead.id, m.seek), m.exact, m.offer is not None, -order[m.seek])
+
+    first = max(matches, key=rank)
+    return [first, *(m for m in matches if m is not first)]
+
+
+def _lead_parts(pair: Pair, lead: Participant, seeks: list[SeekMatch]) -> tuple[str | None, str, str]:
+    """(topic, title, purpose) of the item `lead` leads: the first of `seeks`, with what the other offers, and the
+    rest of what `lead` seeks listed, each with the other's offer that meets it."""
     other = pair.other(lead.id)
     name, partner = lead.first_name, other.first_name
-    topic = exchange_topic(pair, lead.id)
-    offered = {t.lower() for t in other.offer_topics}
-    if topic is None:
+    focus = seeks[0] if seeks else None
+    topic = focus.seek if focus else None
+    if focus is None:
         title = f"{name} leads: a goal or challenge {name} chooses"
-        focus = f"{name} brings a goal, a challenge or a skill to work on"
         helper = f"{partner} asks questions first and offers ideas second"
-    elif topic.lower() in offered:
+    elif focus.exact:
         title = f"{name} leads: {topic} (with {_possessive(partner)} experience)"
-        focus = f"{name} brings a question or goal about {topic}"
         helper = f"{partner}, who offers {topic}, asks questions first and offers ideas second"
-    elif other.offer_topics:
-        offer = other.offer_topics[0]
+    elif offer := focus.offer or next(iter(other.offer_topics), None):
         title = f"{name} leads: {topic} (with {_possessive(partner)} {offer})"
-        focus = f"{name} brings a question or goal about {topic}"
         helper = f"{partner} asks questions first and offers ideas second, drawing on {offer}"
     else:
         title = f"{name} leads: {topic} (with {partner} as a sounding board)"
-        focus = f"{name} brings a question or goal about {topic}"
         helper = f"{partner} asks questions first and offers ideas second"
+    focus_text = f"a question or goal about {topic}" if topic else "a goal, a challenge or a skill to work on"
     purpose = (
-        f"{focus} and says up front what kind of help would be most useful: ideas, practice, a sounding board or a "
-        f"challenge. {helper}. It runs both ways: {partner} also names one thing to learn from how {name} sees it."
+        f"{name} brings {focus_text} and says up front what kind of help would be most useful: ideas, practice, a "
+        f"sounding board or a challenge. {helper}. It runs both ways: {partner} also names one thing to learn from "
+        f"how {name} sees it."
     )
-    return topic, title, purpose
+    return topic, title, purpose + _other_seeks(name, partner, seeks[1:])
+
+
+def _other_seeks(name: str, partner: str, rest: list[SeekMatch]) -> str:
+    """ " Also on Ana's list, now if time allows or at a later session: public speaking (Ben offers presentation
+    coaching); budgeting." Empty when `rest` is."""
+    if not rest:
+        return ""
+    named = [m.seek if m.offer is None else f"{m.seek} ({partner} offers {'it' if m.exact else m.offer})" for m in rest]
+    listed = clip("; ".join(named), OTHER_SEEKS_CHARS)
+    return f" Also on {_possessive(name)} list, now if time allows or at a later session: {listed}."
 
 
 def short_action(c: Commitment) -> str:
@@ -188,16 +228,23 @@ def build_agenda(
     open_items: list[Commitment] | None = None,
     bank: QuestionBank,
     knowledge: KnowledgeBase | None = None,
+    previous: Sequence[Agenda] = (),
 ) -> Agenda:
-    """The offline agenda: deterministic for the same pair, date, minutes, open items, bank and knowledge base."""
+    """The offline agenda: deterministic for the same pair, date, minutes, open items, bank, knowledge base and
+    `previous` (the pair's earlier agendas, oldest first: questions and sought topics they used come last)."""
     check_minutes(minutes)
     items_open = _distinct_open_items(pair, open_items or [])
-    picker = _Picker(bank)
+    history = History(previous)
+    picker = _Picker(bank, history)
+    embedder = knowledge.embedder if knowledge is not None else None
     seen: set[str] = set()
     drafts = [_opening(picker, seen)]
     if items_open:
         drafts.append(_review(pair, items_open, picker, seen))
-    drafts += [_led_by(pair, lead, picker, seen) for lead in pair.participants]
+    for lead in pair.participants:
+        drafts.append(_led_by(pair, lead, _focus(pair, lead, history, embedder), picker, seen))
+    if pair.shared_goals:
+        drafts.append(_shared(pair.shared_goals, picker, seen))
     drafts += [_feedback(pair, picker, seen), _closing(pair, date, picker, seen)]
 
     weights = [_WEIGHTS.get(d.kind, min(12.0, 4.0 + len(items_open))) for d in drafts]
@@ -278,10 +325,10 @@ def _review(pair: Pair, items_open: list[Commitment], picker: _Picker, seen: set
     return review
 
 
-def _led_by(pair: Pair, lead: Participant, picker: _Picker, seen: set[str]) -> _Draft:
-    """3-4. The item `lead` leads: what they seek, with what the other offers."""
+def _led_by(pair: Pair, lead: Participant, seeks: list[SeekMatch], picker: _Picker, seen: set[str]) -> _Draft:
+    """3-4. The item `lead` leads: what they seek (the first of `seeks`), with what the other offers."""
     other = pair.other(lead.id)
-    topic, title, purpose = _lead_parts(pair, lead)
+    topic, title, purpose = _lead_parts(pair, lead, seeks)
     item = _Draft("lead", title, purpose, lead=lead.id)
     entry = picker.pick("goals", "seeks", themes=("goals",), topic=topic)
     _add(item, entry, lead.id, entry.render(topic=topic, partner=other.first_name) if entry else "", seen)
@@ -290,6 +337,24 @@ def _led_by(pair: Pair, lead: Participant, picker: _Picker, seen: set[str]) -> _
     entry = picker.pick("exchange", "both", themes=("reciprocity", "reverse-mentoring"))
     _add(item, entry, "both", entry.render(topic=topic) if entry else "", seen)
     return item
+
+
+def _shared(goals: list[str], picker: _Picker, seen: set[str]) -> _Draft:
+    """The pair's shared goals: an item both lead (a separate slot for the shared project, as session-structure
+    suggests)."""
+    named = "; ".join(goals)
+    plural = "s" if len(goals) > 1 else ""
+    shared = _Draft(
+        "shared",
+        clip(f"Shared goal{plural}: {named}", SHARED_TITLE_CHARS),
+        f"Both of you lead this one, on your shared goal{plural}: {clip(named, OTHER_SEEKS_CHARS)}. Say where it "
+        "stands and what each of you has contributed since you last met, then agree the next step, which of your "
+        "strengths it needs, and who owns which part.",
+    )
+    for phase, themes in (("goals", ("shared-project", "goals")), ("exchange", ("shared-project", "reciprocity"))):
+        entry = picker.pick(phase, "both", themes=themes, hint=f"{named} shared project both strengths next step")
+        _add(shared, entry, "both", entry.render() if entry else "", seen)
+    return shared
 
 
 def _feedback(pair: Pair, picker: _Picker, seen: set[str]) -> _Draft:
