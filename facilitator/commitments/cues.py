@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from facilitator.commitments.text import LEX, words
 
@@ -220,8 +221,10 @@ DEFINITE_OBJECT = re.compile(
 )
 
 
+@lru_cache(maxsize=8192)
 def named_retraction(low: str) -> str | None:
-    """The object a retraction names ("forget the case study" -> "the case study"), or None."""
+    """The object a retraction names ("forget the case study" -> "the case study"), or None. Pure, so cached: the
+    extractor reads the whole conversation again on every turn."""
     after = WITHDRAW_AFTER if _WITHDRAW_AFTER_GATE.search(low) else ()
     for pattern in (*NAMED_RETRACTS, *WITHDRAW_BEFORE, *after):
         found = pattern.search(low)
