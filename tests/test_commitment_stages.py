@@ -745,3 +745,47 @@ def test_a_doubt_with_its_reason_before_the_question_mark() -> None:
         )
         == []
     )
+
+
+# -- session 10: register patterns (own probes, written before the tune4 set) ------------------------------------
+
+
+def test_who_with_a_present_verb_then_when_dates_the_volunteer() -> None:
+    assert items("ana: Who does the invite?", "ben: Me.", "ana: When?", "ben: Tomorrow.") == [
+        ("ben", "do the invite", dt.date(2026, 3, 5))
+    ]
+    assert items("ana: Who takes the minutes?", "ben: Me, Friday.") == [
+        ("ben", "take the minutes", dt.date(2026, 3, 6))
+    ]
+
+
+def test_the_owner_dates_an_undated_item_in_the_next_short_turn() -> None:
+    said = (
+        "ben: I'll send the — sorry, my cat — the risk register",
+        "ana: ha",
+        "ben: by Thursday, the risk register, yes.",
+    )
+    assert items(*said) == [("ben", "send the risk register", dt.date(2026, 3, 5))]
+    other = ("ben: I'll send the risk register", "ana: ok", "ben: Thursday I'm at the depot all day.")
+    assert items(*other) == [("ben", "send the risk register", None)]
+
+
+def test_a_late_hedge_in_a_rambling_turn_keeps_the_item_and_a_cleft_names_the_act() -> None:
+    ramble = (
+        "ana: I'm going to sit down with Priya from finance before the end of next week and go through the "
+        "reconciliation line by line, and then, well, we'll see."
+    )
+    assert items(ramble)[0][0] == "ana" and items(ramble)[0][2] == dt.date(2026, 3, 13)
+    assert items("ana: I might send the deck by Friday.") == []
+    assert items("ana: So what I'm going to do is sit down with Priya on Monday.") == [
+        ("ana", "sit down with Priya", dt.date(2026, 3, 9))
+    ]
+
+
+def test_an_offer_with_an_if_useful_tail_accepted_by_very_useful() -> None:
+    said = (
+        "ben: I could write up the pipeline and share it with you on Friday, if that's useful?",
+        "ana: Very useful, yes please.",
+    )
+    assert items(*said) == [("ben", "write up the pipeline and share it with Ana", dt.date(2026, 3, 6))]
+    assert items("ben: I could send the notes, if you like?", "ana: No thanks, I have them.") == []

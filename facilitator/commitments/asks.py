@@ -24,8 +24,10 @@ class Asks(SameForMe):
         verb = cues.first_word_after(raw)
         if not verb or verb in LEX.non_verbs or verb in LEX.stative_verbs:
             return False
-        raw = re.sub(rf"^\W*{re.escape(verb)}\b", base_form(verb), raw, count=1, flags=re.I)
-        self.ledger.pending.append(Pending("who", s.turn, s.speaker, raw, self._due_here(s), base_form(verb), s))
+        bare_who = match.group(0).rstrip().endswith("who")  # "who takes the notes?": a present-tense verb
+        base = _uninflected(verb) if bare_who else base_form(verb)
+        raw = re.sub(rf"^\W*{re.escape(verb)}\b", base, raw, count=1, flags=re.I)
+        self.ledger.pending.append(Pending("who", s.turn, s.speaker, raw, self._due_here(s), base, s))
         return True
 
     def offer(self, s: Sentence) -> bool:
@@ -40,7 +42,8 @@ class Asks(SameForMe):
             verb = present_form(verb)
         if not verb or verb in LEX.non_verbs:
             return False
-        self.ledger.pending.append(Pending("offer", s.turn, s.speaker, raw, self._due_here(s), verb, s))
+        pending = Pending("offer", s.turn, s.speaker, raw, self._due_here(s), verb, s, pre=s.text[: match.start()])
+        self.ledger.pending.append(pending)
         return True
 
     def _due_here(self, s: Sentence) -> dt.date | None:
@@ -54,3 +57,19 @@ class Asks(SameForMe):
         pending.addressee = self.wording.vocative
         self.ledger.pending.append(pending)
         return True
+
+
+_THIRD_PERSON = {"does": "do", "goes": "go", "has": "have"}
+
+
+def _uninflected(verb: str) -> str:
+    """'does' -> 'do', 'takes' -> 'take', 'fixes' -> 'fix', 'copies' -> 'copy': the verb of "who takes the notes?"."""
+    if verb in _THIRD_PERSON:
+        return _THIRD_PERSON[verb]
+    if verb.endswith("ies") and len(verb) > 4:
+        return verb[:-3] + "y"
+    if verb.endswith(("ches", "shes", "xes", "sses", "zes")):
+        return verb[:-2]
+    if verb.endswith("s") and not verb.endswith("ss"):
+        return verb[:-1]
+    return verb

@@ -154,6 +154,9 @@ THEN_ANAPHOR = re.compile(
     r"(?<!and\s)(?<!but\s)\bthen\b(?!\s+(?:i|we|you|they|he|she)\b)|\bthat\s+(?:night|day|evening|morning|afternoon)\b"
 )
 FROM_DAY = re.compile(r"\bfrom\s+(?=(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\b)", re.I)
+# "What I'm going to do is sit down with Priya": the act comes after "do is".
+CLEFT_DO = re.compile(r"^\s*do\s+(?:is|was)\s+(?:to\s+|that\s+i\s+)?(?=[a-z])", re.I)
+WHAT_BEFORE = re.compile(r"\b(?:what|all)\s*$")
 START_DOING = re.compile(r"^\s*(?:(?:also|just|really)\s+)?(?:start|begin)\s+(?=[a-z]+ing\b)")
 PROGRESSIVE_BE = re.compile(r"^\s*be\s+\w+ing\b")
 
@@ -379,7 +382,9 @@ POLITE_TAIL = re.compile(
 ADDRESSED_TO_ME = re.compile(r"^\W*(?:\w+\W+)?[a-z]+\s+(?:me|us)\b")  # "Send me the trend", "ok send us the list"
 OFFER = re.compile(
     r"\bshall\s+i\s+(?=[a-z])|\bshould\s+i\s+(?=[a-z][^?]*\b(?:you|your|u|ur)\b)|\b(?:do\s+you\s+)?want\s+me\s+to\s+(?=[a-z])|"
-    r"\bwould\s+you\s+like\s+me\s+to\s+(?=[a-z])|(?P<if_i>\b(?:would|will|does|do)\s+it\s+help\s+if\s+i\s+|"
+    r"\bwould\s+you\s+like\s+me\s+to\s+(?=[a-z])|"
+    r"\b(?:maybe\s+)?i\s+(?:could|can|should|might)\s+(?=[a-z][^?]*?,?\s+if\s+(?:that'?s|that\s+is|it'?s|that\s+would|"
+    r"that'?d|that\s+helps|it\s+helps|it\s+would|you\s+(?:like|want|think))\b[^?]*\?)|(?P<if_i>\b(?:would|will|does|do)\s+it\s+help\s+if\s+i\s+|"
     r"\bwould\s+it\s+be\s+(?:useful|helpful|easier|ok(?:ay)?|good)\s+if\s+i\s+|\bhow\s+about\s+i\s+|\bwhat\s+if\s+i\s+)"
     r"(?!(?:was|were|had|did|didn'?t|don'?t|wasn'?t)\b)(?=[a-z])"
 )
@@ -397,7 +402,8 @@ ACCEPT = re.compile(
     r"will\s+do|can\s+do|consider\s+it\s+done|on\s+it|done|deal|agreed|fine|sounds\s+good|with\s+pleasure|"
     r"alright|all\s+right|for\s+sure|totally|i\s+can\b|i\s+will\b|i'?ll\b|i\s+shall\b|that\s+works|"
     r"works\s+for\s+me|good\s+idea|great\s+idea|love\s+(?:it|that|this)|i'?m\s+in|count\s+me\s+in|let'?s|"
-    r"that\s+would\s+be\s+(?:great|helpful|lovely|amazing|perfect)|please\s+do|leave\s+it\s+with\s+me|👍|"
+    r"(?:that\s+would|that'?d|it\s+would|it'?d)\s+be\s+(?:(?:really|very|so|super)\s+)?(?:great|helpful|lovely|amazing|perfect|useful|brilliant|ideal)|"
+    r"(?:(?:very|really|super|so|hugely)\s+)?(?:useful|helpful)|please\s+do|yes\s+please|leave\s+it\s+with\s+me|👍|"
     r"i'?d\s+(?:be\s+)?(?:glad|happy|delighted|love)\s+to|that'?s\s+(?:fine|ok|okay|no\s+problem|doable)|fine\s+by\s+me|"
     r"(?:mon|tues|wednes|thurs|fri|satur|sun)day\s+works|can\s+manage\s+that|mm+-?hm+|uh-?huh)"
 )
@@ -409,7 +415,7 @@ STRONG_ACCEPT = re.compile(
 TAKEN_ON = re.compile(r"\b(?:i'?ve\s+got\s+(?:it|this)|i\s+have\s+(?:it|this)\s+covered|got\s+it\s+covered)\b")
 # "Who's doing the budget?" "Me, by Thursday.": the question asks the group for a volunteer.
 WHO_ASKS = re.compile(
-    r"^\W*(?:so\W+|and\W+|ok(?:ay)?\W+)?who(?:'s|\s+is|\s+will|\s+can|\s+wants\s+to|\s+could|'ll)\s+"
+    r"^\W*(?:so\W+|and\W+|ok(?:ay)?\W+)?who(?:'s|\s+is|\s+will|\s+can|\s+wants\s+to|\s+could|'ll|(?=\s+[a-z]+e?s\s))\s+"
     r"(?:going\s+to\s+|be\s+)?(?=[a-z]+\s+\w)"
 )
 VOLUNTEER = re.compile(

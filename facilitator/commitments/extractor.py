@@ -99,6 +99,7 @@ class Extractor:
             self.revisions.named_retraction(s, state)
             or self.revisions.retraction(s, state)
             or self.revisions.when_answered(s, state)
+            or self.revisions.dated_later(s, state)
             or self.revisions.revision(s, state)
             or self.linking.same_for_me(s, state)
             or self.linking.joint(s, state)

@@ -208,6 +208,8 @@ class Linking(Asks):
             self.joint_items(pending, speaker, [pending.turn, turn], due, state)
         elif pending.kind == "offer":
             action = self.wording.action(pending.action, pending.speaker)
+            context = ledger.context(pending.turn, pending.sentence.position, pending.pre)
+            action = self.wording.resolve_pronoun(action, pending.speaker, context)
             ledger.add(Draft(pending.speaker, action, due, [pending.turn, turn], turn, "offer"), state)
         else:
             self._accept_request(pending, turn, speaker, due, state)

@@ -48,6 +48,7 @@ class Undated:
     turn: int
     action: str
     asked: bool = False
+    draft: Draft | None = None  # an item already made without a date ("Who does the invite?" "Me." "When?")
 
 
 @dataclass

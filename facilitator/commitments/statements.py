@@ -12,6 +12,7 @@ from facilitator.commitments.text import LEX, base_form, content_words, overlap,
 from facilitator.commitments.wording import noun_phrase
 
 HEDGE_REACH = 40  # characters before a cue in which a hedge ("maybe", "I might") still governs it
+HEDGE_AFTER = 90  # and after it: a rambling turn's closing "well, we'll see" is not about the item stated long before
 # Words that make a verbless sentence more than a noun phrase; a terse deadline may start with "the", "a", "an", "my".
 _NOT_TERSE = (LEX.non_verbs | LEX.stop_words) - {"the", "a", "an", "my"}
 
@@ -38,6 +39,10 @@ class Statements(CuelessStatements):
 
     def _statement(self, s: Sentence, state: TurnState, cue: Cue, pre: str) -> None:
         segment = cue.segment
+        cleft = cues.CLEFT_DO.match(segment)
+        if cleft and cues.WHAT_BEFORE.search(cue.clause[: cue.offset]):
+            segment = segment[cleft.end() :]
+            cue = Cue(cue.text, segment, cue.clause, cue.offset)
         started = cues.START_DOING.match(plain(segment))
         if started:  # "I'm going to start keeping a log": the habit is the action ("keep a log")
             segment = segment[started.end() :]
@@ -155,7 +160,8 @@ class Statements(CuelessStatements):
         """Hedged, hypothetical, past, negated, or (without a date) an offer or an on-the-spot act (`later`: an act
         of that kind that is clearly for later)."""
         clause = cue.clause
-        near = clause[max(0, cue.offset - HEDGE_REACH) :]  # unpunctuated chat: "idk i think its the seals im gonna..."
+        # unpunctuated chat: "idk i think its the seals im gonna..."
+        near = clause[max(0, cue.offset - HEDGE_REACH) : cue.offset + HEDGE_AFTER]
         if cues.HEDGE.search(near) or (cues.TRY.search(clause) and due is None):
             return True
         if cues.HYPOTHETICAL.search(clause) or cues.ALREADY.search(clause):
