@@ -789,3 +789,37 @@ def test_an_offer_with_an_if_useful_tail_accepted_by_very_useful() -> None:
     )
     assert items(*said) == [("ben", "write up the pipeline and share it with Ana", dt.date(2026, 3, 6))]
     assert items("ben: I could send the notes, if you like?", "ana: No thanks, I have them.") == []
+
+
+def test_request_forms_and_yes_forms_of_ordinary_talk() -> None:
+    friday = dt.date(2026, 3, 6)
+    for ask in (
+        "ana: It'd be great if you could send me the cost model by Friday.",
+        "ana: Do you have time to send me the cost model by Friday?",
+        "ana: So you'll send me the cost model by Friday?",
+        "ana: You'll send me the cost model by Friday then.",
+    ):
+        assert items(ask, "ben: Sure.") == [("ben", "send Ana the cost model", friday)], ask
+    for yes in ("Why not.", "Is ok for me.", "Not a problem at all.", "Let me do that.", "Very useful, yes please."):
+        assert items("ana: Could you send me the cost model by Friday?", f"ben: {yes}")[0][0] == "ben", yes
+    closing = "ben: Hmm. Friday is the audit day. I guess that's fine though, yes."
+    assert items("ana: Could you send me the cost model by Friday?", closing) == [
+        ("ben", "send Ana the cost model", friday)
+    ]
+    assert items("ana: Could you send me the cost model by Friday?", "ben: Hmm. Friday is the audit day. No.") == []
+
+
+def test_looking_something_up_defers_the_answer_and_a_favour_waits_for_its_act() -> None:
+    said = (
+        "ana: Could you send me the cost model by Friday?",
+        "ben: Let me check my diary.",
+        "ben: Yes, Friday's fine.",
+    )
+    assert items(*said) == [("ben", "send Ana the cost model", dt.date(2026, 3, 6))]
+    favour = (
+        "ana: Can you do me a favour?",
+        "ben: Sure, what?",
+        "ana: Send the cost model to Lena by Friday.",
+        "ben: Done.",
+    )
+    assert items(*favour) == [("ben", "send the cost model to Lena", dt.date(2026, 3, 6))]

@@ -323,13 +323,14 @@ ASKED_REQUEST = re.compile(
     r"(?:(?:be\s+able|be\s+willing|be\s+happy|be\s+ready)\s+to\s+|mind\s+|be\s+up\s+for\s+|be\s+open\s+to\s+)?"
     r"(?:do\s+me\s+a\s+fav(?:ou)?r\s+and\s+)?(?=[a-z])"
     r"|\b(?:would|do)\s+(?:you|u)\s+(?:mind|fancy)\s+(?=[a-z])"
-    r"|^(?:so,?\s+|and\s+)?(?:you|u)\s+(?:can|could|will)\s+(?=[a-z])"
+    r"|^(?:so,?\s+|and\s+|then,?\s+)?(?:you|u)(?:\s+(?:can|could|will)|'ll)\s+(?=[a-z])"
     r"|\bis\s+(?:it\s+)?possible\s+(?:that\s+)?(?:you|u)\s+(?!to\b)(?=[a-z])"
     r"|\bany\s+chance\s+(?:you|u)\s+(?:could|can|might)\s+(?=[a-z])"
     r"|\b(?:is|would|could)\s+it\s+(?:be\s+)?possible\s+(?:for\s+(?:you|u)\s+)?to\s+(?=[a-z])"
     r"|\bdo\s+(?:you|u)\s+think\s+(?:you|u)\s+(?:could|can|would|might)\s+(?=[a-z])"
     r"|^\W*(?:and\s+|also\s+|so\s+)?mind\s+(?=[a-z]+ing\b)"
     r"|\bhow\s+about\s+(?:you|u)\s+(?=[a-z])"
+    r"|\b(?:do|would)\s+(?:you|u)\s+have\s+(?:the\s+)?(?:time|a\s+(?:minute|moment|chance))\s+to\s+(?=[a-z])"
     r"|\b(?:maybe|perhaps)\s+(?:you|u)\s+(?:could|can)\s+(?=[a-z])"
     r"|\bare\s+(?:you|u)\s+(?:able|happy|willing|ok|okay|free|around)\s+to\s+(?=[a-z])"
 )
@@ -337,11 +338,25 @@ INVERTED_REQUEST = re.compile(
     r"(?<!\bwhat\s)(?<!\bhow\s)(?<!\bwhere\s)(?<!\bwhen\s)(?<!\bwhy\s)(?<!\bwho\s)(?<!\bif\s)(?<!\bso\s)"
     r"\b(?:can|could|cud|would)\s+(?:you|u|ya)\s+(?!see\b|tell\s+(?:me\s+)?(?:if|whether|what|how)\b|imagine\b|believe\b)"
 )
+# A reply that closes on its yes: "Friday is the audit day. I guess that's fine though, yes."
+CLOSING_YES = re.compile(
+    r"(?:,\s*|\b(?:though|then|so)\s+)(?:yes|yeah|yep|sure|ok(?:ay)?)\W*$|\bthat'?s\s+fine(?:\s+though)?\W*$"
+)
+# A reply that puts the answer off to look something up: "Let me check my diary." (the request still waits)
+LOOK_UP = re.compile(
+    r"^\W*(?:\w+\W+)?(?:let\s+me|i'?ll|i\s+need\s+to|i\s+have\s+to|i'?d\s+have\s+to)\s+(?:just\s+)?(?:check|look\s+at|see|think)"
+    r"(?:\s+(?:my|the)\s+(?:diary|calendar|schedule|agenda|week|availability))?(?:\s+(?:first|quickly))?\W*$"
+)
+# "Can you do me a favour?": a request whose act is still to come.
+OPEN_FAVOUR = re.compile(
+    r"^\W*(?:do\s+(?:me|us)\s+a\s+fav(?:ou)?r|help\s+(?:me|us)(?:\s+(?:out|with\s+something))?)\W*$"
+)
 LATE_ACCEPT = re.compile(r"^(?:\S+\s+){0,3}?(?:yep|yes|yeah|sure|ok|okay)\b[\s,.!]+(?:i'?ll|i\s+will|will|can\s+do)\b")
 # Requests stated outright: "I need you to...", "it would be great if you could...", "please send...".
 STATED_REQUEST = re.compile(
     r"\bi\s*(?:need|want|would\s+like|'d\s+like|'d\s+love|would\s+love)\s+(?:you|u)\s+to\s+(?=[a-z])"
-    r"|\b(?:it\s+would\s+be\s+(?:great|good|helpful|nice)|i'?d\s+(?:love|appreciate)\s+it|i\s+wonder)\s+(?:if|whether)\s+"
+    r"|\b(?:(?:it\s+would|it'?d|that\s+would|that'?d)\s+be\s+(?:really\s+|so\s+)?(?:great|good|helpful|nice|useful|amazing|brilliant)|"
+    r"i'?d\s+(?:love|appreciate)\s+it|i\s+wonder)\s+(?:if|whether)\s+"
     r"(?:you|u)\s+(?:could|can|would|might)\s+(?:be\s+(?:willing|able|happy)\s+to\s+)?(?=[a-z])"
     r"|\bi\s+(?:was|am|'m)\s+(?:hoping|wondering\s+if)\s+(?:you|u)\s+(?:might|could|would|can)\s+(?=[a-z])"
     r"|\b(?:could|can|may|might)\s+i\s+ask\s+(?:you|u)\s+to\s+(?=[a-z])"
@@ -350,6 +365,8 @@ STATED_REQUEST = re.compile(
     r"|\bi\s+wonder(?:ed)?\s+(?:if|whether)\s+(?:you|u)(?:'d|\s+would|\s+could)\s+be\s+(?:able|willing|happy)\s+to\s+(?=[a-z])"
     r"|^\W*if\s+(?:you|u)\s+could\s+(?=[a-z][^.!?]*\b(?:that'?d|that\s+would|it'?d|it\s+would)\s+be\b)"
     r"|\bplease\s+(?!do\b|don'?t\b|do\s+not\b|never\b|stop\b)(?=[a-z])"
+    # "You'll send it Friday then."
+    r"|^\W*(?:so,?\s+|and\s+|ok(?:ay)?,?\s+)?(?:you|u)(?:'ll|\s+will)\s+(?=[a-z][^.!?]*,?\s+then\W*$)"
 )
 # Dividing the work: "You do the agenda and I'll do the minutes", "you take the rota, I'll take the budget".
 DIVISION = re.compile(
@@ -405,12 +422,14 @@ ACCEPT = re.compile(
     r"(?:that\s+would|that'?d|it\s+would|it'?d)\s+be\s+(?:(?:really|very|so|super)\s+)?(?:great|helpful|lovely|amazing|perfect|useful|brilliant|ideal)|"
     r"(?:(?:very|really|super|so|hugely)\s+)?(?:useful|helpful)|please\s+do|yes\s+please|leave\s+it\s+with\s+me|👍|"
     r"i'?d\s+(?:be\s+)?(?:glad|happy|delighted|love)\s+to|that'?s\s+(?:fine|ok|okay|no\s+problem|doable)|fine\s+by\s+me|"
-    r"(?:mon|tues|wednes|thurs|fri|satur|sun)day\s+works|can\s+manage\s+that|mm+-?hm+|uh-?huh)"
+    r"(?:mon|tues|wednes|thurs|fri|satur|sun)day\s+works|why\s+not|(?:it\s+)?is\s+ok(?:ay)?\s+for\s+me|"
+    r"not\s+a\s+problem|let\s+me\s+do\s+(?:that|it|this)|i\s+think\s+so,?\s+yes|can\s+manage\s+that|mm+-?hm+|uh-?huh)"
 )
 STRONG_ACCEPT = re.compile(
     r"\b(?:will\s+do|can\s+do|consider\s+it\s+done|on\s+it|happy\s+to|glad\s+to|gladly|no\s+problem|of\s+course|"
     r"certainly|absolutely|with\s+pleasure|i\s+can\s+do\s+that|i'?ll\s+do\s+(?:it|that)|sure\s+thing|deal|agreed|"
     r"i'?m\s+in|leave\s+it\s+with\s+me|i'?ve\s+got\s+(?:it|this)|i\s+have\s+(?:it|this)|got\s+it\s+covered)\b"
+    r"|^\W*done\W*$"
 )
 TAKEN_ON = re.compile(r"\b(?:i'?ve\s+got\s+(?:it|this)|i\s+have\s+(?:it|this)\s+covered|got\s+it\s+covered)\b")
 # "Who's doing the budget?" "Me, by Thursday.": the question asks the group for a volunteer.

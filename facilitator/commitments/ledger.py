@@ -30,6 +30,7 @@ class Ledger:
         self.turn_count = 0  # how many turns the conversation has (set by the extractor)
         self.drafts: list[Draft] = []
         self.pending: list[Pending] = []
+        self.favour: tuple[str, int] | None = None  # who asked "can you do me a favour?", in which turn
         self.undated: Undated | None = None  # an act said without the date it needs, in case the partner asks when
         self.sentences: dict[int, list[Sentence]] = {}
         self.groups = 0

@@ -8,7 +8,7 @@ import re
 from facilitator.commitments import cues
 from facilitator.commitments.asks import Asks
 from facilitator.commitments.state import Draft, Pending, Sentence, TurnState
-from facilitator.commitments.text import LEX, base_form, content_words, overlap
+from facilitator.commitments.text import LEX, base_form, content_words, overlap, plain
 
 
 class Linking(Asks):
@@ -86,6 +86,9 @@ class Linking(Asks):
         if match is None:
             return False
         raw = s.text[match.end() :] if kind == "request" else s.text[match.start("verb") :]
+        if cues.OPEN_FAVOUR.match(plain(raw)):
+            self.ledger.favour = (s.speaker, s.turn)  # "Can you do me a favour?" "Sure, what?": the act comes next
+            return False
         verb = cues.first_word_after(raw)
         if not verb or verb in LEX.non_verbs:
             return False
@@ -109,11 +112,13 @@ class Linking(Asks):
         state.rest_from = stop if own else None
         return True
 
-    @staticmethod
-    def _imperative(s: Sentence) -> re.Match[str] | None:
+    def _imperative(self, s: Sentence) -> re.Match[str] | None:
         match = cues.IMPERATIVE.match(s.low)
         if match is None or match["verb"] not in LEX.deliverable_verbs:
             return None
+        favour = self.ledger.favour
+        if favour is not None and favour[0] == s.speaker and 0 < s.turn - favour[1] <= 3 and s.position == 0:
+            return match  # the favour asked for: "Send the cost model to Lena by Friday."
         rest = s.low[match.end("verb") :]
         if cues.is_question(s.low) and not (re.match(r"\s+(?:me|us)\b", rest) or cues.POLITE_TAIL.search(rest)):
             return None  # "Send me last year's bookings?", "Send the rota when you can?" ask; "Check it?" may wonder
@@ -127,6 +132,10 @@ class Linking(Asks):
             return
         opening = sentences[0].low
         accepting = next((x.low for x in sentences[:2] if cues.ACCEPT.search(x.low)), None)
+        if accepting is None and len(sentences) <= 3 and cues.CLOSING_YES.search(sentences[-1].low):
+            accepting = sentences[-1].low  # "Friday is the audit day. I guess that's fine though, yes."
+        if accepting is None and len(sentences) == 1 and cues.LOOK_UP.match(opening):
+            return  # "Let me check my diary.": the answer comes in the next turn
         if accepting is None and cues.TAKEN_ON.search(opening):
             accepting = opening  # "No, I've got it.": no need for the other member, the one asked takes it on
         if accepting is None and cues.LATE_ACCEPT.search(opening):

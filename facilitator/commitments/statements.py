@@ -22,8 +22,8 @@ class Statements(CuelessStatements):
 
     def statements(self, s: Sentence, state: TurnState) -> None:
         """Every cue of the sentence, each with the words up to the next cue; no cue: maybe a terse deadline."""
-        if self._event(s, state):
-            return
+        if self._event(s, state) or cues.LOOK_UP.match(s.low):
+            return  # "Let me check my diary": looking up the answer, no item
         found = cues.find_cues(s.low)
         if not found:
             if not (self._ready(s, state) or self._left_with_me(s, state)):
