@@ -823,3 +823,30 @@ def test_looking_something_up_defers_the_answer_and_a_favour_waits_for_its_act()
         "ben: Done.",
     )
     assert items(*favour) == [("ben", "send the cost model to Lena", dt.date(2026, 3, 6))]
+
+
+@pytest.mark.parametrize(
+    "retraction",
+    [
+        "ben: Ignore the bit about the survey results.",
+        "ben: Remove the survey results from my list.",
+        "ben: I'm not going to send the survey results after all.",
+        "ben: On second thought I won't send the survey results, Lena will.",
+        "ben: The survey results aren't happening this week, sorry.",
+    ],
+)
+def test_more_named_retractions_even_many_turns_later(retraction: str) -> None:
+    said = ["ben: I'll send you the survey results by Friday.", "ana: Great.", "ben: And I'll book the training room."]
+    chat = [f"{'ana' if i % 2 else 'ben'}: Still busy with the migration, {i}." for i in range(12)]
+    assert [a for _, a, _ in items(*said, *chat, retraction)] == ["book the training room"]
+
+
+def test_more_like_and_another_week_revise_the_named_item_only() -> None:
+    said = ["ben: I'll finish the budget sheet by Friday.", "ana: I'll call the auditor on Wednesday.", "ben: ok"]
+    moved = items(*said, "ben: Actually the budget sheet will be more like Monday.")
+    assert moved == [
+        ("ben", "finish the budget sheet", dt.date(2026, 3, 9)),
+        ("ana", "call the auditor", dt.date(2026, 3, 4)),
+    ]
+    longer = items(*said, "ben: I need another week for the budget sheet.")
+    assert longer[0] == ("ben", "finish the budget sheet", dt.date(2026, 3, 13)) and longer[1][2] == dt.date(2026, 3, 11)

@@ -194,6 +194,11 @@ NAMED_RETRACTS = tuple(
         rf"{_OBJECT}\s+(?:can|could|should)\s+(?:come|go)\s+off\s+(?:the|my|our)\s+list\b",
         rf"\b(?:don'?t|do\s+not)\s+think\s+i'?ll\s+(?:do|be\s+doing|get\s+to|manage)\s+{_OBJECT}\s+after\s+all\b",
         rf"\bi\s+(?:won'?t|will\s+not)\s+(?:do|be\s+doing|get\s+to|manage)\s+{_OBJECT}\s+after\s+all\b",
+        rf"\b(?:ignore|disregard)\s+(?:the\s+(?:bit|part)|what\s+i\s+said)\s+about\s+{_OBJECT}{_END}",
+        rf"\b(?:remove|delete|drop)\s+{_OBJECT}\s+from\s+(?:my|the|our)\s+(?:list|plate|items|to-?do)",
+        rf"\bi(?:\s+am|'?m)\s+not\s+(?:going\s+to|gonna)\s+(?:\w+\s+){{1,2}}?{_OBJECT}\s+after\s+all\b",
+        rf"\b(?:on\s+second\s+thoughts?|actually),?\s+i\s+(?:won'?t|will\s+not|(?:am|'m)\s+not\s+(?:going\s+to|gonna))\s+"
+        rf"(?:\w+\s+){{1,2}}?{_OBJECT}{_END}",
         r"(?:^|[,;:]\s*|\b(?:actually|so|ok|okay|then|just)\s+)(?:let'?s\s+)?(?:drop|skip|scrap|ditch|park|forget|cancel)\s+"
         r"(?P<obj>it|that|them)\b",
     )
@@ -266,9 +271,14 @@ REVISE = re.compile(
     r"\b(?:make\s+(?:it|that|this|the\s+\w+)|push\s+(?:it|that|this|mine|ours|(?:the|my|our|your)\s+\w+)|"
     r"move\s+(?:it|that|this|mine|ours|(?:the|my|our|your)\s+\w+)|i\s+meant|(?:will|'ll)\s+have\s+to\s+be|"
     r"change\s+(?:it|that|this)\s+to|needs?\s+(?:until|till|til)|instead|on\s+reflection|let'?s\s+say|"
-    r"let\s+us\s+say|more\s+realistic|can\s+wait\s+(?:until|till|til|for)|(?:slip|slide)s?\s+to|can\s+we\s+(?:make|say|do)\s+(?:it|that)|postpone|reschedule|delay|"
+    r"let\s+us\s+say|more\s+realistic|(?:be|is|'s)\s+more\s+like|can\s+wait\s+(?:until|till|til|for)|(?:slip|slide)s?\s+to|can\s+we\s+(?:make|say|do)\s+(?:it|that)|postpone|reschedule|delay|"
     r"bring\s+(?:it|that|this|the\s+\w+)\s+forward|move\s+(?:it|that|this)\s+up|rather\s+than|"
     r"(?:amend|correct|change|revise)\s+(?:what\s+i\s+said|myself|my\s+date|the\s+date)|correction)\b"
+)
+# More time for an item: "I need another week for the budget sheet", "two more days on the wiki".
+EXTENSION = re.compile(
+    r"\b(?:another|one\s+more|an\s+extra|a\s+few\s+more|(?P<n>two|three|2|3)\s+more|(?P<n2>two|three|2|3)\s+extra)\s+"
+    r"(?P<unit>days?|weeks?)\s+(?:for|on|with)\s+"
 )
 # The date a revision replaces: "I meant Thursday, not Wednesday", "Thursday rather than Friday".
 NOT_THIS_DATE = re.compile(

@@ -186,7 +186,7 @@ class Revisions(Rules):
         cued = cue is not None
         corrected = bool(cues.CORRECTION.search(sentences[0].low))
         if not cued and not corrected:
-            return self._date_question(s, state)
+            return self._extension(s) or self._date_question(s, state)
         # the date the revision names: after its cue ("legal has it till next week, make that the 12th")
         text = cues.NOT_THIS_DATE.sub("", s.text)  # "I meant Thursday, not Wednesday": Thursday
         start = cues.REVISE.search(plain(text)) if cue else None
@@ -207,6 +207,21 @@ class Revisions(Rules):
         if dated_by_next:
             state.consumed.add(s.position + 1)
         self.ledger.set_due(target, due, [s.turn])
+        return True
+
+    def _extension(self, s: Sentence) -> bool:
+        """ "I need another week for the budget sheet": the named item's date moved on by that much."""
+        found = cues.EXTENSION.search(s.low)
+        if found is None or cues.is_question(s.low):
+            return False
+        target = self._revised(s, cued=False)
+        if target is None or target.due is None:
+            return False
+        count = {"two": 2, "2": 2, "three": 3, "3": 3}.get(found["n"] or found["n2"] or "", 1)
+        if found.group(0).startswith("a few"):
+            count = 3
+        days = count * (7 if found["unit"].startswith("week") else 1)
+        self.ledger.set_due(target, target.due + dt.timedelta(days=days), [s.turn])
         return True
 
     def _revised(self, s: Sentence, cued: bool) -> Draft | None:
