@@ -851,3 +851,24 @@ def test_more_like_and_another_week_revise_the_named_item_only() -> None:
     longer = items(*said, "ben: I need another week for the budget sheet.")
     assert longer[0] == ("ben", "finish the budget sheet", dt.date(2026, 3, 13))
     assert longer[1][2] == dt.date(2026, 3, 11)
+
+
+def test_idioms_that_introduce_no_action() -> None:
+    for said in (
+        "I'll keep that in mind.",
+        "I'll share my screen.",
+        "I'll try not to cry.",
+        "I'll cross that bridge when I come to it.",
+        "I'll let you know if anything changes.",
+    ):
+        assert items(f"ben: {said}") == [], said
+
+
+def test_a_dated_pronoun_with_no_request_names_what_the_partner_just_said() -> None:
+    assert items("ana: Ugh, the expenses.", "ben: Ha. I'll do mine tomorrow.") == [
+        ("ben", "do my expenses", dt.date(2026, 3, 5))
+    ]
+    interrupted = ("ana: The migration runbook —", "ben: — is a mess, yes. I'll fix it Tuesday.")
+    assert items(*interrupted) == [("ben", "fix the migration runbook", dt.date(2026, 3, 10))]
+    asked = ("ana: The inspection plan needs your sign-off before I book the team.", "ben: I can do that Wednesday.")
+    assert all("my sign-off" not in a for _, a, _ in items(*asked))

@@ -128,7 +128,9 @@ A_GO = re.compile(r"^\s*\w+\s+(?!it\b|that\b|this\b|them\b)\w.*\b(?:a|another)\s
 # Said about the talk itself, not a task: "I'll ask you something", "I'll level with you", "I'll keep it short".
 SPOKEN_ACT = re.compile(
     r"^\s*(?:ask\s+(?:you|u)\s+(?:something|a\s+(?:quick\s+)?question|one\s+thing|this)|level\s+with|"
-    r"put\s+it\s+(?:this|that|another)\s+way|keep\s+(?:it|this)\s+(?:short|brief|quick)|leave\s+it\s+(?:there|at\s+that))\b"
+    r"put\s+it\s+(?:this|that|another)\s+way|keep\s+(?:it|this)\s+(?:short|brief|quick)|leave\s+it\s+(?:there|at\s+that)|"
+    r"keep\s+(?:that|it|this|them|those)\s+in\s+mind|bear\s+(?:that|it|this)\s+in\s+mind|share\s+my\s+screen|try\s+not\s+to|"
+    r"cross\s+that\s+bridge|let\s+(?:you|u|\w+)\s+know\s+if\s+(?:anything|something|that|it)\s+changes)\b"
 )
 PASSED_ON = re.compile(r"\b(?:on|over)\s+to\s+(?!you\b|u\b)")
 FOLLOW_UP = re.compile(r"^\s*(?:let\s+\w+\s+know|get\s+back)")

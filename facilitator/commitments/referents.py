@@ -32,7 +32,7 @@ EMPTY_HEADS = frozenset(
     {
         "moment", "bit", "lot", "way", "time", "point", "thing", "things", "idea", "question", "problem", "day",
         "week", "month", "end", "start", "sense", "chance", "reason", "rest", "same", "kind", "sort", "fact",
-        "life", "mind", "luck",
+        "life", "mind", "luck", "mess", "pain", "nightmare", "disaster", "shame", "relief", "joke",
     }
 )  # fmt: skip
 _WORD = re.compile(r"[A-Za-z][\w'-]*")

@@ -66,12 +66,17 @@ class Statements(CuelessStatements):
             return
         own = " ".join(w for w in action.split() if w.lower() != "myself")  # "I'll do the rota myself"
         action = own if content_words(own, drop=LEX.vague) else action
-        if self._continues_ready(s, state, action, low_segment):
+        if _continues_ready(s, state, action, low_segment):
             return
         if not content_words(action, drop=LEX.vague) and _deferred(self.ledger.sentences[s.turn][: s.position + 1]):
             action = self.wording.resolve_pronoun(action, s.speaker, self._context(s, pre))  # "... ill do it monday"
         if not content_words(action, drop=LEX.vague):
             action = self._described(s) or action  # "What I can do is email Dr. Fenwick ... I'll do that by Friday"
+        if not content_words(action, drop=LEX.vague) and due is not None and not state.answered_request:
+            # "We still need slides for the town hall." "I can do those by Thursday.": no request, the thing named
+            named = self.wording.resolve_pronoun(action, s.speaker, self._context(s, pre))
+            asked = cues.YOUR.search(named) or (cues.MY.search(named) and not cues.MY.search(action))
+            action = action if asked else named  # "your sign-off" was asked for; "do mine" is "do my expenses"
         if not content_words(action, drop=LEX.vague):
             return  # "I can do that", "will do": no action of its own
         action = self.wording.resolve_pronoun(action, s.speaker, self._context(s, pre))
@@ -216,17 +221,6 @@ class Statements(CuelessStatements):
         action = self.wording.resolve_pronoun(action, s.speaker, self.ledger.context(s.turn, s.position, pre))
         self.ledger.undated = Undated(s.speaker, s.turn, action)
 
-    @staticmethod
-    def _continues_ready(s: Sentence, state: TurnState, action: str, segment: str) -> bool:
-        """ "The sector chart will be ready on Wednesday. I'll put it in your tray.": what is done with "it" is part
-        of the item made ready ("have the sector chart ready and put it in Ana's tray")."""
-        draft = state.ready
-        if draft is None or draft.owner != s.speaker or not cues.PRONOUN_OBJECT.search(" ".join(segment.split()[:3])):
-            return False
-        draft.action = f"{draft.action} and {action}"
-        state.ready = None
-        return True
-
     def _acceptor_words(self, requested: str, said: str, pronoun: bool) -> bool:
         """Whether the acceptor's own words make the better action: concrete and self-contained, or a different
         deliverable than the one asked for ("show me how you write a PRD?" "I'll send you one of mine")."""
@@ -274,3 +268,14 @@ def _deferred(sentences: list[Sentence]) -> str | None:
         if found:
             return earlier.text[found.start("obj") : found.end("obj")]
     return None
+
+
+def _continues_ready(s: Sentence, state: TurnState, action: str, segment: str) -> bool:
+    """ "The sector chart will be ready on Wednesday. I'll put it in your tray.": what is done with "it" is part
+    of the item made ready ("have the sector chart ready and put it in Ana's tray")."""
+    draft = state.ready
+    if draft is None or draft.owner != s.speaker or not cues.PRONOUN_OBJECT.search(" ".join(segment.split()[:3])):
+        return False
+    draft.action = f"{draft.action} and {action}"
+    state.ready = None
+    return True

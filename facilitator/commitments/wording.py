@@ -129,7 +129,8 @@ class Wording:
         people = [*self.ids, *(n.lower() for n in self.names.values())]
 
         def quoted(phrase: str, said_by: str) -> str:  # "the deck tomorrow" -> "the deck"
-            return self.perspective(strip_due_phrases(phrase, self.session) or phrase, said_by, owner)
+            bare = (strip_due_phrases(phrase, self.session) or phrase).rstrip(" -–—…")  # "the runbook —" (cut off)
+            return self.perspective(bare, said_by, owner)
 
         return resolve_referent(action, context, noun_phrase, people, quoted)
 
