@@ -4,7 +4,8 @@ due-date accuracy, readable actions, per-rule breakdown.
 Sets (see each folder's README): `tuned` (t01–t30), `tuned_u` (u01–u14) and `tuned_v` (v01–v16) were written to
 develop the extractor; `tuned_h` (h01–h12) was blind until session 7 and has been tuned on since; `tuned_w` (w01–w14)
 was written in session 8 from the issue's failure patterns, measured once before anyone read it (F1 0.90), then tuned
-on; `blind` (b01–b24)
+on; `tuned_x` (x01–x15) was written in session 10 by an author who read neither the extractor nor the blind set,
+measured once before tuning, then tuned on; `blind` (b01–b24)
 was written before any tuning and never read by whoever tunes: its cases show no detail in the report, only whether
 they passed. The extractor runs with the MiniLM embedder, as in a session. With the LLM facilitator the offline
 extractor's items are reviewed by the model (cassette replay) and its verdicts pass the same code validation as in a
@@ -31,6 +32,7 @@ SETS = {
     "tuned_v": DATASETS / "commitments_tune2",
     "tuned_h": DATASETS / "heldout",
     "tuned_w": DATASETS / "commitments_tune3",
+    "tuned_x": DATASETS / "commitments_tune4",
     "blind": DATASETS / "commitments_blind",
 }
 COMMITMENT_RULES = ("accepted_request", "joint", "revised", "simple", "no_date", "same_for_me")

@@ -261,6 +261,7 @@ CANT_UNTIL = re.compile(
     r"\b(?:can'?t|cannot|won'?t\s+be\s+able\s+to|not\s+able\s+to)\s+(?:get\s+to|do|start|look\s+at|finish|get\s+round\s+to)\s+"
     r"(?P<obj>(?:the|my|your|our|that|this)\s+[^,.;:!?]+?)\s+(?:un)?til+\b"
 )
+COMPLETION = re.compile(r"^\s*(?:--|—|–|\.\.\.|…)\s*\w")  # a turn that finishes the partner's sentence
 WHEN_ASKED = re.compile(
     r"^\W*(?:(?:ooh|oh|ok(?:ay)?|great|nice|and|so|lovely)\W+)?(?:when|by\s+when|what\s+day|which\s+day)\b[^.!]{0,30}\?"
 )

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from facilitator.commitments import cues, readback
+from facilitator.commitments.dating import LateDates
 from facilitator.commitments.ids import commitment_id
 from facilitator.commitments.ledger import Ledger
 from facilitator.commitments.linking import Linking
@@ -43,6 +44,7 @@ class Extractor:
         self.wording = Wording(participants, session_date)
         self.linking = Linking(self.ledger, self.wording)
         self.revisions = Revisions(self.ledger, self.wording)
+        self.dates = LateDates(self.ledger, self.wording)
         self.statements = Statements(self.ledger, self.wording)
         self.last_speakers: list[str] = []
 
@@ -98,8 +100,8 @@ class Extractor:
         claimed = (
             self.revisions.named_retraction(s, state)
             or self.revisions.retraction(s, state)
-            or self.revisions.when_answered(s, state)
-            or self.revisions.dated_later(s, state)
+            or self.dates.when_answered(s, state)
+            or self.dates.dated_later(s, state)
             or self.revisions.revision(s, state)
             or self.linking.same_for_me(s, state)
             or self.linking.joint(s, state)
@@ -147,12 +149,17 @@ _GOES_ON = re.compile(r"^\s*(?:[-–—]+|…|\.\.\.)\s*")
 _LOWER_START = re.compile(r"^\s*(?=[a-z])")
 # A self-interruption inside a sentence: "I'll email the-- sorry, the phone's ringing-- the supplier tomorrow".
 _DASHED_ASIDE = re.compile(r"(?<=\w)\s?(?:--|—|–)\s+[^-–—]{1,60}?(?:--|—|–)\s+")
+_MENDED = re.compile(r"--|—|–")  # only a turn with a dash has an aside or a restart to mend
 # A word said twice across the break: "send you the— / —the rota" reads "send you the rota".
 _SAID_TWICE = re.compile(r"\b(the|a|an|my|your|our|to|and|of|for|with)\s+\1\b", re.I)
 
 
+# A restart that repeats its words: "send it to the — to the health team" reads "send it to the health team".
+_RESTART = re.compile(r"\b((?:[\w'-]+\s+){0,2}[\w'-]+)\s*(?:--|—|–)\s*\1\b", re.I)
+
+
 def _repaired(text: str) -> str:
-    return _SAID_TWICE.sub(r"\1", _DASHED_ASIDE.sub(" ", text))
+    return _SAID_TWICE.sub(r"\1", _DASHED_ASIDE.sub(" ", _RESTART.sub(r"\1", text)))
 
 
 def _divided(text: str) -> list[str]:
@@ -166,7 +173,7 @@ def _divided(text: str) -> list[str]:
 def joined(turns: Sequence[Turn]) -> list[Turn]:
     """Turns with interrupted sentences made whole: "I'll re-check the sheets this —" / "This week?" / "— by
     Thursday." reads as one statement of the first turn; the continuation turn is left empty (its index stays)."""
-    out = [t.model_copy(update={"text": _repaired(t.text)}) if _DASHED_ASIDE.search(t.text) else t for t in turns]
+    out = [t.model_copy(update={"text": _repaired(t.text)}) if _MENDED.search(t.text) else t for t in turns]
     for i, turn in enumerate(out):
         cut = _CUT_OFF.search(turn.text)
         if not cut:

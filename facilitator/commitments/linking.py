@@ -120,6 +120,10 @@ class Linking(Asks):
         if favour is not None and favour[0] == s.speaker and 0 < s.turn - favour[1] <= 3 and s.position == 0:
             return match  # the favour asked for: "Send the cost model to Lena by Friday."
         rest = s.low[match.end("verb") :]
+        # terse: "De-escalation course. Book it?", "Book the refresher?" (but "Check it?" alone may only wonder)
+        short = len(s.low.split()) <= 4 and (s.position > 0 or cues.DEFINITE_OBJECT.match(s.low) is not None)
+        if cues.is_question(s.low) and short:
+            return match
         if cues.is_question(s.low) and not (re.match(r"\s+(?:me|us)\b", rest) or cues.POLITE_TAIL.search(rest)):
             return None  # "Send me last year's bookings?", "Send the rota when you can?" ask; "Check it?" may wonder
         if not (cues.ADDRESSED.search(rest) or cues.POLITE_TAIL.search(rest)):

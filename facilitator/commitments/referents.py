@@ -42,7 +42,8 @@ _NAME = re.compile(
 
 
 _LEADING_NOUNS = re.compile(
-    r"^\W*(?P<np>[A-Za-z][\w-]*(?:\s+[A-Za-z][\w-]*){1,3}?)\s+(?:\w+ing|\w+ed|is|are|was|were|needs?|has|have)\b"
+    r"^\W*(?P<np>[A-Za-z][\w-]*(?:\s+[A-Za-z][\w-]*){1,3}?)(?:'s\s|\s+(?:\w+ing|\w+ed|is|are|was|were|needs?|has|have|"
+    r"would|will|could|should|can|might|helps?)\b)"
 )
 
 
@@ -57,8 +58,23 @@ class Pronoun:
     possessive: bool = False
 
 
+_BARE_TOPIC = re.compile(r"^\W*(?P<np>[A-Za-z][\w-]+(?:\s+[A-Za-z][\w-]+){1,3})\W*$")
+_NOT_TOPIC = LEX.stop_words | LEX.non_verbs | {"thanks", "thank", "fine", "good", "great", "okay", "ok", "sure", "yes"}
+# A phrase that is only a date ("the 28th", "the end of May"): never the thing a pronoun stands for.
+_DATE_PHRASE = re.compile(
+    r"^(?:the|a|an|this|that|next|our)\s+(?:\d{1,2}(?:st|nd|rd|th)?|(?:mon|tues|wednes|thurs|fri|satur|sun)day|weekend|"
+    r"end\s+of\s+\w+|start\s+of\s+\w+)\b",
+    re.I,
+)
+# "I'll draft one": an indefinite "one" at the end of the action stands for a thing named before.
+_ONE = re.compile(r"^\w+(?:\s+(?:up|out))?\s+(?P<one>one)\W*$", re.I)
+
+
 def find_pronoun(action: str) -> Pronoun | None:
     """The first pronoun in `action` that stands for an object ("that" followed by a noun is a determiner)."""
+    one = _ONE.match(action)
+    if one:
+        return Pronoun(one.start("one"), one.end("one"), "one", person=False)
     matches = list(_WORD.finditer(action))
     for i, match in enumerate(matches):
         word = match.group(0).lower()
@@ -94,13 +110,16 @@ def things_in(sentence: str, noun_phrase: Callable[[str], str | None]) -> list[s
     content = leading is not None and not any(w.lower() in LEX.stop_words for w in leading["np"].split())
     if leading and content and not noun_phrase(scope):  # terse: "Near-miss reports piling up." names them, no "the"
         found.append(f"the {leading['np'][:1].lower()}{leading['np'][1:]}")
+    bare = _BARE_TOPIC.match(scope)
+    if bare and not noun_phrase(scope) and not any(w.lower() in _NOT_TOPIC for w in bare["np"].split()):
+        found.append(f"the {bare['np'][:1].lower()}{bare['np'][1:]}")  # a topic said alone: "De-escalation course."
     rest = scope
     while rest.strip():
         phrase = noun_phrase(rest)
         if phrase is None:
             break
         head = phrase.split()[-1].lower().strip(",.;:!?")
-        if head not in EMPTY_HEADS:
+        if head not in EMPTY_HEADS and not _DATE_PHRASE.match(phrase):
             found.append(phrase)
         cut = rest.find(phrase)
         rest = rest[cut + len(phrase) :] if cut >= 0 else ""
@@ -168,6 +187,8 @@ def resolve_referent(
         else:
             found = things_in(sentence, noun_phrase)
             referent = perspective(_lower_determiner(found[0]), said_by) if found else None
+            if referent and pronoun.word == "one":  # "draft one" with "the protocol card": "draft a protocol card"
+                referent = re.sub(r"^(?:the|this|that|your|my|our)\s+", "a ", referent, flags=re.I)
         if referent and pronoun.possessive:
             referent = _possessive(pronoun.word, referent, action[: pronoun.start])
         if referent:

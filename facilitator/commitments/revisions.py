@@ -6,8 +6,8 @@ import datetime as dt
 
 from facilitator.commitments import cues
 from facilitator.commitments.ledger import LONG_WINDOW, WINDOW, Rules
-from facilitator.commitments.state import Draft, Pending, Sentence, TurnState, Undated
-from facilitator.commitments.text import LEX, content_words, overlap, plain, related, words
+from facilitator.commitments.state import Draft, Pending, Sentence, TurnState
+from facilitator.commitments.text import content_words, overlap, plain, related, words
 from facilitator.commitments.wording import noun_phrase
 from facilitator.dates import strip_due_phrases
 
@@ -127,51 +127,6 @@ class Revisions(Rules):
         candidates = self.ledger.recent(s.speaker, s.turn, window=4)
         named = [d for d in candidates if overlap(s.text, d.action)]
         return (named or candidates)[-1] if candidates else None  # "scratch that, I can't share it": the latest
-
-    def when_answered(self, s: Sentence, state: TurnState) -> bool:
-        """ "Let me chase the broker about it." "Ooh, when?" "Monday, first thing.": the act, dated by the answer."""
-        waiting = self.ledger.undated or self._undated_item(s)
-        if waiting is None or s.position != 0 or s.turn > waiting.turn + 2:
-            return False
-        if s.speaker != waiting.owner and s.turn == waiting.turn + 1 and cues.WHEN_ASKED.match(s.low):
-            waiting.asked = True
-            self.ledger.undated = waiting
-            return True
-        due = self.ledger.due(s.text) if s.speaker == waiting.owner and waiting.asked else None
-        if due is None or len(words(s.low)) > 8:
-            return False
-        if waiting.draft is not None:
-            self.ledger.set_due(waiting.draft, due, [s.turn])
-        else:
-            self.ledger.add(
-                Draft(waiting.owner, waiting.action, due, [waiting.turn, s.turn], waiting.turn, "simple"), state
-            )
-        self.ledger.undated = None
-        return True
-
-    def dated_later(self, s: Sentence, state: TurnState) -> bool:
-        """ "I'll send the risk register" ... "by Thursday, the risk register, yes.": the owner's next short turn
-        gives the date of their undated item, naming nothing else."""
-        if s.position != 0 or len(words(s.low)) > 8 or cues.self_cued(s.low) or cues.is_question(s.low):
-            return False
-        due = self.ledger.due(s.text)
-        if due is None:
-            return False
-        own = [d for d in self.ledger.drafts if d.alive and d.owner == s.speaker and 0 < s.turn - max(d.evidence) <= 2]
-        if not own or own[-1].due is not None:
-            return False
-        rest = set(content_words(strip_due_phrases(s.text, self.session), drop=LEX.vague))
-        if rest - set(content_words(own[-1].action)):
-            return False  # "Thursday I'm at the depot": about something else
-        self.ledger.set_due(own[-1], due, [s.turn])
-        return True
-
-    def _undated_item(self, s: Sentence) -> Undated | None:
-        """The partner's item of the last turn, made without a date, which a "When?" now asks about."""
-        last = [d for d in self.ledger.drafts if d.alive and d.due is None and max(d.evidence) == s.turn - 1]
-        if not last or last[-1].owner == s.speaker or not cues.WHEN_ASKED.match(s.low):
-            return None
-        return Undated(last[-1].owner, s.turn - 1, last[-1].action, draft=last[-1])
 
     def revision(self, s: Sentence, state: TurnState) -> bool:
         """A new date for an earlier item: "make it Wednesday", "Correction: summary Thursday", "could you make

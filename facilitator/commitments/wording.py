@@ -88,6 +88,7 @@ class Wording:
 
     def action(self, raw: str, owner: str, requester: str | None = None, gerund: bool = False) -> str:
         """Short action text from the owner's perspective, starting with a verb."""
+        raw = _CUT_TAIL.sub("", raw)  # "redo that before —": the sentence broke off
         text = _strip_fillers(cues.HESITATION.sub("", strip_symbols(strip_due_phrases(raw, self.session))))
         cut = cues.CLAUSE_CUT.search(text)
         if cut and cut.start() > 0:
@@ -140,6 +141,12 @@ class Wording:
             return cues.YOUR.sub(self.word_for(self.partner(owner), "your", possessive=True), phrase)
         phrase = cues.MY.sub(self.word_for(said_by or None, "their", possessive=True), phrase)
         return cues.YOUR.sub("my", phrase)
+
+
+_CUT_TAIL = re.compile(
+    r"(?:[\s,]+(?:before|by|until|till|on|for|to|the|a|an|with|about|of|and|or|from))*\s*(?:--|—|–|…|\.\.\.)[\s.?!]*$",
+    re.I,
+)
 
 
 def lower_first(text: str) -> str:
