@@ -872,3 +872,26 @@ def test_a_dated_pronoun_with_no_request_names_what_the_partner_just_said() -> N
     assert items(*interrupted) == [("ben", "fix the migration runbook", dt.date(2026, 3, 10))]
     asked = ("ana: The inspection plan needs your sign-off before I book the team.", "ben: I can do that Wednesday.")
     assert all("my sign-off" not in a for _, a, _ in items(*asked))
+
+
+@pytest.mark.parametrize(
+    "retraction",
+    [
+        "ana: And forget what I said about the — no, what you said, about the welcome packs. Liaison does them.",
+        "ana: Forget what you said about the welcome packs, liaison does them.",
+        "ana: And the welcome packs, take it off from the list.",
+    ],
+)
+def test_retractions_that_correct_whose_item_it_was_withdraw_every_copy(retraction: str) -> None:
+    said = ["ben: I'll do the welcome packs, I'll put the welcome packs together this week.", "ana: ok"]
+    chat = [f"{'ana' if i % 2 else 'ben'}: The fencing crew again, {i}." for i in range(10)]
+    assert items(*said, *chat, retraction) == []
+
+
+def test_a_doubt_about_sending_answered_no_by_the_partner() -> None:
+    said = ("ben: I'll send you the frost log this week.", "ana: Good.")
+    doubt = (
+        "ben: Oh, do I still need to send you the frost log? The insurers have the data.",
+        "ana: No, forget it then.",
+    )
+    assert items(*said, *doubt) == []

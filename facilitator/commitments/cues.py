@@ -185,7 +185,8 @@ _END = r"(?=\s*(?:[,.;:!?]|$|\s+(?:then|now|for\s+now|after\s+all|too|as\s+well|
 NAMED_RETRACTS = tuple(
     re.compile(pattern)
     for pattern in (
-        rf"\bforget\s+(?:about\s+|what\s+i\s+said\s+about\s+)?{_OBJECT}{_END}",
+        rf"\bforget\s+(?:about\s+|what\s+(?:i|you|we)\s+said\s+about\s+)?{_OBJECT}{_END}",
+        rf"{_OBJECT},?\s+(?:take|cross|strike)\s+(?:it|that|them)\s+off\b",
         rf"\b(?:take|cross|strike|leave)\s+{_OBJECT}\s+off\b",
         rf"\b(?:let'?s|we\s+can|we\s+should)\s+(?:just\s+)?(?:drop|skip|shelve|park|cancel|scrap|ditch)\s+"
         rf"{_OBJECT}{_END}",
@@ -207,6 +208,10 @@ NAMED_RETRACTS = tuple(
 )
 
 
+# "forget what I said about the — / no, what you said, the welcome packs": the speaker corrects whose it was (the
+# dash split the sentence; FORGET_BROKEN ends the one before).
+FORGET_BROKEN = re.compile(r"\bforget\s+what\s+i\s+said\s+about(?:\s+the)?\W*$")
+FORGET_CONTINUED = re.compile(rf"^\W*no,?\s+(?:forget\s+)?what\s+(?:you|u)\s+said,?\s+(?:about\s+)?{_OBJECT}{_END}")
 # The lexicon's withdrawing phrases. A bare verb ("drop", "cancel") withdraws only as an instruction: at the start of
 # the sentence or after "actually/so/ok/on second thoughts/maybe/just", never in "I'll drop the report off".
 _LEAD = r"(?:^|[,;:]\s*|\b(?:actually|so|ok|okay|then|oh|and|but|maybe|just|on\s+second\s+thoughts?|hmm|right)\s+)"
@@ -245,7 +250,8 @@ def named_retraction(low: str) -> str | None:
 
 # "Do we even need the survey?" is a retraction when the turn answers it with a no ("Let's not.", "Probably not.").
 DOUBT_QUESTION = re.compile(
-    rf"\b(?:do|did)\s+(?:we|i|you)\s+(?:even|really|actually|still)\s+need\s+(?:{_OBJECT}|(?:it|that|them))"
+    rf"\b(?:do|did)\s+(?:we|i|you)\s+(?:even|really|actually|still)\s+need\s+(?:to\s+[a-z]+\s+(?:(?:you|u|him|her|them)\s+)?)?"
+    rf"(?:{_OBJECT}|(?:it|that|them))"
     r"(?:\s+(?:tho|though|now|any\s?more|really|at\s+all|then))?(?:,[^?]{0,80})?\s*\?"
     rf"|\b(?:is|are)\s+(?:{_OBJECT.replace('<obj>', '<obj2>')}|(?:it|that|they))\s+(?:even|really|actually|still)\s+"
     r"(?:worth\s+(?:it|doing|the\s+effort)|needed|necessary|useful)\s*\?"

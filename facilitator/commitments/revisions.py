@@ -23,7 +23,7 @@ class Revisions(Rules):
     def named_retraction(self, s: Sentence, state: TurnState) -> bool:
         """ "Forget what I said about the hall", "take the flyers off the list", "do we even need the survey? Let's
         not.": withdraw the item the sentence names, however many turns back (linked by its words, not adjacency)."""
-        named = cues.named_retraction(s.low)
+        named = cues.named_retraction(s.low) or self._forget_continued(s)
         if named in ("it", "that", "them"):  # "The survey can wait, actually, let's drop it."
             if state.withdrawn:
                 return True  # "do we even need the flyer? ... Let's drop it.": already withdrawn in this turn
@@ -34,11 +34,27 @@ class Revisions(Rules):
             target = self._by_topic(named, s.speaker) if named else None
         if target is None or named is None:
             return False
-        self.ledger.drop_group(target)
-        target.retracted_at = s.turn
+        for draft in [target, *self._twins(target, named)]:
+            self.ledger.drop_group(draft)
+            draft.retracted_at = s.turn
         state.withdrawn = True
         self._rest(s, state, named)
         return True
+
+    def _forget_continued(self, s: Sentence) -> str | None:
+        """ "And forget what I said about the —" / "no, what you said, about the photography schedule.": the object."""
+        before = self.ledger.sentences[s.turn][s.position - 1] if s.position else None
+        found = cues.FORGET_CONTINUED.match(s.low) if before and cues.FORGET_BROKEN.search(before.low) else None
+        return found["obj"] if found else None
+
+    def _twins(self, target: Draft, named: str) -> list[Draft]:
+        """The owner's other live items that name the withdrawn thing as closely (an item said twice over)."""
+        fit = related(named, target.action)
+        return [
+            d
+            for d in self.ledger.drafts
+            if d.alive and d is not target and d.owner == target.owner and fit and related(named, d.action) >= fit
+        ]
 
     def _doubted(self, s: Sentence) -> str | None:
         """ "Do we even need the survey?" answered with a no in the same turn: the survey."""
