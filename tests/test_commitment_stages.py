@@ -895,3 +895,13 @@ def test_a_doubt_about_sending_answered_no_by_the_partner() -> None:
         "ana: No, forget it then.",
     )
     assert items(*said, *doubt) == []
+
+
+def test_a_handback_after_no_actually_and_a_date_asked_as_a_question() -> None:
+    handback = (
+        "ana: I'll get Seamus to do the licence renewal, no, actually, he'll miss the deadline, "
+        "leave the licence renewal with me. Before the 20th."
+    )
+    assert items(handback) == [("ana", "handle the licence renewal", dt.date(2026, 3, 20))]
+    asked = ("ben: I prepare the reefer plug report.", "ana: By Monday?", "ben: Yes, fine.")
+    assert items(*asked) == [("ben", "prepare the reefer plug report", dt.date(2026, 3, 9))]

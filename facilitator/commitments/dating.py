@@ -18,11 +18,13 @@ class LateDates(Rules):
         waiting = self.ledger.undated or self._undated_item(s)
         if waiting is None or s.position != 0 or s.turn > waiting.turn + 2:
             return False
-        if s.speaker != waiting.owner and s.turn == waiting.turn + 1 and cues.WHEN_ASKED.match(s.low):
+        if s.speaker != waiting.owner and s.turn == waiting.turn + 1 and self._asks_when(s, waiting):
             waiting.asked = True
             self.ledger.undated = waiting
             return True
         due = self.ledger.due(s.text) if s.speaker == waiting.owner and waiting.asked else None
+        if due is None and s.speaker == waiting.owner and waiting.proposed and cues.ACCEPT.search(s.low):
+            due = waiting.proposed  # "By Monday?" "Yes, fine."
         if due is None or len(words(s.low)) > 8:
             return False
         if waiting.draft is not None:
@@ -33,6 +35,15 @@ class LateDates(Rules):
             )
         self.ledger.undated = None
         return True
+
+    def _asks_when(self, s: Sentence, waiting: Undated) -> bool:
+        """ "When?" or a date proposed as a question ("By Monday?") about the act just said without one."""
+        if cues.WHEN_ASKED.match(s.low):
+            return True
+        if not cues.is_question(s.low) or len(words(s.low)) > 5 or waiting.draft is not None:
+            return False
+        waiting.proposed = self.ledger.due(s.text)
+        return waiting.proposed is not None
 
     def dated_later(self, s: Sentence, state: TurnState) -> bool:
         """ "I'll send the risk register" ... "by Thursday, the risk register, yes.": the owner's next short turn

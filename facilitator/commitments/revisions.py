@@ -105,7 +105,7 @@ class Revisions(Rules):
     def _rest(s: Sentence, state: TurnState, after: str) -> None:
         """A statement after the retraction in the same sentence ("scratch that, but I'll send a summary") stands."""
         cut = s.low.find(after) + len(after) if after in s.low else 0
-        if cues.self_cued(s.low[cut:]):
+        if cues.self_cued(s.low[cut:]) or cues.LEFT_WITH_ME.search(s.low[cut:]):  # "no, actually, leave it with me"
             state.rest_from = cut
 
     def retraction(self, s: Sentence, state: TurnState) -> bool:

@@ -48,6 +48,7 @@ class Undated:
     turn: int
     action: str
     asked: bool = False
+    proposed: dt.date | None = None  # the date the partner asked about ("By Monday?")
     draft: Draft | None = None  # an item already made without a date ("Who does the invite?" "Me." "When?")
 
 

@@ -29,6 +29,9 @@ class Statements(CuelessStatements):
             if not (self._ready(s, state) or self._left_with_me(s, state)):
                 self._terse(s, state)
             return
+        left = cues.LEFT_WITH_ME.search(s.low)
+        if left is not None and left.start() > found[-1][1]:  # "I'll get Seamus to ..., no, leave it with me."
+            self._left_with_me(s, state)
         for i, (start, end, cue) in enumerate(found):
             stop = found[i + 1][0] if i + 1 < len(found) else len(s.low)
             segment = s.text[end:stop]
