@@ -905,3 +905,12 @@ def test_a_handback_after_no_actually_and_a_date_asked_as_a_question() -> None:
     assert items(handback) == [("ana", "handle the licence renewal", dt.date(2026, 3, 20))]
     asked = ("ben: I prepare the reefer plug report.", "ana: By Monday?", "ben: Yes, fine.")
     assert items(*asked) == [("ben", "prepare the reefer plug report", dt.date(2026, 3, 9))]
+
+
+def test_a_conditional_moves_no_date_and_before_then_leaves_no_dangling_word() -> None:
+    said = (
+        "ana: Ben, could you sort the stretcher inventory before then? The exercise is Friday.",
+        "ben: Yes. By Monday.",
+    )
+    maybe = "ana: If the cloud's down on Tuesday we'll move the exercise indoors, and then nobody needs the stretchers."
+    assert items(*said, maybe) == [("ben", "sort the stretcher inventory", dt.date(2026, 3, 9))]

@@ -155,6 +155,8 @@ class Revisions(Rules):
         if cue is not None and own_make and cues.SELF_CUE.search(s.low[max(0, cue.start() - 12) : cue.start() + 1]):
             cue = None  # "I'll make the poster by the 30th": a new statement, not "make the poster Thursday"
         cued = cue is not None
+        if cues.CONDITION.search(s.low[: cue.start()] if cue else s.low):
+            return False  # "If the cloud's down on Tuesday we'll move indoors": a maybe, not a new date
         corrected = bool(cues.CORRECTION.search(sentences[0].low))
         if not cued and not corrected:
             return self._extension(s) or self._date_question(s, state)

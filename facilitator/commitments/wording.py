@@ -104,7 +104,7 @@ class Wording:
             text = cues.YOUR.sub(self.word_for(partner, "your", possessive=True), text)
             text = cues.YOU.sub(self.word_for(partner, "you"), text)
         text = cues.REPEATED_COMMA.sub(",", cues.SPACE_PUNCT.sub(r"\1", text))
-        text = cues.TRAILING.sub("", text.strip())
+        text = _TIME_PREPOSITION.sub("", cues.TRAILING.sub("", text.strip()))  # "before (then)" lost its date
         text = " ".join(text.split()[:MAX_ACTION_WORDS]).strip(" ,;:")
         return lower_first(text)
 
@@ -143,6 +143,7 @@ class Wording:
         return cues.YOUR.sub("my", phrase)
 
 
+_TIME_PREPOSITION = re.compile(r"[\s,]+(?:before|by|until|till|no\s+later\s+than)$", re.I)
 _CUT_TAIL = re.compile(
     r"(?:[\s,]+(?:before|by|until|till|on|for|to|the|a|an|with|about|of|and|or|from))*\s*(?:--|—|–|…|\.\.\.)[\s.?!]*$",
     re.I,
