@@ -914,3 +914,15 @@ def test_a_conditional_moves_no_date_and_before_then_leaves_no_dangling_word() -
     )
     maybe = "ana: If the cloud's down on Tuesday we'll move the exercise indoors, and then nobody needs the stretchers."
     assert items(*said, maybe) == [("ben", "sort the stretcher inventory", dt.date(2026, 3, 9))]
+
+
+def test_terse_requests_answered_sure_and_a_refusal_is_no_deadline() -> None:
+    said = (
+        "ana: New starters. Safety briefing's out of date. Redo it?",
+        "ben: Sure.",
+        "ana: By Thursday?",
+        "ben: Thursday works.",
+    )
+    assert items(*said) == [("ben", "redo the safety briefing", dt.date(2026, 3, 5))]
+    refusal = ("ben: Flume. Brake fin sensor keeps tripping.", "ana: I'll look at it. Can't until Tuesday. Parts.")
+    assert items(*refusal) == [("ana", "look at the brake fin sensor", dt.date(2026, 3, 10))]

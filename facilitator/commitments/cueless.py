@@ -85,8 +85,8 @@ class CuelessStatements(Rules):
         if match is None or state.answered_request or cues.is_question(s.low):
             return
         found = match["np"].split()
-        if any(w in _NOT_TERSE for w in found):
-            return
+        if any(w in _NOT_TERSE or w.endswith(("n't", "nt")) or w == "cannot" for w in found):
+            return  # "Can't until Tuesday.": a refusal, not a deliverable
         if found[0] in LEX.deliverable_verbs or not content_words(match["np"]):
             return
         due = self.ledger.due(s.text)

@@ -86,6 +86,8 @@ class Linking(Asks):
         if match is None:
             return False
         raw = s.text[match.end() :] if kind == "request" else s.text[match.start("verb") :]
+        if kind == "imperative" and cues.is_question(s.low):
+            kind = "request"  # "Redo it?" asks, and "Sure." answers it
         if cues.OPEN_FAVOUR.match(plain(raw)):
             self.ledger.favour = (s.speaker, s.turn)  # "Can you do me a favour?" "Sure, what?": the act comes next
             return False

@@ -42,7 +42,7 @@ _NAME = re.compile(
 
 
 _LEADING_NOUNS = re.compile(
-    r"^\W*(?P<np>[A-Za-z][\w-]*(?:\s+[A-Za-z][\w-]*){1,3}?)(?:'s\s|\s+(?:\w+ing|\w+ed|is|are|was|were|needs?|has|have|"
+    r"^\W*(?P<np>[A-Za-z][\w-]*(?:\s+[A-Za-z][\w-]*){1,3}?)(?:'s\s|\s+(?:(?:keeps?|stops?|starts?|needs?)\s+)?(?:\w+ing|\w+ed|is|are|was|were|needs?|has|have|"
     r"would|will|could|should|can|might|helps?)\b)"
 )
 
