@@ -926,3 +926,12 @@ def test_terse_requests_answered_sure_and_a_refusal_is_no_deadline() -> None:
     assert items(*said) == [("ben", "redo the safety briefing", dt.date(2026, 3, 5))]
     refusal = ("ben: Flume. Brake fin sensor keeps tripping.", "ana: I'll look at it. Can't until Tuesday. Parts.")
     assert items(*refusal) == [("ana", "look at the brake fin sensor", dt.date(2026, 3, 10))]
+
+
+def test_a_pronoun_in_its_own_long_sentence_takes_the_nearest_phrase_and_a_later_maybe_is_not_its_hedge() -> None:
+    said = (
+        "ben: While we're on the cellar, the log sheet, nobody fills in the temperature column, so I was thinking "
+        "I'd redo the dry-hopping log sheet, I'll have that done by Friday, and maybe it gets used, maybe it doesn't."
+    )
+    assert items(said) == [("ben", "have the dry-hopping log sheet done", dt.date(2026, 3, 6))]
+    assert items("ana: You know what I'm going to ask you next though.") == []

@@ -158,6 +158,7 @@ THEN_ANAPHOR = re.compile(
 FROM_DAY = re.compile(r"\bfrom\s+(?=(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\b)", re.I)
 # "What I'm going to do is sit down with Priya": the act comes after "do is".
 CLEFT_DO = re.compile(r"^\s*do\s+(?:is|was)\s+(?:to\s+|that\s+i\s+)?(?=[a-z])", re.I)
+NEXT_CLAUSE = re.compile(r",\s+(?:and|but|so)\s+(?=maybe|perhaps|probably|hopefully|who\s+knows|it\s+might)")
 WHAT_BEFORE = re.compile(r"\b(?:what|all)\s*$")
 START_DOING = re.compile(r"^\s*(?:(?:also|just|really)\s+)?(?:start|begin)\s+(?=[a-z]+ing\b)")
 PROGRESSIVE_BE = re.compile(r"^\s*be\s+\w+ing\b")

@@ -181,12 +181,17 @@ def resolve_referent(
     pronoun = find_pronoun(action)
     if pronoun is None:
         return action
-    for said_by, sentence in reversed(context):
+    for i, (said_by, sentence) in enumerate(reversed(context)):
         if pronoun.person:
             referent = person_in(sentence, participants)
         else:
             found = things_in(sentence, noun_phrase)
-            referent = perspective(_lower_determiner(found[0]), said_by) if found else None
+            # the statement's own sentence so far ("..., so I'd redo the log sheet, I'll have that done"): the
+            # phrase nearest the pronoun; a whole sentence before: its first phrase, the topic
+            own = i == 0 and not sentence.rstrip().endswith((".", "!", "?"))
+            named = [f for f in found if not re.search(r"\bones?\b", f, re.I)]  # not "the big one" (an appositive)
+            pick = named[-1] if own and named else (found[0] if found else None)
+            referent = perspective(_lower_determiner(pick), said_by) if pick else None
             if referent and pronoun.word == "one":  # "draft one" with "the protocol card": "draft a protocol card"
                 referent = re.sub(r"^(?:the|this|that|your|my|our)\s+", "a ", referent, flags=re.I)
         if referent and pronoun.possessive:

@@ -43,7 +43,10 @@ class Statements(CuelessStatements):
     def _statement(self, s: Sentence, state: TurnState, cue: Cue, pre: str) -> None:
         segment = cue.segment
         cleft = cues.CLEFT_DO.match(segment)
-        if cleft and cues.WHAT_BEFORE.search(cue.clause[: cue.offset]):
+        what = cues.WHAT_BEFORE.search(cue.clause[: cue.offset])
+        if what and not cleft:
+            return  # "You know what I'm going to ask you next": a description, not an item
+        if cleft and what:
             segment = segment[cleft.end() :]
             cue = Cue(cue.text, segment, cue.clause, cue.offset)
         started = cues.START_DOING.match(plain(segment))
@@ -60,8 +63,8 @@ class Statements(CuelessStatements):
             return
         due = self._statement_due(s, segment, pre)
         later = bool(started) or self._acted_later(verb, segment)
-        if self._not_a_commitment(cue, verb, due, low_segment, later):
-            if due is None and not self._not_a_commitment(cue, verb, self.session, low_segment, later):
+        if _not_a_commitment(cue, verb, due, low_segment, later):
+            if due is None and not _not_a_commitment(cue, verb, self.session, low_segment, later):
                 self._await_date(s, segment, pre, gerund=cue.text.startswith("i commit"))
             return
         action = self.wording.action(segment, s.speaker, gerund=cue.text.startswith("i commit"))
@@ -163,33 +166,6 @@ class Statements(CuelessStatements):
                 return due
         return None
 
-    @staticmethod
-    def _not_a_commitment(cue: Cue, verb: str, due: dt.date | None, segment: str, later: bool = False) -> bool:
-        """Hedged, hypothetical, past, negated, or (without a date) an offer or an on-the-spot act (`later`: an act
-        of that kind that is clearly for later)."""
-        clause = cue.clause
-        # unpunctuated chat: "idk i think its the seals im gonna..."
-        near = clause[max(0, cue.offset - HEDGE_REACH) : cue.offset + HEDGE_AFTER]
-        if cues.HEDGE.search(near) or (cues.TRY.search(clause) and due is None):
-            return True
-        if cues.HYPOTHETICAL.search(clause) or cues.ALREADY.search(clause):
-            return True
-        if cues.CONDITION.search(clause[: cue.offset]):
-            return True  # "if the grant comes through I'll hire someone"
-        if cues.PAST_BEFORE.search(clause[: cue.offset]) or cues.NEGATED.match(segment):
-            return True
-        if cues.SPOKEN_ACT.match(segment):
-            return True  # "I'll ask you something", "I'll keep it short"
-        text = cue.text
-        needs_date = text.startswith(("i can", "present")) or (
-            text.startswith("let") and verb not in LEX.deliverable_verbs
-        )
-        if needs_date and due is None:
-            return True
-        if cues.PROMISED.search(clause):
-            return False  # "I will show you how we check the tables, this I promise"
-        return verb in LEX.immediate_verbs and due is None and not cues.FOLLOW_UP.match(segment) and not later
-
     def _acted_later(self, verb: str, segment: str) -> bool:
         """Whether an act that is usually done on the spot ("I'll tell you", "let me show you") is for later: for
         next time, "give the new rota a go", or told, shown or passed to someone who is not here ("tell Priya")."""
@@ -282,3 +258,32 @@ def _continues_ready(s: Sentence, state: TurnState, action: str, segment: str) -
     draft.action = f"{draft.action} and {action}"
     state.ready = None
     return True
+
+
+def _not_a_commitment(cue: Cue, verb: str, due: dt.date | None, segment: str, later: bool = False) -> bool:
+    """Hedged, hypothetical, past, negated, or (without a date) an offer or an on-the-spot act (`later`: an act
+    of that kind that is clearly for later)."""
+    clause = cue.clause
+    # unpunctuated chat: "idk i think its the seals im gonna..."
+    after = clause[cue.offset : cue.offset + HEDGE_AFTER]
+    next_clause = cues.NEXT_CLAUSE.search(after)  # "I'll have that done by Friday, and maybe it gets used"
+    near = clause[max(0, cue.offset - HEDGE_REACH) : cue.offset] + (
+        after[: next_clause.start()] if next_clause else after
+    )
+    if cues.HEDGE.search(near) or (cues.TRY.search(clause) and due is None):
+        return True
+    if cues.HYPOTHETICAL.search(clause) or cues.ALREADY.search(clause):
+        return True
+    if cues.CONDITION.search(clause[: cue.offset]):
+        return True  # "if the grant comes through I'll hire someone"
+    if cues.PAST_BEFORE.search(clause[: cue.offset]) or cues.NEGATED.match(segment):
+        return True
+    if cues.SPOKEN_ACT.match(segment):
+        return True  # "I'll ask you something", "I'll keep it short"
+    text = cue.text
+    needs_date = text.startswith(("i can", "present")) or (text.startswith("let") and verb not in LEX.deliverable_verbs)
+    if needs_date and due is None:
+        return True
+    if cues.PROMISED.search(clause):
+        return False  # "I will show you how we check the tables, this I promise"
+    return verb in LEX.immediate_verbs and due is None and not cues.FOLLOW_UP.match(segment) and not later

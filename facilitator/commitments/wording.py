@@ -90,9 +90,9 @@ class Wording:
         """Short action text from the owner's perspective, starting with a verb."""
         raw = _CUT_TAIL.sub("", raw)  # "redo that before —": the sentence broke off
         text = _strip_fillers(cues.HESITATION.sub("", strip_symbols(strip_due_phrases(raw, self.session))))
-        cut = cues.CLAUSE_CUT.search(text)
-        if cut and cut.start() > 0:
-            text = text[: cut.start()]
+        for cut in (cues.CLAUSE_CUT.search(text), cues.NEXT_CLAUSE.search(text)):  # ", and maybe it gets used"
+            if cut and cut.start() > 0:
+                text = text[: cut.start()]
         words = text.split()
         if gerund and words:
             words[0] = base_form(words[0].lower())
