@@ -310,9 +310,60 @@ def chat(
             for event in live.handle(line):
                 _print_event(event, live.pair)
                 if event.kind == "summary":
+                    _ask_feedback(fac, live.id, live.pair, interactive=interactive)
                     return
         except ComentorError as e:
             err.print(f"[bold red]error:[/] {e}", highlight=False)
+
+
+def _prompt(question: str, *, interactive: bool) -> str | None:
+    """One answer line from stdin (None at the end of input)."""
+    if interactive:
+        sys.stdout.write(f"  {question} ")
+        sys.stdout.flush()
+    line = sys.stdin.readline()
+    return None if not line else line.strip()
+
+
+def _ask_feedback(fac: Facilitator, session_id: str, pair: Pair, *, interactive: bool) -> None:
+    """The end-of-session check-in: three short questions to each member (a blank score skips that member)."""
+    from facilitator.feedback import QUESTIONS
+
+    err.print("[dim]check-in feedback: three short questions each (leave the score blank to skip)[/]")
+    for member in pair.participants:
+        _print_facilitator(f"{member.first_name}, your check-in:")
+        worked = _prompt(QUESTIONS["worked"], interactive=interactive)
+        change = _prompt(QUESTIONS["change"], interactive=interactive) if worked is not None else None
+        while change is not None:
+            score = _prompt(QUESTIONS["balance"], interactive=interactive)
+            if not score:
+                err.print(f"[dim]no feedback from {display_safe(member.first_name)}[/]", highlight=False)
+                break
+            try:
+                fac.record_feedback(session_id, member.id, worked=worked, change=change, balance=score)
+                _print_facilitator(f"Thanks, {member.first_name}: feedback saved.")
+                break
+            except ComentorError as e:
+                err.print(f"[bold red]error:[/] {e}", highlight=False)
+        if change is None:
+            err.print(f"[dim]feedback skipped; later: `comentor feedback {session_id} MEMBER --balance N`[/]")
+            return
+
+
+@app.command()
+@handle_errors
+def feedback(
+    session_id: Annotated[str, typer.Argument(help="A session id (see `comentor sessions`).")],
+    member: Annotated[str, typer.Argument(help="The member's name or id.")],
+    balance: Annotated[str, typer.Option("--balance", "-b", help="How balanced it felt, 1 (not) to 5 (well).")],
+    worked: Annotated[str, typer.Option("--worked", help="What worked well.")] = "",
+    change: Annotated[str, typer.Option("--change", help="What to change next time.")] = "",
+) -> None:
+    """One member's end-of-session check-in feedback (answering again replaces it); the pair sees it in the next
+    session's check-in, a coordinator only the score."""
+    fac = _facilitator(guidance=False)
+    saved = fac.record_feedback(session_id, member, worked=worked, change=change, balance=balance)
+    out.print(f"feedback from {saved.member} on session {saved.session_id} saved", highlight=False, markup=False)
 
 
 @app.command()
