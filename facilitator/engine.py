@@ -17,6 +17,9 @@ from pathlib import Path
 
 from facilitator.access import (
     BAD_LINK,
+    COORDINATOR,
+    COORDINATOR_UNSET,
+    COORDINATOR_WRONG,
     EXPIRED,
     INCOMPLETE_LINK,
     OTHER_SESSION,
@@ -30,6 +33,7 @@ from facilitator.brains.base import Brain, BrainProfile
 from facilitator.brains.offline import OfflineBrain
 from facilitator.exceptions import (
     AccessError,
+    ConfigError,
     InputError,
     KnowledgeError,
     NotFoundError,
@@ -42,6 +46,7 @@ from facilitator.knowledge.embeddings import Embedder
 from facilitator.knowledge.index import KnowledgeBase
 from facilitator.models import Agenda, Commitment, Pair, Summary, Transcript
 from facilitator.pairs import PAIR_ID, PAIR_ID_RULE, PairDraft, is_suffix, new_suffix, suggested_pair_id
+from facilitator.program import ProgramReport
 from facilitator.session import GUIDANCE_K, ExportFormat, LiveSession
 from facilitator.settings import Settings
 from facilitator.snapshots import (
@@ -381,6 +386,36 @@ class Facilitator:
     def feedback_of(self, session_id: str) -> list[Feedback]:
         """The feedback stored on one session, per member; the caller has checked access."""
         return self.store.feedback(session_id=session_id)
+
+    # ------------------------------------------------------------------ program
+    def program_report(self) -> ProgramReport:
+        """`comentor program report`: every pair's progress in counts and scores (never what anyone said)."""
+        from facilitator.program import build_report
+
+        return build_report(self.store, self.clock().date())
+
+    def coordinator_report(self, code: object, *, client: str) -> ProgramReport:
+        """The program report for the coordinator page, if `code` is the coordinator code (COMENTOR_COORDINATOR_CODE,
+        a code or its hash), within the attempt limits. No code set: ConfigError saying how to set one. A pair's
+        code never opens it (it is compared only with the coordinator code)."""
+        self.check_coordinator(code, client=client)
+        return self.program_report()
+
+    def check_coordinator(self, code: object, *, client: str) -> None:
+        from facilitator.access import code_matches
+
+        secret = self.settings.coordinator_code
+        if secret is None:
+            raise ConfigError(COORDINATOR_UNSET)
+        client = _PRINTABLE.sub("?", client)[:200] or "unknown"
+        now, limits = self.clock(), self.limits
+        by_client, by_id = self.store.recent_failures(COORDINATOR, client, now - limits.window)
+        if by_client >= limits.per_client or by_id >= limits.per_pair:
+            raise AccessError(limits.locked_message())
+        given = code.strip() if isinstance(code, str) else ""
+        if not given or not code_matches(secret.get_secret_value().strip(), given):
+            self.store.record_failure(COORDINATOR, client, now, keep=limits.window)
+            raise AccessError(COORDINATOR_WRONG)
 
     # ----------------------------------------------------------------- summaries
     def summarize(self, transcript: Transcript, *, date: dt.date | None = None) -> Summary:

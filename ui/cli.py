@@ -38,6 +38,8 @@ knowledge_app = typer.Typer(help="The program guidance the facilitator draws on.
 app.add_typer(knowledge_app, name="knowledge")
 pairs_app = typer.Typer(help="Pairs stored on this machine and their access codes.", no_args_is_help=True)
 app.add_typer(pairs_app, name="pairs")
+program_app = typer.Typer(help="The whole program, for its coordinator: counts and scores only.", no_args_is_help=True)
+app.add_typer(program_app, name="program")
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -532,6 +534,45 @@ def pairs_code(
     pid = pair_id.strip().lower()
     out.print(f"{pid}: new access code {code} (shown once; the old code no longer works)", markup=False)
     out.print(f"open the pair in the web app (`comentor ui`): {link_to(_app_url(app_url), pid, code)}", markup=False)
+
+
+class ReportFormat(StrEnum):
+    md = "md"
+    json = "json"
+    html = "html"
+
+
+@program_app.command("report")
+@handle_errors
+def program_report(
+    fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="md, json or html")] = ReportFormat.md,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")] = None,
+) -> None:
+    """Every pair's progress: sessions held against the cadence, last meeting, items done / slipped / dropped / open,
+    talk balance and feedback scores per session, and the pairs that need a nudge. Counts and scores only: never
+    what anyone said, an item's wording or a feedback comment."""
+    from facilitator.program import report_html, report_json, report_markdown
+
+    report = _facilitator(guidance=False).program_report()
+    render = {ReportFormat.md: report_markdown, ReportFormat.json: report_json, ReportFormat.html: report_html}[fmt]
+    text = render(report)
+    if output:
+        output.write_text(text + "\n", encoding="utf-8")
+        err.print(f"wrote {output}", highlight=False)
+    else:
+        sys.stdout.write(text + "\n")
+
+
+@program_app.command("code")
+@handle_errors
+def program_code() -> None:
+    """A new coordinator code for the web app's Coordinator tab, and the hash to set as COMENTOR_COORDINATOR_CODE
+    (keep the code; only the hash needs to be in the environment)."""
+    from facilitator.access import hash_code, new_code
+
+    code = new_code()
+    out.print(f"coordinator code: {code} (shown once)", markup=False, highlight=False)
+    out.print(f"set it with: export COMENTOR_COORDINATOR_CODE='{hash_code(code)}'", markup=False, highlight=False)
 
 
 def _plain(text: str) -> str:
