@@ -11,7 +11,9 @@ fixed word or a date), so no renderer can leak what a pair said. The engine buil
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import html
+import re
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -21,7 +23,8 @@ from facilitator.models import Pair
 from facilitator.signals import balance
 from facilitator.store import SessionInfo, Store
 
-Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]{0,139}$")]
+ID_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,139}$"
+Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 Nudge = Literal["never-met", "missed-cadence", "nothing-done"]
 DEFAULT_CADENCE_DAYS = 28  # a pair without a cadence the report understands is expected to meet monthly
 GRACE_DAYS = 3  # a meeting this many days past its due date is not yet missed
@@ -80,6 +83,14 @@ def build_report(store: Store, today: dt.date) -> ProgramReport:
     return ProgramReport(date=today, pairs=pairs, needs_nudge=[p.pair_id for p in pairs if p.nudges])
 
 
+def safe_id(value: str) -> str:
+    """`value` if it is an id of the report's alphabet, else a stable stand-in (an older store's odd id never breaks
+    the report, nor passes free text into it)."""
+    if re.match(ID_PATTERN, value):
+        return value
+    return "id-" + hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+
+
 def cadence_days(cadence: str | None) -> int | None:
     day = dt.date(2000, 1, 1)
     following = next_meeting(day, cadence)
@@ -96,8 +107,8 @@ def _progress(store: Store, pair: Pair, today: dt.date) -> PairProgress:
     last = held[-1] if held else None
     items = _items(store, pair.id)
     progress = PairProgress(
-        pair_id=pair.id,
-        members=pair.ids,
+        pair_id=safe_id(pair.id),
+        members=[safe_id(pid) for pid in pair.ids],
         cadence_days=days,
         sessions_held=len(held),
         sessions_expected=_expected(held[0], today, days) if held and days else None,
@@ -122,7 +133,7 @@ def _figures(store: Store, pair: Pair, info: SessionInfo) -> tuple[SessionFigure
     else:
         per = balance(store.turns(info.id), pair.ids).participants
     turns = sum(p.turns for p in per.values())
-    shares = {pid: round(p.word_share, 3) for pid, p in per.items() if pid in pair.ids} if turns else {}
+    shares = {safe_id(pid): round(p.word_share, 3) for pid, p in per.items() if pid in pair.ids} if turns else {}
     return SessionFigures(date=info.date, turns=turns, shares=shares), info.id
 
 

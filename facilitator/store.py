@@ -462,7 +462,15 @@ class Store:
 
     # --------------------------------------------------------------- feedback
     def save_feedback(self, session_id: str, member: str, answers: FeedbackAnswers) -> Feedback:
-        """Store (or replace) one member's feedback on a session."""
+        """Store (or replace) one member's feedback on a session (the member answering twice at once: one wins)."""
+        for _attempt in range(3):
+            try:
+                return self._save_feedback(session_id, member, answers)
+            except IntegrityError:  # the same member's other answer was stored first: replace it
+                continue
+        raise StoreError("the feedback could not be saved (concurrent writers); try again")
+
+    def _save_feedback(self, session_id: str, member: str, answers: FeedbackAnswers) -> Feedback:
         with self._sessions.begin() as db:
             info = self._session_row(db, session_id)
             row = db.scalars(

@@ -179,3 +179,11 @@ def test_wrong_coordinator_codes_are_limited(fac: Facilitator) -> None:
             fac.coordinator_report("guess", client="c9")
     with pytest.raises(AccessError, match="too many wrong"):
         fac.coordinator_report("coord-secret-1", client="c9")
+
+
+def test_an_odd_stored_id_gets_a_stand_in_never_its_text() -> None:
+    from facilitator.program import safe_id
+
+    assert safe_id("ana-ben") == "ana-ben"
+    odd = safe_id("Ana & Ben <b>Quokkaflute</b>")
+    assert odd.startswith("id-") and "quokka" not in odd.lower() and odd == safe_id("Ana & Ben <b>Quokkaflute</b>")
