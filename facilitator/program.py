@@ -253,3 +253,13 @@ def report_html(report: ProgramReport) -> str:
         f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
         f"<h3>Talk balance and feedback per session</h3>{sessions}</div>"
     )
+
+
+def report_document(report: ProgramReport) -> str:
+    """The report as a whole HTML page (`comentor program report --format html`)."""
+    title = f"Program report {report.date.isoformat()}"
+    style = "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}"
+    return (
+        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+        f"<style>{style}</style></head><body>{report_html(report)}</body></html>"
+    )

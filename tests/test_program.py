@@ -133,6 +133,7 @@ def test_cli_program_report_never_shows_what_a_pair_wrote(fac: Facilitator, fmt:
     result = CliRunner().invoke(app, ["program", "report", "--format", fmt])
     assert result.exit_code == 0, result.output
     assert "cy-dee" in result.output
+    assert fmt != "html" or result.output.startswith("<!doctype html>")
     _assert_no_secrets(result.output)
 
 

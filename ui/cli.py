@@ -551,10 +551,10 @@ def program_report(
     """Every pair's progress: sessions held against the cadence, last meeting, items done / slipped / dropped / open,
     talk balance and feedback scores per session, and the pairs that need a nudge. Counts and scores only: never
     what anyone said, an item's wording or a feedback comment."""
-    from facilitator.program import report_html, report_json, report_markdown
+    from facilitator.program import report_document, report_json, report_markdown
 
     report = _facilitator(guidance=False).program_report()
-    render = {ReportFormat.md: report_markdown, ReportFormat.json: report_json, ReportFormat.html: report_html}[fmt]
+    render = {ReportFormat.md: report_markdown, ReportFormat.json: report_json, ReportFormat.html: report_document}[fmt]
     text = render(report)
     if output:
         output.write_text(text + "\n", encoding="utf-8")
