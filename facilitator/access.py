@@ -48,6 +48,15 @@ OTHER_SESSION = (
     "(the History tab lists the pair's sessions)"
 )
 
+COORDINATOR_UNSET = (
+    "no coordinator code is set, so the program report is locked: set COMENTOR_COORDINATOR_CODE to a code of your "
+    "choice, or to its hash from `comentor program code` (safer), and restart the app"
+)
+COORDINATOR_WRONG = (
+    "wrong coordinator code; use the one set in COMENTOR_COORDINATOR_CODE (a pair's access code does not open it)"
+)
+COORDINATOR = "(coordinator)"  # the id wrong coordinator codes are counted under (never a pair id: it has brackets)
+
 
 def new_code() -> str:
     """A fresh access code: 72 random bits, URL-safe."""

@@ -17,6 +17,9 @@ from pathlib import Path
 
 from facilitator.access import (
     BAD_LINK,
+    COORDINATOR,
+    COORDINATOR_UNSET,
+    COORDINATOR_WRONG,
     EXPIRED,
     INCOMPLETE_LINK,
     OTHER_SESSION,
@@ -30,17 +33,20 @@ from facilitator.brains.base import Brain, BrainProfile
 from facilitator.brains.offline import OfflineBrain
 from facilitator.exceptions import (
     AccessError,
+    ConfigError,
     InputError,
     KnowledgeError,
     NotFoundError,
     PairIdTaken,
     StoreError,
 )
+from facilitator.feedback import Feedback
 from facilitator.knowledge.bank import ChallengePatterns, QuestionBank
 from facilitator.knowledge.embeddings import Embedder
 from facilitator.knowledge.index import KnowledgeBase
 from facilitator.models import Agenda, Commitment, Pair, Summary, Transcript
 from facilitator.pairs import PAIR_ID, PAIR_ID_RULE, PairDraft, is_suffix, new_suffix, suggested_pair_id
+from facilitator.program import ProgramReport
 from facilitator.session import GUIDANCE_K, ExportFormat, LiveSession
 from facilitator.settings import Settings
 from facilitator.snapshots import (
@@ -301,6 +307,7 @@ class Facilitator:
 
         check_minutes(minutes)
         day = date or self.clock().date()
+        feedback = self._last_feedback(pair, day)
         agenda = build_agenda(
             pair,
             date=day,
@@ -309,9 +316,24 @@ class Facilitator:
             bank=self.bank,
             knowledge=self.knowledge,
             previous=self._earlier_agendas(pair, day),
+            feedback=feedback,
         )
         phrased = phrase_agenda(agenda, pair, self.brain, open_items=open_items, knowledge=self.knowledge)
-        return AgendaPlan(agenda=phrased.agenda, notes=[phrased.note] if phrased.note else [])
+        return AgendaPlan(
+            agenda=_with_feedback(phrased.agenda, pair, feedback), notes=[phrased.note] if phrased.note else []
+        )
+
+    def _last_feedback(self, pair: Pair, day: dt.date) -> list[Feedback]:
+        """The members' feedback on the pair's latest earlier session that has any (none: an empty list)."""
+        try:
+            if not self.store.has_pair(pair.id):
+                return []
+            earlier = {s.id for s in self.store.list_sessions(pair.id) if s.status == "ended" or s.date < day}
+            stored = [f for f in self.store.feedback(pair_id=pair.id) if f.session_id in earlier]
+        except StoreError:
+            return []
+        latest = stored[-1].session_id if stored else None
+        return [f for f in stored if f.session_id == latest]
 
     def _earlier_agendas(self, pair: Pair, day: dt.date) -> list[Agenda]:
         """The pair's agendas of earlier sessions, oldest first (their questions are not asked again next time); the
@@ -343,6 +365,57 @@ class Facilitator:
                 open_items = []
         plan = self.draft_agenda(pair, open_items=open_items, minutes=minutes, date=date)
         return plan.model_copy(update={"notes": [*notes, *plan.notes]})
+
+    # ----------------------------------------------------------------- feedback
+    def record_feedback(
+        self, session_id: str, member: str, *, worked: object, change: object, balance: object
+    ) -> Feedback:
+        """One member's end-of-session check-in: what worked, what to change and how balanced it felt (1-5),
+        validated (FeedbackError naming the fix) and stored per member (answering again replaces it). Shown to the
+        pair in the next session's check-in; a coordinator sees only the score."""
+        from facilitator.feedback import parse_answers, unknown_member
+
+        answers = parse_answers(worked, change, balance)
+        info = self.store.get_session(session_id)
+        pair = self.store.get_pair(info.pair_id)
+        pid = pair.resolve_speaker(member) if isinstance(member, str) else None
+        if pid is None:
+            raise unknown_member(str(member), [p.first_name for p in pair.participants])
+        return self.store.save_feedback(session_id, pid, answers)
+
+    def feedback_of(self, session_id: str) -> list[Feedback]:
+        """The feedback stored on one session, per member; the caller has checked access."""
+        return self.store.feedback(session_id=session_id)
+
+    # ------------------------------------------------------------------ program
+    def program_report(self) -> ProgramReport:
+        """`comentor program report`: every pair's progress in counts and scores (never what anyone said)."""
+        from facilitator.program import build_report
+
+        return build_report(self.store, self.clock().date())
+
+    def coordinator_report(self, code: object, *, client: str) -> ProgramReport:
+        """The program report for the coordinator page, if `code` is the coordinator code (COMENTOR_COORDINATOR_CODE,
+        a code or its hash), within the attempt limits. No code set: ConfigError saying how to set one. A pair's
+        code never opens it (it is compared only with the coordinator code)."""
+        self.check_coordinator(code, client=client)
+        return self.program_report()
+
+    def check_coordinator(self, code: object, *, client: str) -> None:
+        from facilitator.access import code_matches
+
+        secret = self.settings.coordinator_code
+        if secret is None:
+            raise ConfigError(COORDINATOR_UNSET)
+        client = _PRINTABLE.sub("?", client)[:200] or "unknown"
+        now, limits = self.clock(), self.limits
+        by_client, by_id = self.store.recent_failures(COORDINATOR, client, now - limits.window)
+        if by_client >= limits.per_client or by_id >= limits.per_pair:
+            raise AccessError(limits.locked_message())
+        given = code.strip() if isinstance(code, str) else ""
+        if not given or not code_matches(secret.get_secret_value().strip(), given):
+            self.store.record_failure(COORDINATOR, client, now, keep=limits.window)
+            raise AccessError(COORDINATOR_WRONG)
 
     # ----------------------------------------------------------------- summaries
     def summarize(self, transcript: Transcript, *, date: dt.date | None = None) -> Summary:
@@ -573,6 +646,17 @@ def _opened_note(live: LiveSession, opened: str | None = None) -> str:
     if live.ended:
         return f"{_names(live.pair)}: the session of {live.date.isoformat()}. {ENDED}."
     return opened or f"{_names(live.pair)}: today's session."
+
+
+def _with_feedback(agenda: Agenda, pair: Pair, feedback: list[Feedback]) -> Agenda:
+    """The agenda with last session's feedback on its check-in, also when the brain reworded the check-in."""
+    from facilitator.feedback import checkin_note
+
+    note = checkin_note(feedback, {p.id: p.first_name for p in pair.participants})
+    if not note or not agenda.items or note.strip() in agenda.items[0].purpose:
+        return agenda
+    first = agenda.items[0].model_copy(update={"purpose": agenda.items[0].purpose + note})
+    return agenda.model_copy(update={"items": [first, *agenda.items[1:]]})
 
 
 def _names(pair: Pair) -> str:

@@ -10,7 +10,8 @@ ComentorError
 │   ├── SessionEnded       a write to a session that has ended (read-only: start the next session)
 │   ├── IngestError        a knowledge file cannot be indexed
 │   ├── PeopleFileError    a people file (the cohort to match) is missing, malformed or incomplete
-│   └── MatchError         the people cannot be grouped as asked (e.g. too few for circles of that size)
+│   ├── MatchError         the people cannot be grouped as asked (e.g. too few for circles of that size)
+│   └── FeedbackError      a member's end-of-session check-in answers are invalid (score 1-5, short answers)
 ├── KnowledgeError         the knowledge base is empty or unreachable
 ├── StoreError             the database cannot be opened or written
 ├── ModelError             the language model failed after its retries (the offline brain takes over)
@@ -73,6 +74,10 @@ class PeopleFileError(InputError):
 
 class MatchError(InputError):
     """The people cannot be paired or grouped as asked; the message names a size or option that works."""
+
+
+class FeedbackError(InputError):
+    """A member's end-of-session feedback cannot be taken; the message names the field and the fix."""
 
 
 class KnowledgeError(ComentorError):

@@ -70,6 +70,11 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = Field(
         default=None, description="Signs the web app's access grants; the same on every replica. Default: a key file."
     )
+    coordinator_code: SecretStr | None = Field(
+        default=None,
+        description="Opens the program report page (counts and scores only); a code, or its `s1$...` hash. Unset: "
+        "the page stays locked.",
+    )
     access_hours: float = Field(
         default=12.0,
         gt=0,
@@ -114,7 +119,7 @@ class Settings(BaseSettings):
                     "OPENAI_API_KEY for OpenAI itself; or set COMENTOR_FACILITATOR=offline (or auto) to run without one"
                 )
 
-    @field_validator("openai_api_key", "openai_base_url", mode="before")
+    @field_validator("openai_api_key", "openai_base_url", "coordinator_code", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:
         """`OPENAI_API_KEY=` (empty) means no key, not an empty one that would turn the LLM facilitator on."""

@@ -39,6 +39,7 @@ from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute, Mapped, Sessi
 
 from facilitator.access import code_matches, dummy_hash, fingerprint, hash_code, is_hashed, new_code
 from facilitator.exceptions import InputError, NotFoundError, SessionEnded, StoreError
+from facilitator.feedback import Feedback, FeedbackAnswers
 from facilitator.models import Agenda, Commitment, CommitmentStatus, Move, Pair, Summary, Turn
 
 
@@ -123,6 +124,21 @@ class CommitmentEventRow(Base):
     kind: Mapped[str] = mapped_column(String(32))
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class FeedbackRow(Base):
+    """One member's end-of-session feedback on one session (answered again: replaced)."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (UniqueConstraint("session_id", "member"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id"), index=True)
+    pair_id: Mapped[str] = mapped_column(ForeignKey("pairs.id"), index=True)
+    member: Mapped[str] = mapped_column(String(64))
+    worked: Mapped[str] = mapped_column(Text, default="")
+    change: Mapped[str] = mapped_column(Text, default="")
+    balance: Mapped[int] = mapped_column(Integer)
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
 
@@ -444,6 +460,39 @@ class Store:
             raise NotFoundError(f"no session '{session_id}'")
         return row
 
+    # --------------------------------------------------------------- feedback
+    def save_feedback(self, session_id: str, member: str, answers: FeedbackAnswers) -> Feedback:
+        """Store (or replace) one member's feedback on a session (the member answering twice at once: one wins)."""
+        for _attempt in range(3):
+            try:
+                return self._save_feedback(session_id, member, answers)
+            except IntegrityError:  # the same member's other answer was stored first: replace it
+                continue
+        raise StoreError("the feedback could not be saved (concurrent writers); try again")
+
+    def _save_feedback(self, session_id: str, member: str, answers: FeedbackAnswers) -> Feedback:
+        with self._sessions.begin() as db:
+            info = self._session_row(db, session_id)
+            row = db.scalars(
+                select(FeedbackRow).where(FeedbackRow.session_id == session_id, FeedbackRow.member == member)
+            ).first()
+            if row is None:
+                row = FeedbackRow(session_id=session_id, pair_id=info.pair_id, member=member, balance=answers.balance)
+                db.add(row)
+            row.worked, row.change, row.balance, row.at = answers.worked, answers.change, answers.balance, _now()
+            db.flush()
+            return _feedback(row)
+
+    def feedback(self, *, session_id: str | None = None, pair_id: str | None = None) -> list[Feedback]:
+        """Stored feedback of one session or one pair, oldest first."""
+        with self._sessions() as db:
+            query = select(FeedbackRow).order_by(FeedbackRow.id)
+            if session_id:
+                query = query.where(FeedbackRow.session_id == session_id)
+            if pair_id:
+                query = query.where(FeedbackRow.pair_id == pair_id)
+            return [_feedback(r) for r in db.scalars(query)]
+
     # ------------------------------------------------------------------ turns
     def append_turn(self, session_id: str, speaker: str, text: str) -> Turn:
         """Commit one partner turn (its own transaction). Retries on an index race with another process."""
@@ -750,6 +799,17 @@ def _session_info(row: SessionRow) -> SessionInfo:
         agenda=Agenda.model_validate(row.agenda) if row.agenda else None,
         state=dict(row.state or {}),
         summary=Summary.model_validate(row.summary) if row.summary else None,
+    )
+
+
+def _feedback(row: FeedbackRow) -> Feedback:
+    return Feedback(
+        session_id=row.session_id,
+        member=row.member,
+        worked=row.worked,
+        change=row.change,
+        balance=row.balance,
+        at=row.at,
     )
 
 

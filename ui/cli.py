@@ -38,6 +38,8 @@ knowledge_app = typer.Typer(help="The program guidance the facilitator draws on.
 app.add_typer(knowledge_app, name="knowledge")
 pairs_app = typer.Typer(help="Pairs stored on this machine and their access codes.", no_args_is_help=True)
 app.add_typer(pairs_app, name="pairs")
+program_app = typer.Typer(help="The whole program, for its coordinator: counts and scores only.", no_args_is_help=True)
+app.add_typer(program_app, name="program")
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -310,9 +312,60 @@ def chat(
             for event in live.handle(line):
                 _print_event(event, live.pair)
                 if event.kind == "summary":
+                    _ask_feedback(fac, live.id, live.pair, interactive=interactive)
                     return
         except ComentorError as e:
             err.print(f"[bold red]error:[/] {e}", highlight=False)
+
+
+def _prompt(question: str, *, interactive: bool) -> str | None:
+    """One answer line from stdin (None at the end of input)."""
+    if interactive:
+        sys.stdout.write(f"  {question} ")
+        sys.stdout.flush()
+    line = sys.stdin.readline()
+    return None if not line else line.strip()
+
+
+def _ask_feedback(fac: Facilitator, session_id: str, pair: Pair, *, interactive: bool) -> None:
+    """The end-of-session check-in: three short questions to each member (a blank score skips that member)."""
+    from facilitator.feedback import QUESTIONS
+
+    err.print("[dim]check-in feedback: three short questions each (leave the score blank to skip)[/]")
+    for member in pair.participants:
+        _print_facilitator(f"{member.first_name}, your check-in:")
+        worked = _prompt(QUESTIONS["worked"], interactive=interactive)
+        change = _prompt(QUESTIONS["change"], interactive=interactive) if worked is not None else None
+        while change is not None:
+            score = _prompt(QUESTIONS["balance"], interactive=interactive)
+            if not score:
+                err.print(f"[dim]no feedback from {display_safe(member.first_name)}[/]", highlight=False)
+                break
+            try:
+                fac.record_feedback(session_id, member.id, worked=worked, change=change, balance=score)
+                _print_facilitator(f"Thanks, {member.first_name}: feedback saved.")
+                break
+            except ComentorError as e:
+                err.print(f"[bold red]error:[/] {e}", highlight=False)
+        if change is None:
+            err.print(f"[dim]feedback skipped; later: `comentor feedback {session_id} MEMBER --balance N`[/]")
+            return
+
+
+@app.command()
+@handle_errors
+def feedback(
+    session_id: Annotated[str, typer.Argument(help="A session id (see `comentor sessions`).")],
+    member: Annotated[str, typer.Argument(help="The member's name or id.")],
+    balance: Annotated[str, typer.Option("--balance", "-b", help="How balanced it felt, 1 (not) to 5 (well).")],
+    worked: Annotated[str, typer.Option("--worked", help="What worked well.")] = "",
+    change: Annotated[str, typer.Option("--change", help="What to change next time.")] = "",
+) -> None:
+    """One member's end-of-session check-in feedback (answering again replaces it); the pair sees it in the next
+    session's check-in, a coordinator only the score."""
+    fac = _facilitator(guidance=False)
+    saved = fac.record_feedback(session_id, member, worked=worked, change=change, balance=balance)
+    out.print(f"feedback from {saved.member} on session {saved.session_id} saved", highlight=False, markup=False)
 
 
 @app.command()
@@ -481,6 +534,45 @@ def pairs_code(
     pid = pair_id.strip().lower()
     out.print(f"{pid}: new access code {code} (shown once; the old code no longer works)", markup=False)
     out.print(f"open the pair in the web app (`comentor ui`): {link_to(_app_url(app_url), pid, code)}", markup=False)
+
+
+class ReportFormat(StrEnum):
+    md = "md"
+    json = "json"
+    html = "html"
+
+
+@program_app.command("report")
+@handle_errors
+def program_report(
+    fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="md, json or html")] = ReportFormat.md,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")] = None,
+) -> None:
+    """Every pair's progress: sessions held against the cadence, last meeting, items done / slipped / dropped / open,
+    talk balance and feedback scores per session, and the pairs that need a nudge. Counts and scores only: never
+    what anyone said, an item's wording or a feedback comment."""
+    from facilitator.program import report_document, report_json, report_markdown
+
+    report = _facilitator(guidance=False).program_report()
+    render = {ReportFormat.md: report_markdown, ReportFormat.json: report_json, ReportFormat.html: report_document}[fmt]
+    text = render(report)
+    if output:
+        output.write_text(text + "\n", encoding="utf-8")
+        err.print(f"wrote {output}", highlight=False)
+    else:
+        sys.stdout.write(text + "\n")
+
+
+@program_app.command("code")
+@handle_errors
+def program_code() -> None:
+    """A new coordinator code for the web app's Coordinator tab, and the hash to set as COMENTOR_COORDINATOR_CODE
+    (keep the code; only the hash needs to be in the environment)."""
+    from facilitator.access import hash_code, new_code
+
+    code = new_code()
+    out.print(f"coordinator code: {code} (shown once)", markup=False, highlight=False)
+    out.print(f"set it with: export COMENTOR_COORDINATOR_CODE='{hash_code(code)}'", markup=False, highlight=False)
 
 
 def _plain(text: str) -> str:

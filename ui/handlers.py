@@ -26,6 +26,7 @@ from facilitator.engine import Facilitator, LiveSession
 from facilitator.exceptions import ComentorError, InputError, PairIdTaken
 from facilitator.models import Agenda
 from facilitator.pairs import PairDraft, PartnerDraft
+from facilitator.program import ProgramReport
 from facilitator.settings import Settings
 from facilitator.snapshots import AgendaSnapshot, Event, Outcome, SessionView
 from ui import views
@@ -83,6 +84,14 @@ class PageUpdate(BaseModel):
         description="Whether the page follows the pair's newest open session (False: a link named this session).",
     )
     pick: str | None = Field(default=None, description="The item the page had chosen, kept while it is listed.")
+
+
+class CoordinatorUpdate(BaseModel):
+    """What the coordinator tab shows: a status line and, once the coordinator code was right, the report."""
+
+    status: str = ""
+    warn: bool = False
+    report: ProgramReport | None = None
 
 
 def refused(e: ComentorError) -> PageUpdate:
@@ -336,6 +345,38 @@ class Handlers:
         n = len(summary.commitments)
         note = f"Summarized: {n} accountability item{'s' if n != 1 else ''}. Download the recap or calendar below."
         return self._refresh(access, live, note)
+
+    def feedback(self, access: Any, member: Any, worked: Any, change: Any, balance: Any) -> PageUpdate:
+        """One member's check-in feedback on the session (the partner chosen as speaker), stored by the engine; the
+        pair sees it in the next session's check-in."""
+        if not isinstance(member, str) or not member:
+            return PageUpdate(status="choose who is answering (Who speaks) first, then save the feedback", warn=True)
+        try:
+            live = self.fac.granted(access)
+            text = {"worked": _text(worked), "change": _text(change)}
+            saved = self.fac.record_feedback(live.id, member, balance=balance, **text)
+        except ComentorError as e:
+            return refused(e)
+        name = views.name_of(live.pair, saved.member)
+        return PageUpdate(status=f"Thanks, {name}: your feedback is saved; it opens your next session's check-in.")
+
+    # ------------------------------------------------------------------------------ the coordinator
+    def coordinator(self, code: Any, *, client: str) -> CoordinatorUpdate:
+        """The coordinator tab: the program report (counts and scores) for the coordinator code, and only for it; a
+        pair's code or grant is refused like any wrong code. No code configured: how to set one."""
+        try:
+            report = self.fac.coordinator_report(_text(code), client=client)
+        except ComentorError as e:
+            return CoordinatorUpdate(status=str(e), warn=True)
+        return CoordinatorUpdate(status=f"Program report of {report.date.isoformat()}", report=report)
+
+    def coordinator_hint(self) -> str:
+        """What the coordinator tab says before a code is tried."""
+        from facilitator.access import COORDINATOR_UNSET
+
+        if self.fac.settings.coordinator_code is None:
+            return COORDINATOR_UNSET
+        return "Enter the coordinator code to see every pair's progress (counts and scores only)."
 
     def export(self, kind: ExportKind, access: Any) -> PageUpdate:
         """A download button was clicked: the file is already on it; this says so, or why there is none."""

@@ -13,8 +13,10 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from facilitator.feedback import ANSWER_CHARS, QUESTIONS, SCORE_MAX, SCORE_MIN
 from facilitator.models import CADENCE_CHARS, NAME_CHARS, ROLE_CHARS, TOPIC_CHARS, TOPICS_MAX
 from facilitator.pairs import PAIR_ID_CHARS
+from facilitator.program import report_html
 from facilitator.settings import Settings
 from ui import views
 from ui.handlers import AskKind, ExportKind, Handlers, ItemAction, PageUpdate
@@ -119,6 +121,8 @@ class Page:
     summary: gr.Markdown
     exports: dict[ExportKind, gr.DownloadButton]
     new: gr.Button
+    feedback: dict[str, Any]
+    coordinator: dict[str, Any]
     history: gr.Markdown
     timer: gr.Timer
     lifecycle: gr.Markdown
@@ -288,10 +292,36 @@ def _summary_section() -> dict[str, Any]:
             "ics": gr.DownloadButton("Calendar (.ics)", elem_id="export-ics", size="sm"),
         }
         new = gr.Button("Start a new session", elem_id="new-session", size="sm")
-    return {"summary": summary, "exports": exports, "new": new}
+    with gr.Accordion("Check-in feedback (after Summarize: each of you, as the speaker chosen above)", open=False):
+        with gr.Row():
+            fb_worked = gr.Textbox(label=QUESTIONS["worked"], elem_id="fb-worked", max_lines=2, max_length=ANSWER_CHARS)
+            fb_change = gr.Textbox(label=QUESTIONS["change"], elem_id="fb-change", max_lines=2, max_length=ANSWER_CHARS)
+        with gr.Row():
+            fb_balance = gr.Radio(
+                choices=[str(n) for n in range(SCORE_MIN, SCORE_MAX + 1)],
+                label=QUESTIONS["balance"],
+                elem_id="fb-balance",
+                scale=3,
+            )
+            fb_save = gr.Button("Save my feedback", elem_id="fb-save", scale=1)
+    feedback = {"worked": fb_worked, "change": fb_change, "balance": fb_balance, "save": fb_save}
+    return {"summary": summary, "exports": exports, "new": new, "feedback": feedback}
 
 
-def widgets(banner: str, secret: str | None) -> Page:
+def _coordinator_tab(hint: str) -> dict[str, Any]:
+    """The coordinator's page: the program report behind the coordinator code (a pair's code does not open it)."""
+    with gr.Tab("Coordinator", id="coordinator"):
+        gr.Markdown(views.status_markdown(hint), elem_id="coord-hint", **NO_MD)
+        with gr.Row():
+            code = gr.Textbox(label="Coordinator code", type="password", elem_id="coord-code", max_lines=1, scale=3)
+            show = gr.Button("Show the program report", elem_id="coord-show", scale=1)
+        status = gr.Markdown("", elem_id="coord-status", **NO_MD)
+        plot = gr.Plot(elem_id="coord-plot", show_label=False, visible=False)
+        report = gr.HTML("", elem_id="coord-report")
+    return {"code": code, "show": show, "status": status, "plot": plot, "report": report}
+
+
+def widgets(banner: str, secret: str | None, coordinator_hint: str = "") -> Page:
     """Build the page's widgets (inside a `gr.Blocks` context)."""
     # the grant: sent by the page with every event (a client that only knows a session hash does not have it)
     access = gr.Textbox(value="", visible="hidden", elem_id="access-grant", max_lines=1)
@@ -311,6 +341,7 @@ def widgets(banner: str, secret: str | None) -> Page:
             session = {**chat, **agenda, **_items_section(), **_summary_section()}
         with gr.Tab("History", id="history"):
             history = gr.Markdown(elem_id="history", **NO_MD)
+        coordinator = _coordinator_tab(coordinator_hint)
     timer = gr.Timer(30)
     # live sync: the revision this page shows, whether it follows the pair's newest session, and the poll
     seen = gr.Textbox(value="", visible="hidden", elem_id="seen-revision", max_lines=1)
@@ -328,6 +359,7 @@ def widgets(banner: str, secret: str | None) -> Page:
         seen=seen,
         follow=follow,
         sync=sync,
+        coordinator=coordinator,
         **pair,
         **session,
     )
@@ -561,6 +593,32 @@ def wire_items(page: Page, h: Handlers) -> None:
     page.new.click(on_new, [page.access], page.outputs(MOVED), api_name="on_new", **ONCE)
 
 
+def wire_feedback(page: Page, h: Handlers) -> None:
+    """A member's check-in feedback: saved for the partner chosen as speaker."""
+    form = page.feedback
+
+    def on_feedback(access: str | None, who: str | None, worked: str, change: str, balance: str | None) -> Any:
+        return apply(h.feedback(access, who, worked, change, balance), STATUS)
+
+    inputs = [page.access, page.speaker, form["worked"], form["change"], form["balance"]]
+    form["save"].click(on_feedback, inputs, page.outputs(STATUS), api_name="on_feedback", **ONCE)
+
+
+def wire_coordinator(page: Page, h: Handlers) -> None:
+    """The coordinator tab: the code is checked by the engine on every click (no grant, nothing remembered)."""
+    tab = page.coordinator
+
+    def on_coordinator(code: str, request: gr.Request) -> Any:
+        update = h.coordinator(code, client=client_of(request))
+        status = views.status_markdown(update.status, update.warn)
+        if update.report is None:
+            return status, gr.update(value=None, visible=False), ""
+        return status, gr.update(value=views.program_figure(update.report), visible=True), report_html(update.report)
+
+    outputs = [tab["status"], tab["plot"], tab["report"]]
+    tab["show"].click(on_coordinator, [tab["code"]], outputs, api_name="on_coordinator", **ONCE)
+
+
 def wire_sync(page: Page, h: Handlers) -> None:
     """Live sync: every second the page asks whether its session changed (a cheap read of the store, so it holds
     across replicas) and re-renders only when it did."""
@@ -581,11 +639,13 @@ def build(h: Handlers, *, banner: str, secret: str | None, settings: Settings) -
         analytics_enabled=False,
         delete_cache=(3600, 3600),  # exported files leave Gradio's cache within two hours
     ) as demo:
-        page = widgets(banner, secret)
+        page = widgets(banner, secret, h.coordinator_hint())
         wire_pair(demo, page, h)
         wire_chat(page, h)
         wire_agenda(page, h)
         wire_items(page, h)
+        wire_feedback(page, h)
+        wire_coordinator(page, h)
         wire_sync(page, h)
     demo.queue(default_concurrency_limit=settings.ui_concurrency, max_size=settings.ui_queue_size)
     return demo

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from facilitator.brains.base import BrainProfile
+    from facilitator.program import ProgramReport
 
 Message = dict[str, Any]
 _REF = re.compile(r"\s*\[(c[0-9a-f]{8,}|q\d{3,}|[a-z][a-z0-9-]{2,40})\]")
@@ -187,6 +188,41 @@ def balance_figure(pair: Pair, bal: Balance) -> Figure:
     for ax in (left, right):
         ax.spines[["top", "right"]].set_visible(False)
         ax.tick_params(labelsize=9)
+    return fig
+
+
+# ------------------------------------------------------------------------------------ the program report
+PLOTTED_PAIRS = 12  # lines on the balance chart; the table lists every pair
+
+
+def program_figure(report: ProgramReport) -> Figure:
+    """For the coordinator: each pair's talk balance over time (the largest member's share of the words, per
+    session; 1/N is even) and its sessions held against those its cadence asked for. Only ids and figures."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(9, 3), dpi=100, layout="constrained")
+    left, right = fig.subplots(1, 2, width_ratios=[3, 2])
+    pairs = report.pairs[:PLOTTED_PAIRS]
+    for p in pairs:
+        points = [(s.date, max(s.shares.values()) * 100) for s in p.sessions if s.shares]
+        if points:
+            left.plot([d for d, _ in points], [v for _, v in points], marker="o", label=p.pair_id)
+    left.axhline(50, color="#6b7280", linestyle="--", linewidth=1)
+    left.set_ylim(0, 100)
+    left.set_title("Largest share of words per session (%)", fontsize=10)
+    if left.get_legend_handles_labels()[0]:
+        left.legend(fontsize=8, loc="lower left")
+    fig.autofmt_xdate()
+    where = list(range(len(pairs)))
+    right.bar([x - 0.2 for x in where], [p.sessions_held for p in pairs], width=0.4, label="held")
+    right.bar([x + 0.2 for x in where], [p.sessions_expected or 0 for p in pairs], width=0.4, label="expected")
+    right.set_xticks(where, labels=[clip(p.pair_id, 14) for p in pairs], rotation=30, fontsize=8)
+    right.set_title("Sessions: held vs cadence", fontsize=10)
+    right.yaxis.get_major_locator().set_params(integer=True)
+    right.legend(fontsize=8)
+    for ax in (left, right):
+        ax.spines[["top", "right"]].set_visible(False)
+        ax.tick_params(labelsize=8)
     return fig
 
 

@@ -24,6 +24,7 @@ from facilitator.agenda.history import History
 from facilitator.agenda.topics import SeekMatch, match_seeks
 from facilitator.exceptions import InputError, KnowledgeError
 from facilitator.export import next_meeting
+from facilitator.feedback import Feedback, checkin_note
 from facilitator.knowledge.bank import QUESTION_BANK_SOURCE, QuestionBank, QuestionEntry
 from facilitator.models import Agenda, AgendaItem, AgendaQuestion, Citation, Commitment, Pair, Participant
 from facilitator.textutil import clip
@@ -229,9 +230,11 @@ def build_agenda(
     bank: QuestionBank,
     knowledge: KnowledgeBase | None = None,
     previous: Sequence[Agenda] = (),
+    feedback: Sequence[Feedback] = (),
 ) -> Agenda:
     """The offline agenda: deterministic for the same pair, date, minutes, open items, bank, knowledge base and
-    `previous` (the pair's earlier agendas, oldest first: questions and sought topics they used come last)."""
+    `previous` (the pair's earlier agendas, oldest first: questions and sought topics they used come last).
+    `feedback` (the members' answers at the end of their last session) is recalled in the check-in."""
     check_minutes(minutes)
     items_open = _distinct_open_items(pair, open_items or [])
     history = History(previous)
@@ -239,6 +242,7 @@ def build_agenda(
     embedder = knowledge.embedder if knowledge is not None else None
     seen: set[str] = set()
     drafts = [_opening(picker, seen)]
+    drafts[0].purpose += checkin_note(list(feedback), {p.id: p.first_name for p in pair.participants})
     if items_open:
         drafts.append(_review(pair, items_open, picker, seen))
     for lead in pair.participants:
