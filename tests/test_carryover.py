@@ -8,6 +8,7 @@ import dataclasses
 import datetime as dt
 from pathlib import Path
 
+import gradio as gr
 import pytest
 
 from facilitator.carryover import history_lines
@@ -16,6 +17,8 @@ from facilitator.exceptions import InputError, SessionEnded
 from facilitator.models import Pair, Participant
 from facilitator.session import NEWER_SESSION, SLIP_HINT
 from facilitator.store import CommitmentEvent, Store
+from ui import layout, views
+from ui.handlers import NO_CARRIED, Handlers
 
 NOW = dt.datetime(2026, 3, 4, 10, 0, tzinfo=dt.UTC)
 PAIR = Pair(
@@ -152,3 +155,58 @@ def test_history_lines_read_a_moved_date_and_a_slip_apart() -> None:
         "date moved 2026-03-08 → 2026-03-09 (2026-03-06)",
         "dropped 2026-03-06",
     ]
+
+
+# ------------------------------------------------------------------------------------ the page's handlers and views
+def page_in_next_session(fac: Facilitator, tmp_path: Path) -> tuple[Handlers, str, str]:
+    """The page after session 1 (two items) was summarized and the next one started: (handlers, old, new grant)."""
+    h = Handlers(fac, exports_root=tmp_path / "exports")
+    old = h.open("ana-ben", fac.create_pair(PAIR), client="test").token or ""
+    list(h.send(old, "ana", "I'll send Ben the campaign brief by Friday."))
+    list(h.send(old, "ben", "And I'll share the video checklist by next Monday."))
+    h.summarize(old)
+    moved = h.new(old)
+    assert moved.view is not None and moved.view.carried and moved.token
+    return h, old, moved.token
+
+
+def test_the_buttons_mark_items_through_the_engine_and_the_page_refreshes(fac: Facilitator, tmp_path: Path) -> None:
+    h, _old, grant = page_in_next_session(fac, tmp_path)
+    shown = h.sync(grant, "")
+    assert shown.view is not None
+    ana, ben = (next(c.item.id for c in shown.view.carried if c.item.owner == who) for who in ("ana", "ben"))
+    rows = views.carried_rows(PAIR, shown.view.carried)
+    assert {r[0] for r in rows} == {ana, ben} and all(r[4] == "open" and r[5] == "agreed 2026-03-04" for r in rows)
+    assert [v for _label, v in views.carried_choices(PAIR, shown.view.carried)] == [r[0] for r in rows]
+
+    slipped = h.carry("slipped", grant, "ana", ana, "2026-03-20")
+    assert not slipped.warn and slipped.status == f"commitment {ana} marked slipped (new date 2026-03-20)"
+    assert slipped.carried_due == "" and slipped.carried_pick == ""
+    done = h.carry("done", grant, "ben", ben)
+    assert done.view is not None
+    row = {r[0]: r for r in views.carried_rows(PAIR, done.view.carried)}
+    assert row[ana][3:5] == ["2026-03-20", "slipped"] and "→ 2026-03-20" in row[ana][5]
+    assert row[ben][4] == "done" and row[ben][5].endswith("done 2026-03-04")
+    assert [v for _label, v in views.carried_choices(PAIR, done.view.carried)] == [ana]  # only open ones to mark
+
+    values = dict(zip(layout.CARRIED, layout.apply(done, layout.CARRIED), strict=True))
+    assert values["carried"] == views.carried_rows(PAIR, done.view.carried)
+    assert values["carried_pick"]["value"] is None and [c[1] for c in values["carried_pick"]["choices"]] == [ana]
+    assert values["carried_due"] == ""
+    polled = dict(zip(layout.SYNCED, layout.apply(h.sync(grant, ""), layout.SYNCED), strict=True))
+    assert "value" not in polled["carried_pick"]  # the poll keeps the page's choice
+
+
+def test_a_refused_mark_keeps_the_page_and_says_what_to_type(fac: Facilitator, tmp_path: Path) -> None:
+    h, old, grant = page_in_next_session(fac, tmp_path)
+    ana = next(c.id for c in fac.store.open_commitments("ana-ben") if c.owner == "ana") or ""
+    bad = h.carry("slipped", grant, "ana", ana, "someday")
+    assert bad.warn and SLIP_HINT in (bad.status or "") and "someday" in (bad.status or "")
+    assert bad.view is None and bad.carried_due is None and bad.carried_pick is None  # the date box keeps its text
+    with pytest.warns(UserWarning, match="cannot read the date"):  # the toast, outside a Gradio event
+        skipped = layout.apply(bad, layout.CARRIED)
+    assert all(isinstance(v, type(gr.skip())) for v in skipped[2:])
+    assert h.carry("done", grant, "ana", "").status == NO_CARRIED
+    ended = h.carry("done", old, "ana", ana)  # the summarized session's page (not followed): read-only
+    assert ended.warn and "read-only" in (ended.status or "")
+    assert {c.status for c in fac.store.commitments(pair_id="ana-ben")} == {"open"}
