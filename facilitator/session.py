@@ -75,7 +75,7 @@ NEWER_SESSION = (
     "a newer session of this pair is open: open items are marked there (reload the page, or `comentor chat` "
     "without --session, to continue in it)"
 )
-SLIP_HINT = "type the new date, e.g. 2026-12-18 or 'next Friday'"
+SLIP_HINT = "type the new date, e.g. {example} or 'next Friday'"  # example: two weeks after the session date
 COMMANDS = (*_COMMANDS, "/agenda", "/done", "/slipped", "/dropped", "/end")
 
 
@@ -630,7 +630,8 @@ class LiveSession:
         resolved = resolve_due(text, self.date) if text else None
         if resolved is None:
             said = f"cannot read the date '{clip(text, 40)}'; " if text else "a slipped item needs its new date; "
-            raise InputError(said + SLIP_HINT)
+            example = (self.date + dt.timedelta(days=14)).isoformat()
+            raise InputError(said + SLIP_HINT.format(example=example))
         return resolved
 
     def update_item(self, action: ItemUpdate, rest: str, *, by: str | None = None) -> Event:
@@ -644,8 +645,8 @@ class LiveSession:
         except SessionEnded:
             raise
         except InputError as e:
-            example = "; e.g. /slipped ID next Friday" if action == "slipped" else "; /commitments lists them"
-            return Event(kind="notice", text=str(e) + example)
+            usage = "; as a command: /slipped ID next Friday" if action == "slipped" else "; /commitments lists them"
+            return Event(kind="notice", text=str(e) + usage)
 
     def end(self) -> Summary:
         """Close the session: summarize, store the accountability items, and return the summary. From then on the

@@ -302,7 +302,7 @@ def _carried_section() -> dict[str, Any]:
             )
             carried_due = gr.Textbox(
                 label="New date (for Slipped)",
-                placeholder="e.g. 2026-12-18 or next Friday",
+                placeholder="e.g. YYYY-MM-DD or next Friday",
                 elem_id="carried-due",
                 max_lines=1,
                 scale=2,
