@@ -210,3 +210,19 @@ def test_a_refused_mark_keeps_the_page_and_says_what_to_type(fac: Facilitator, t
     ended = h.carry("done", old, "ana", ana)  # the summarized session's page (not followed): read-only
     assert ended.warn and "read-only" in (ended.status or "")
     assert {c.status for c in fac.store.commitments(pair_id="ana-ben")} == {"open"}
+
+
+def test_the_carried_list_and_commitments_render_a_hostile_action_inert(fac: Facilitator) -> None:
+    from .test_page_safety import LEAK, unsafe_elements
+
+    code = fac.create_pair(PAIR)
+    first = fac.granted(fac.open("ana-ben", code, client="test").token)
+    list(first.say("ana", f"I'll send Ben the ![i]({LEAK}/x) checklist <img src={LEAK}/y onerror=alert(1)> by Friday."))
+    first.end()
+    live = next_session(fac, first)
+    assert live.carried()
+    [move] = [e.move for e in live.handle("/commitments") if e.move is not None]
+    for message in views.move_messages(move):
+        assert unsafe_elements(message["content"]) == [], message["content"]
+    cells = [str(c) for row in views.carried_rows(PAIR, live.carried()) for c in row]
+    assert cells and not any("\x00" in c or "\x1b" in c for c in cells)  # plain-text cells, shown as written
