@@ -38,6 +38,7 @@ from facilitator.snapshots import (
     AgendaPlan,
     AgendaSnapshot,
     AgendaStatus,
+    CarriedItem,
     Conversation,
     Event,
     ItemView,
@@ -45,6 +46,7 @@ from facilitator.snapshots import (
     SessionView,
 )
 from facilitator.store import ENDED, StoredItem
+from facilitator.textutil import clip
 from facilitator.understanding.read import read_conversation
 from facilitator.understanding.reading import Reading
 
@@ -69,6 +71,11 @@ _COMMANDS: dict[str, RequestKind] = {
     "/next": "next",
 }
 _UPDATES: dict[str, ItemUpdate] = {"/done": "done", "/dropped": "dropped", "/slipped": "slipped"}
+NEWER_SESSION = (
+    "a newer session of this pair is open: open items are marked there (reload the page, or `comentor chat` "
+    "without --session, to continue in it)"
+)
+SLIP_HINT = "type the new date, e.g. {example} or 'next Friday'"  # example: two weeks after the session date
 COMMANDS = (*_COMMANDS, "/agenda", "/done", "/slipped", "/dropped", "/end")
 
 
@@ -237,11 +244,23 @@ class LiveSession:
         if move is None:
             fallback, _ = validate_move(self.f.fallback.render(data), self.pair, allowed)
             move = fallback.model_copy(update={"note": f"{note}; the offline facilitator answered this turn"})
+        if plan.kind == "commitments":
+            move = self._with_carried(move)
         record_move(self.state, move)
         apply(self.state, plan, self._last_index(), self.f.clock())
         self.f.store.append_move(self.id, self._last_index(), move)
         self.save()
         yield Event(kind="move", move=move, text=move.text)
+
+    def _with_carried(self, move: Move) -> Move:
+        """A commitments move with the pair's items from earlier sessions after this session's (with their ids, for
+        /done, /slipped and /dropped), whichever brain worded it."""
+        from facilitator.carryover import carried_markdown
+
+        carried = carried_markdown(self.carried(), self.pair)
+        if not carried:
+            return move
+        return move.model_copy(update={"text": f"{move.text.rstrip()}\n\n{carried}"})
 
     @property
     def reading(self) -> Reading:
@@ -378,6 +397,7 @@ class LiveSession:
             summary=summary,
             recap_markdown=self.export("md", summary).decode() if summary is not None else None,
             history=self.f.history_of(self.pair_id),
+            carried=self.carried(),
             revision=revision.tag,
             successor=revision.successor,
         )
@@ -572,29 +592,61 @@ class LiveSession:
         return text or None
 
     # ------------------------------------------------------------ continuity
-    def update_item(self, action: ItemUpdate, rest: str, *, by: str | None = None) -> Event:
-        """`/done ID`, `/dropped ID`, `/slipped ID DATE`: update an open commitment of this pair (history kept)."""
+    def carried(self) -> list[CarriedItem]:
+        """The pair's items from earlier sessions: the open ones (to mark done, slipped or dropped) and those closed
+        in this session, each with its history (two reads of the store)."""
+        from facilitator.carryover import carried_items
+
+        store = self.f.store
+        sessions = store.list_sessions(self.pair_id)
+        return carried_items(store.pair_items(self.pair_id), store.pair_item_events(self.pair_id), sessions, self.id)
+
+    def mark_item(self, item_id: str, action: ItemUpdate, due: str | None = None, *, by: str | None = None) -> Event:
+        """Mark one of the pair's open items done, slipped (to the new date `due`, as typed) or dropped.
+
+        The pair's items belong to the pair, not to one session: they are marked from the pair's newest open session
+        only (an ended session is read-only; an older open one sends the pair on to the newest). History is kept."""
+        self._writable()
+        if self.f.store.successor(self.id) is not None:
+            raise InputError(NEWER_SESSION)
+        item = next((c for c in self.f.store.commitments(pair_id=self.pair_id) if c.id == item_id.strip()), None)
+        if item is None:
+            raise InputError(f"no commitment '{clip(item_id, 40)}' for this pair; choose one of the listed items")
+        if item.status not in ("open", "slipped"):
+            raise InputError(f"commitment {item.id} is already {item.status}; only open items can be marked")
+        new_due = self._slip_date(due) if action == "slipped" else None
+        pid = self.pair.resolve_speaker(by) if by else None
+        try:
+            self.f.store.update_commitment(item.id or "", by=pid, session_id=self.id, status=action, due=new_due)
+        except NotFoundError as e:
+            raise InputError(str(e)) from None
+        when = f" (new date {new_due.isoformat()})" if new_due else ""
+        return Event(kind="notice", text=f"commitment {item.id} marked {action}{when}")
+
+    def _slip_date(self, due: str | None) -> dt.date:
         from facilitator.dates import resolve_due
 
+        text = (due or "").strip()
+        resolved = resolve_due(text, self.date) if text else None
+        if resolved is None:
+            said = f"cannot read the date '{clip(text, 40)}'; " if text else "a slipped item needs its new date; "
+            example = (self.date + dt.timedelta(days=14)).isoformat()
+            raise InputError(said + SLIP_HINT.format(example=example))
+        return resolved
+
+    def update_item(self, action: ItemUpdate, rest: str, *, by: str | None = None) -> Event:
+        """`/done ID`, `/dropped ID`, `/slipped ID DATE`: `mark_item` as a command; a refusal is said as a notice."""
         self._writable()
         parts = rest.split(maxsplit=1)
         if not parts:
             return Event(kind="notice", text=f"usage: /{action} ID" + (" NEW-DATE" if action == "slipped" else ""))
-        item_id = parts[0]
-        if item_id not in {c.id for c in self.f.store.commitments(pair_id=self.pair_id)}:
-            return Event(kind="notice", text=f"no commitment '{item_id}' for this pair; /commitments lists them")
-        due = None
-        if action == "slipped":
-            due = resolve_due(parts[1], self.date) if len(parts) > 1 else None
-            if due is None:
-                return Event(kind="notice", text="say the new date, e.g. /slipped ID next Friday")
-        pid = self.pair.resolve_speaker(by) if by else None
         try:
-            self.f.store.update_commitment(item_id, by=pid, session_id=self.id, status=action, due=due)
-        except NotFoundError as e:
-            return Event(kind="notice", text=str(e))
-        when = f" (new date {due.isoformat()})" if due else ""
-        return Event(kind="notice", text=f"commitment {item_id} marked {action}{when}")
+            return self.mark_item(parts[0], action, parts[1] if len(parts) > 1 else None, by=by)
+        except SessionEnded:
+            raise
+        except InputError as e:
+            usage = "; as a command: /slipped ID next Friday" if action == "slipped" else "; /commitments lists them"
+            return Event(kind="notice", text=str(e) + usage)
 
     def end(self) -> Summary:
         """Close the session: summarize, store the accountability items, and return the summary. From then on the

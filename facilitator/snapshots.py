@@ -28,6 +28,21 @@ class ItemView(BaseModel):
         return self.item.confirmed
 
 
+class CarriedItem(BaseModel):
+    """An item agreed in an earlier session of the pair, as the next sessions show it: the item (its id is what
+    `/done`, `/slipped` and `/dropped` take), the date it was agreed, and its history in words, oldest first (e.g.
+    "slipped 2026-03-01 → 2026-03-08")."""
+
+    item: Commitment
+    agreed: dt.date | None = Field(default=None, description="The date of the session the item was agreed in.")
+    history: list[str] = Field(default_factory=list)
+
+    @property
+    def open(self) -> bool:
+        """Still to do (open or slipped): it can be marked done, slipped or dropped."""
+        return self.item.status in ("open", "slipped")
+
+
 class AgendaStatus(BaseModel):
     """Where the session is on its agenda: the current item and the minutes left in its timebox."""
 
@@ -91,6 +106,10 @@ class SessionView(BaseModel):
     summary: Summary | None
     recap_markdown: str | None = Field(default=None, description="The Markdown recap, once summarized.")
     history: History
+    carried: list[CarriedItem] = Field(
+        default_factory=list,
+        description="Items from the pair's earlier sessions: the open ones and those closed in this session.",
+    )
     revision: str = Field(
         default="", description="`SessionRevision.tag`, read before this view: a page compares it to know it is current"
     )

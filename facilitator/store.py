@@ -147,6 +147,7 @@ class StoredItem(BaseModel):
 
     item: Commitment
     confirmed_by: list[str] = Field(default_factory=list)
+    session_id: str = Field(default="", description="The session the item was agreed in.")
 
     @property
     def deleted(self) -> bool:
@@ -590,7 +591,31 @@ class Store:
         with self._sessions() as db:
             rows = list(db.scalars(select(CommitmentRow).where(CommitmentRow.session_id == session_id)))
             rows.sort(key=lambda r: (min(r.evidence or [10**9]), r.id))
-            return [StoredItem(item=_commitment(r), confirmed_by=list(r.confirmed_by or [])) for r in rows]
+            return [_stored(r) for r in rows]
+
+    def pair_items(self, pair_id: str) -> list[StoredItem]:
+        """Every item of a pair, deleted ones left out, each with the session it was agreed in (one query)."""
+        with self._sessions() as db:
+            query = (
+                select(CommitmentRow)
+                .where(CommitmentRow.pair_id == pair_id, CommitmentRow.status != "deleted")
+                .order_by(CommitmentRow.due.is_(None), CommitmentRow.due, CommitmentRow.id)
+            )
+            return [_stored(r) for r in db.scalars(query)]
+
+    def pair_item_events(self, pair_id: str) -> dict[str, list[CommitmentEvent]]:
+        """Every item event of a pair, by item id, oldest first (one query)."""
+        with self._sessions() as db:
+            query = (
+                select(CommitmentEventRow)
+                .join(CommitmentRow, CommitmentRow.id == CommitmentEventRow.commitment_id)
+                .where(CommitmentRow.pair_id == pair_id)
+                .order_by(CommitmentEventRow.id)
+            )
+            events: dict[str, list[CommitmentEvent]] = {}
+            for r in db.scalars(query):
+                events.setdefault(r.commitment_id, []).append(_event(r))
+            return events
 
     def touched_items(self, session_id: str) -> set[str]:
         """Ids of this session's items that a partner changed (any history event with an author), in one query."""
@@ -648,7 +673,7 @@ class Store:
             if due is not None and due != row.due:
                 log("due", old=row.due.isoformat() if row.due else None, new=due.isoformat())
                 row.due = due
-            if status is not None and status != row.status:
+            if status is not None and (status != row.status or status == "slipped"):  # every slip is history
                 log(status, old=row.status)
                 row.status = status
             if confirm and by and by not in row.confirmed_by:
@@ -664,7 +689,7 @@ class Store:
                 .where(CommitmentEventRow.commitment_id == commitment_id)
                 .order_by(CommitmentEventRow.id)
             )
-            return [CommitmentEvent(kind=r.kind, data=r.data, by=r.by, session_id=r.session_id, at=r.at) for r in rows]
+            return [_event(r) for r in rows]
 
     def confirmed_by(self, commitment_id: str) -> list[str]:
         with self._sessions() as db:
@@ -811,6 +836,14 @@ def _feedback(row: FeedbackRow) -> Feedback:
         balance=row.balance,
         at=row.at,
     )
+
+
+def _stored(row: CommitmentRow) -> StoredItem:
+    return StoredItem(item=_commitment(row), confirmed_by=list(row.confirmed_by or []), session_id=row.session_id)
+
+
+def _event(row: CommitmentEventRow) -> CommitmentEvent:
+    return CommitmentEvent(kind=row.kind, data=row.data, by=row.by, session_id=row.session_id, at=row.at)
 
 
 def _commitment(row: CommitmentRow) -> Commitment:

@@ -27,6 +27,7 @@ from facilitator.exceptions import ComentorError, InputError, PairIdTaken
 from facilitator.models import Agenda
 from facilitator.pairs import PairDraft, PartnerDraft
 from facilitator.program import ProgramReport
+from facilitator.session import ItemUpdate
 from facilitator.settings import Settings
 from facilitator.snapshots import AgendaSnapshot, Event, Outcome, SessionView
 from ui import views
@@ -40,6 +41,7 @@ FORGOTTEN = (
     "This browser's access to the pair it last opened has expired or was revoked. " + OPEN_PROMPT
 )  # a remembered grant that no longer works: said once, then the browser forgets it
 NO_DRAFT = "generate an agenda first (the Generate agenda button)"
+NO_CARRIED = "choose an item from earlier sessions first (the list under “Open items from earlier sessions”)"
 
 
 class ExportFiles(BaseModel):
@@ -84,6 +86,10 @@ class PageUpdate(BaseModel):
         description="Whether the page follows the pair's newest open session (False: a link named this session).",
     )
     pick: str | None = Field(default=None, description="The item the page had chosen, kept while it is listed.")
+    carried_pick: str | None = Field(
+        default=None, description="The earlier item chosen ('' clears it; None keeps the page's choice)."
+    )
+    carried_due: str | None = Field(default=None, description="The new-date box for Slipped ('' clears it).")
 
 
 class CoordinatorUpdate(BaseModel):
@@ -212,6 +218,7 @@ class Handlers:
             view=outcome.view,
             files=self._files(outcome.view),
             follow=True,
+            carried_pick="",
         )
 
     # ------------------------------------------------------------------------------------ the chat
@@ -335,6 +342,19 @@ class Handlers:
         except ComentorError as e:
             return refused(e)
         return self._refresh(access, live, event.text).model_copy(update={"edit_action": "", "edit_due": ""})
+
+    def carry(self, action: ItemUpdate, access: Any, speaker: Any, item_id: Any, new_due: Any = "") -> PageUpdate:
+        """Mark an item from an earlier session done, slipped (to the date typed) or dropped, as the speaker if one
+        is chosen. A refusal (a date it cannot read) leaves the page as it is: the choice and the date stay."""
+        try:
+            live = self.fac.granted(access)
+            if not _text(item_id).strip():
+                raise InputError(NO_CARRIED)
+            due = _text(new_due) if action == "slipped" else None
+            event = live.mark_item(_text(item_id), action, due, by=_text(speaker) or None)
+        except ComentorError as e:
+            return refused(e)
+        return self._refresh(access, live, event.text).model_copy(update={"carried_pick": "", "carried_due": ""})
 
     def summarize(self, access: Any) -> PageUpdate:
         try:

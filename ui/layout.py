@@ -17,6 +17,7 @@ from facilitator.feedback import ANSWER_CHARS, QUESTIONS, SCORE_MAX, SCORE_MIN
 from facilitator.models import CADENCE_CHARS, NAME_CHARS, ROLE_CHARS, TOPIC_CHARS, TOPICS_MAX
 from facilitator.pairs import PAIR_ID_CHARS
 from facilitator.program import report_html
+from facilitator.session import ItemUpdate
 from facilitator.settings import Settings
 from ui import views
 from ui.handlers import AskKind, ExportKind, Handlers, ItemAction, PageUpdate
@@ -52,6 +53,8 @@ VIEW = (
     "lifecycle",
     "new",
     "seen",
+    "carried",
+    "carried_pick",
 )
 EXPORTS: dict[str, ExportKind] = {"export_md": "md", "export_json": "json", "export_ics": "ics"}
 OPENED = ("token", "remembered", "tab", "pair_info", "status", *VIEW, "follow")
@@ -60,6 +63,7 @@ SUGGESTED = ("new_pair_id", "id_hint")
 SESSION = ("token", "status", *VIEW)
 SENT = (*SESSION, "message")
 ITEM = (*SESSION, "edit_action", "edit_due")
+CARRIED = (*SESSION, "carried_due")
 MOVED = (*SESSION, "remembered", "follow")  # the page is now on another session of its pair (new, or followed)
 # the live-sync poll: the view without the partner pickers (they never change for a pair; re-rendering them would
 # clear the speaker chosen on this page while the other page talks)
@@ -118,6 +122,10 @@ class Page:
     edit_due: gr.Textbox
     edit_owner: gr.Dropdown
     edit: gr.Button
+    carried: gr.Dataframe
+    carried_pick: gr.Dropdown
+    carried_due: gr.Textbox
+    carried_marks: dict[ItemUpdate, gr.Button]
     summary: gr.Markdown
     exports: dict[ExportKind, gr.DownloadButton]
     new: gr.Button
@@ -282,6 +290,36 @@ def _items_section() -> dict[str, Any]:
     }
 
 
+def _carried_section() -> dict[str, Any]:
+    """Open items from earlier sessions of the pair, each marked done, slipped (to a new date) or dropped."""
+    with gr.Accordion("Open items from earlier sessions", open=True, elem_id="carried-section"):
+        carried = gr.Dataframe(
+            headers=views.CARRIED_HEADERS,
+            interactive=False,
+            elem_id="carried-items",
+            wrap=True,
+            column_widths=["12%", "9%", "31%", "10%", "8%", "30%"],
+        )
+        with gr.Row():
+            carried_pick = gr.Dropdown(
+                choices=[], label="Earlier item", elem_id="carried-pick", scale=3, allow_custom_value=True
+            )
+            carried_due = gr.Textbox(
+                label="New date (for Slipped)",
+                placeholder="e.g. YYYY-MM-DD or next Friday",
+                elem_id="carried-due",
+                max_lines=1,
+                scale=2,
+            )
+        with gr.Row():
+            marks: dict[ItemUpdate, gr.Button] = {
+                "done": gr.Button("Done", elem_id="carried-done", size="sm"),
+                "slipped": gr.Button("Slipped (new date)", elem_id="carried-slipped", size="sm"),
+                "dropped": gr.Button("Dropped", variant="stop", elem_id="carried-dropped", size="sm"),
+            }
+    return {"carried": carried, "carried_pick": carried_pick, "carried_due": carried_due, "carried_marks": marks}
+
+
 def _summary_section() -> dict[str, Any]:
     gr.Markdown("### Summary and export", **NO_MD)
     summary = gr.Markdown(elem_id="summary", **NO_MD)
@@ -338,7 +376,7 @@ def widgets(banner: str, secret: str | None, coordinator_hint: str = "") -> Page
                     chat = _chat_column()
                 with gr.Column(scale=2):
                     agenda = _agenda_column()
-            session = {**chat, **agenda, **_items_section(), **_summary_section()}
+            session = {**chat, **agenda, **_items_section(), **_carried_section(), **_summary_section()}
         with gr.Tab("History", id="history"):
             history = gr.Markdown(elem_id="history", **NO_MD)
         coordinator = _coordinator_tab(coordinator_hint)
@@ -394,6 +432,7 @@ class _Rendered:
             "new_pair_id": lambda: u.new_pair_id,
             "id_hint": lambda: u.id_hint,
             "follow": lambda: u.follow,
+            "carried_due": lambda: u.carried_due,
         }
         if name in simple:
             value = simple[name]()
@@ -437,6 +476,13 @@ class _Rendered:
                 return gr.update(value=views.next_session_label(view), variant="primary" if view.ended else "secondary")
             case "seen":
                 return view.revision
+            case "carried":
+                return views.carried_rows(pair, view.carried)
+            case "carried_pick":
+                choices = views.carried_choices(pair, view.carried)
+                if self.update.carried_pick is None:  # the page's choice stays (a stale one is refused by the engine)
+                    return gr.update(choices=choices)
+                return gr.update(choices=choices, value=self.update.carried_pick or None)
         raise KeyError(name)
 
 
@@ -619,6 +665,21 @@ def wire_coordinator(page: Page, h: Handlers) -> None:
     tab["show"].click(on_coordinator, [tab["code"]], outputs, api_name="on_coordinator", **ONCE)
 
 
+def wire_carried(page: Page, h: Handlers) -> None:
+    """Marking an item from an earlier session done, slipped (to the date typed) or dropped."""
+
+    def on_carry(action: ItemUpdate) -> Callable[..., Any]:
+        def handler(access: str | None, who_speaks: str | None, item_id: str | None, new_due: str = "") -> Any:
+            return apply(h.carry(action, access, who_speaks, item_id, new_due), CARRIED)
+
+        return handler
+
+    inputs = [page.access, page.speaker, page.carried_pick, page.carried_due]
+    for n, (action, button) in enumerate(page.carried_marks.items()):
+        name = "on_carry" if n == 0 else f"on_carry_{n}"
+        button.click(on_carry(action), inputs, page.outputs(CARRIED), api_name=name, **ONCE)
+
+
 def wire_sync(page: Page, h: Handlers) -> None:
     """Live sync: every second the page asks whether its session changed (a cheap read of the store, so it holds
     across replicas) and re-renders only when it did."""
@@ -646,6 +707,7 @@ def build(h: Handlers, *, banner: str, secret: str | None, settings: Settings) -
         wire_items(page, h)
         wire_feedback(page, h)
         wire_coordinator(page, h)
+        wire_carried(page, h)
         wire_sync(page, h)
     demo.queue(default_concurrency_limit=settings.ui_concurrency, max_size=settings.ui_queue_size)
     return demo

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from facilitator.knowledge.bank import QUESTION_BANK_SOURCE
 from facilitator.models import Agenda, Balance, Move, Pair
-from facilitator.snapshots import AgendaSnapshot, Conversation, ItemView, SessionView
+from facilitator.snapshots import AgendaSnapshot, CarriedItem, Conversation, ItemView, SessionView
 from facilitator.textutil import clip, display_safe, safe_markdown
 
 if TYPE_CHECKING:
@@ -28,6 +28,7 @@ Message = dict[str, Any]
 _REF = re.compile(r"\s*\[(c[0-9a-f]{8,}|q\d{3,}|[a-z][a-z0-9-]{2,40})\]")
 ITEM_HEADERS = ["#", "Owner", "Action", "Due", "From the conversation", "Confirmed"]
 AGENDA_HEADERS = ["Item", "Minutes", "Lead"]
+CARRIED_HEADERS = ["Id", "Owner", "Action", "Due", "Status", "History"]
 NO_AGENDA = "### Agenda\nNo agenda yet. Generate one for today below, edit it if you like, and start it."
 NO_SUMMARY = "*No summary yet. Press **Summarize commitments** when you are ready to close.*"
 PASSAGE_CHARS = 900
@@ -255,6 +256,34 @@ def item_choices(pair: Pair, items: list[ItemView]) -> list[tuple[str, str]]:
     return [
         (f"{n}. {display_safe(name_of(pair, v.item.owner))}: {display_safe(clip(v.item.action, 60))}", v.item.id or "")
         for n, v in enumerate(items, start=1)
+    ]
+
+
+# ------------------------------------------------------------------------ items from earlier sessions
+def carried_rows(pair: Pair, carried: list[CarriedItem]) -> list[list[Any]]:
+    """The earlier sessions' items (plain-text cells): id, owner, action, due, status, history ("; " between)."""
+    return [
+        [
+            display_safe(c.item.id or ""),
+            display_safe(name_of(pair, c.item.owner)),
+            display_safe(c.item.action),
+            c.item.due.isoformat() if c.item.due else "no date",
+            c.item.status,
+            display_safe("; ".join(c.history)),
+        ]
+        for c in carried
+    ]
+
+
+def carried_choices(pair: Pair, carried: list[CarriedItem]) -> list[tuple[str, str]]:
+    """The open ones to mark (plain text): "id · Owner: action", valued by the item's id."""
+    return [
+        (
+            f"{c.item.id} · {display_safe(name_of(pair, c.item.owner))}: {display_safe(clip(c.item.action, 60))}",
+            c.item.id,
+        )
+        for c in carried
+        if c.open and c.item.id
     ]
 
 

@@ -186,17 +186,18 @@ class OfflineBrain:
         return Move(kind="recap", text="\n".join(lines), addressee="both")
 
     def _commitments(self, data: BrainInput) -> Move:
-        text = self._commitment_lines(data) or "No commitments so far. Who will do what, by when?"
+        lines = self._commitment_lines(data, "Agreed in this session:")
+        text = lines or "No commitments in this session yet. Who will do what, by when?"
         return Move(kind="commitments", text=text, addressee="both")
 
     def _notice(self, data: BrainInput) -> Move:
         return Move(kind="notice", text=data.plan.reason, addressee=None)
 
     # ---------------------------------------------------------------- helpers
-    def _commitment_lines(self, data: BrainInput) -> str:
+    def _commitment_lines(self, data: BrainInput, heading: str = "Agreed so far:") -> str:
         if not data.commitments:
             return ""
-        lines = ["Agreed so far:"]
+        lines = [heading]
         for c in data.commitments:
             owner = data.pair.participant(c.owner).first_name if c.owner in data.pair.ids else c.owner
             due = f" by {c.due.isoformat()}" if c.due else " (no date yet)"
