@@ -14,7 +14,7 @@ from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
 from facilitator.knowledge.bank import QUESTION_BANK_SOURCE
-from facilitator.models import Agenda, Balance, Move, Pair
+from facilitator.models import Agenda, Balance, Citation, Move, Pair
 from facilitator.snapshots import AgendaSnapshot, Conversation, ItemView, SessionView
 from facilitator.textutil import clip, display_safe, safe_markdown
 
@@ -29,7 +29,7 @@ ITEM_HEADERS = ["#", "Owner", "Action", "Due", "From the conversation", "Confirm
 AGENDA_HEADERS = ["Item", "Minutes", "Lead"]
 NO_AGENDA = "### Agenda\nNo agenda yet. Generate one for today below, edit it if you like, and start it."
 NO_SUMMARY = "*No summary yet. Press **Summarize commitments** when you are ready to close.*"
-PASSAGE_CHARS = 900
+QUOTE_CHARS = 240  # of a cited passage, in the footnote under the reply
 
 
 # ------------------------------------------------------------------------------------------------ the page
@@ -72,27 +72,25 @@ def toast_text(text: str) -> str:
 
 # ------------------------------------------------------------------------------------------------ the chat
 def move_messages(move: Move) -> list[Message]:
-    """A facilitator move as chat messages: the text, then one collapsible message per cited passage, shown from
-    the quote the engine stored with the citation (never looked up here)."""
+    """A facilitator move as one chat message: the text, its references numbered, and the cited passages as
+    footnotes below it, each from the quote the engine stored with the citation (never looked up here)."""
     numbers = {c.id: n for n, c in enumerate(move.citations, start=1)}
     text = _REF.sub(lambda m: f" [{numbers[m.group(1)]}]" if m.group(1) in numbers else m.group(), move.text)
     body = safe_markdown(text)
     if move.note:
         body += f"\n\n*Note: {safe_markdown(move.note)}*"
-    messages: list[Message] = [{"role": "assistant", "content": body}]
-    for citation in move.citations:
-        if citation.source == QUESTION_BANK_SOURCE or not citation.quote:
-            continue  # a bank question is already in the text; only passages and patterns open
-        label = citation.title or citation.source
-        messages.append(
-            {
-                "role": "assistant",
-                "content": safe_markdown(clip(citation.quote, PASSAGE_CHARS))
-                + f"\n\n*Source: {safe_markdown(citation.source)}*",
-                "metadata": {"title": f"[{numbers[citation.id]}] {safe_markdown(clip(label, 80))}", "status": "done"},
-            }
-        )
-    return messages
+    notes = [_footnote(numbers[c.id], c) for c in move.citations if c.source != QUESTION_BANK_SOURCE]
+    if notes:  # a bank question is already in the text; passages and patterns are listed
+        body += "\n\n**Sources**\n\n" + "\n".join(notes)
+    return [{"role": "assistant", "content": body}]
+
+
+def _footnote(number: int, citation: Citation) -> str:
+    """One cited passage as a footnote line: its number, title, a short quote and where it is from."""
+    title = safe_markdown(clip(citation.title or citation.source, 80))
+    quote = f": “{safe_markdown(clip(' '.join(citation.quote.split()), QUOTE_CHARS))}”" if citation.quote else ""
+    source = f" · *{safe_markdown(citation.source)}*" if citation.title else ""
+    return f"- \\[{number}\\] **{title}**{quote}{source}"
 
 
 def turn_message(pair: Pair, speaker: str, text: str) -> Message:
