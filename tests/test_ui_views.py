@@ -183,10 +183,20 @@ def test_the_balance_figure_draws_both_partners() -> None:
 # ----------------------------------------------------------------------------- summary, history, pair
 def test_the_summary_panel_shows_the_recap_two_levels_down_and_escaped() -> None:
     assert views.summary_view(session_view()) == views.NO_SUMMARY
-    recap = "# Recap\n## Accountability items\n| Ana | ![x](http://203.0.113.9/p.png) |\n"
+    recap = "# Recap\n## Summary\n- Ana: ![x](http://203.0.113.9/p.png)\n## Accountability items\n\nNone.\n"
     shown = views.summary_view(session_view(recap_markdown=recap))
-    assert shown.startswith("### Recap\n#### Accountability items")
+    assert shown.startswith("### Recap\n#### Summary")
     assert "![" not in shown and "image not shown" in shown
+    assert "#### Accountability items\n\nNone." in shown
+
+
+def test_the_summary_panel_leaves_the_items_to_the_commitments_table() -> None:
+    table = "| Owner | Action |\n|---|---|\n| Ana | send the guide |\n| Ben | film a reel |\n"
+    recap = f"# Recap\n## Accountability items\n\n{table}\n## Balance\n\n| Partner | Words |\n|---|---|\n| Ana | 3 |\n"
+    shown = views.summary_view(session_view(recap_markdown=recap))
+    assert "send the guide" not in shown
+    assert "#### Accountability items\n\n2 items, in the Commitments table" in shown
+    assert "#### Balance\n\n| Partner | Words |" in shown  # the other tables stay
 
 
 def test_the_history_marks_this_session_and_lists_open_items() -> None:

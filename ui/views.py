@@ -29,6 +29,8 @@ ITEM_HEADERS = ["#", "Owner", "Action", "Due", "From the conversation", "Confirm
 AGENDA_HEADERS = ["Item", "Minutes", "Lead"]
 NO_AGENDA = "### Agenda\nNo agenda yet. Generate one for today below, edit it if you like, and start it."
 NO_SUMMARY = "*No summary yet. Press **Summarize commitments** when you are ready to close.*"
+_ITEMS_TABLE = re.compile(r"^(## Accountability items\n\n?)((?:\|.*(?:\n|$))+)", re.MULTILINE)
+QUOTE_CELL = 90  # of each quoted line in a commitments-table cell
 QUOTE_CHARS = 240  # of a cited passage, in the footnote under the reply
 
 
@@ -179,7 +181,7 @@ def balance_figure(pair: Pair, bal: Balance) -> Figure:
     left.invert_yaxis()
     right.bar(where, challenges, color=colors)
     right.set_xticks(where, labels=labels)
-    right.set_title("Own assumptions challenged", fontsize=10)
+    right.set_title("Assumptions challenged", fontsize=10)
     right.set_ylim(0, max([*challenges, 2]) + 1)
     right.yaxis.get_major_locator().set_params(integer=True)
     for ax in (left, right):
@@ -205,7 +207,7 @@ def item_rows(pair: Pair, items: list[ItemView]) -> list[list[Any]]:
             display_safe(name_of(pair, v.item.owner)),
             display_safe(v.item.action),
             v.item.due.isoformat() if v.item.due else "no date",
-            " / ".join(f"“{display_safe(clip(q, 110))}”" for q in v.quotes) or "—",
+            " / ".join(f"“{display_safe(clip(q, QUOTE_CELL))}”" for q in v.quotes) or "—",
             _confirmation(pair, v),
         ]
         for n, v in enumerate(items, start=1)
@@ -222,11 +224,18 @@ def item_choices(pair: Pair, items: list[ItemView]) -> list[tuple[str, str]]:
 
 # ------------------------------------------------------------------------------- summary, history, pair
 def summary_view(view: SessionView) -> str:
-    """The recap in the summary panel, its headings two levels down (the panel sits under the page's own)."""
+    """The recap in the summary panel, its headings two levels down (the panel sits under the page's own), its
+    accountability table left to the Commitments table beside it (the downloads keep it)."""
     if view.recap_markdown is None:
         return NO_SUMMARY
-    recap = safe_markdown(view.recap_markdown)
+    recap = safe_markdown(_ITEMS_TABLE.sub(_items_pointer, view.recap_markdown))
     return re.sub(r"^(#{1,4}) ", lambda m: "#" * (len(m.group(1)) + 2) + " ", recap, flags=re.MULTILINE)
+
+
+def _items_pointer(m: re.Match[str]) -> str:
+    rows = len(m.group(2).strip().splitlines()) - 2  # the header and the rule
+    agreed = f"{rows} item{'s' if rows != 1 else ''}"
+    return f"{m.group(1)}{agreed}, in the Commitments table (the Markdown recap has them too).\n"
 
 
 def history_view(view: SessionView) -> str:
