@@ -40,11 +40,12 @@ MESSAGES = [
 ]
 ACTIONS = ["interview guide", "30-second video", "send Ben notes", "interview questions", "research team", "dashboard"]
 QUESTION = "@facilitator how can we give each other useful feedback on a first draft?"
-# scroll boxes inside the commitments table: any element whose content is taller than its box and that scrolls
+# scroll boxes inside the commitments table: any element that scrolls and whose content is taller or wider than it
 INNER_SCROLL = """(id) => [...document.getElementById(id).querySelectorAll('*')].filter(e => {
-  const y = getComputedStyle(e).overflowY;
-  return (y === 'auto' || y === 'scroll') && e.scrollHeight > e.clientHeight + 2;
-}).map(e => e.className + ' ' + e.scrollHeight + '/' + e.clientHeight)"""
+  const s = getComputedStyle(e), scrolls = (o) => o === 'auto' || o === 'scroll';
+  return (scrolls(s.overflowY) && e.scrollHeight > e.clientHeight + 2)
+    || (scrolls(s.overflowX) && e.scrollWidth > e.clientWidth + 2);
+}).map(e => e.className + ' ' + e.scrollHeight + '/' + e.clientHeight + ' ' + e.scrollWidth + '/' + e.clientWidth)"""
 BOT = "#chat .message-row.bot-row"
 
 

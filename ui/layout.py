@@ -280,12 +280,12 @@ def _items_section() -> dict[str, Any]:
         wrap=True,
         max_height=ITEMS_HEIGHT,  # every row shown: the page scrolls, not the table
         buttons=[],
-        column_widths=["36px", "64px", "31%", "92px", "42%", "84px"],
+        column_widths=["5%", "8%", "29%", "13%", "33%", "12%"],
     )
     with gr.Row(equal_height=True, elem_id="item-edit"):
         item_pick = gr.Dropdown(choices=[], label="Item", elem_id="item-pick", scale=3)
         edit_action = gr.Textbox(label="New action", elem_id="edit-action", max_lines=1, scale=3)
-        edit_due = gr.Textbox(label="New due date", elem_id="edit-due", max_lines=1, scale=1, min_width=130)
+        edit_due = gr.Textbox(label="New due date", elem_id="edit-due", max_lines=1, scale=1, min_width=150)
         edit_owner = gr.Dropdown(choices=[], label="New owner", elem_id="edit-owner", scale=1, min_width=130)
     with gr.Row(elem_id="item-buttons"):
         confirm = gr.Button("Confirm (as the speaker)", elem_id="confirm-item", size="sm")
