@@ -53,6 +53,9 @@ class Request(BaseModel):
     by: str | None = None
 
 
+TIMED_OUT = "the current agenda item's timebox ran out"
+
+
 class Plan(BaseModel):
     """The policy's decision: which move, for whom, and on what."""
 
@@ -61,6 +64,7 @@ class Plan(BaseModel):
     assumption: Assumption | None = None
     query: str = ""
     reason: str
+    overdue: bool = False  # a transition: the current item's timebox ran out (else a partner moved on early)
 
 
 def record_assumptions(state: PolicyState, found: list[Assumption]) -> None:
@@ -200,9 +204,9 @@ def decide(
     now = now or dt.datetime.now(dt.UTC)
     last = turns[-1].index if turns else -1
     if request is not None:
-        return _answer_request(state, pair, turns, request, agenda)
+        return _answer_request(state, pair, turns, request, agenda, now)
     if agenda_overdue(state, agenda, now):
-        return Plan(kind="transition", addressee="both", reason="the current agenda item's timebox ran out")
+        return Plan(kind="transition", addressee="both", reason=TIMED_OUT, overdue=True)
     since_move = last - state.last_move_turn
     if since_move < PROACTIVE_COOLDOWN and state.last_move_turn >= 0:
         return None
@@ -233,7 +237,9 @@ def decide(
     return None
 
 
-def _answer_request(state: PolicyState, pair: Pair, turns: list[Turn], request: Request, agenda: Agenda | None) -> Plan:
+def _answer_request(
+    state: PolicyState, pair: Pair, turns: list[Turn], request: Request, agenda: Agenda | None, now: dt.datetime
+) -> Plan:
     if request.kind == "challenge":
         target = choose_challenge(state, pair)
         if target is not None:
@@ -262,9 +268,13 @@ def _answer_request(state: PolicyState, pair: Pair, turns: list[Turn], request: 
     if request.kind == "answer":
         return Plan(kind="answer", addressee=request.by, query=request.text, reason="a partner asked the facilitator")
     if request.kind == "next":
-        if agenda is None or state.agenda_item >= len(agenda.items) - 1:
-            return Plan(kind="notice", reason="asked for the next item, but there is none")
-        return Plan(kind="transition", addressee="both", reason="a partner moved to the next agenda item")
+        if agenda is None:
+            return Plan(kind="notice", reason="There is no agenda yet: generate one and start it to move through it.")
+        if state.agenda_item >= len(agenda.items) - 1:
+            return Plan(kind="notice", reason="This is the last agenda item. Summarize your commitments to close.")
+        overdue = agenda_overdue(state, agenda, now)
+        why = TIMED_OUT if overdue else "a partner moved on before the item's time ran out"
+        return Plan(kind="transition", addressee="both", reason=why, overdue=overdue)
     if request.kind == "question":
         return Plan(kind="question", addressee="both", query=request.text, reason="asked for a question")
     return Plan(kind=request.kind, addressee="both", reason=f"asked for {request.kind}")

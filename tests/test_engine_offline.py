@@ -188,3 +188,21 @@ def test_agenda_from_chat_starts_the_clock_and_reviews_open_items(make_facilitat
     [_turn, transition] = list(live.say("ben", "Shall we move on?"))
     assert transition.move is not None and transition.move.kind == "transition"
     assert live.agenda.items[1].title in transition.move.text
+
+
+def test_next_item_pressed_early_moves_on_without_saying_time_is_up(make_facilitator: Any, demo_pair: Any) -> None:
+    now = [dt.datetime(2026, 3, 4, 10, 0, tzinfo=dt.UTC)]
+    fac = make_facilitator(clock=lambda: now[0])
+    live = fac.start(demo_pair, date=DATE)
+    list(live.handle("/agenda 30", speaker="ana"))
+    assert live.agenda is not None and len(live.agenda.items) >= 3
+    first, second, third = live.agenda.items[:3]
+    now[0] += dt.timedelta(minutes=1)  # well inside the first item's timebox
+    [early] = [e for e in live.ask("next", by="ana") if e.move is not None]
+    assert early.move is not None and early.move.kind == "transition"
+    assert early.move.text.startswith(f"Moving on from “{first.title}”.") and second.title in early.move.text
+    assert "Time is up" not in early.move.text
+    now[0] += dt.timedelta(minutes=second.minutes + 1)  # the second item's clock ran out
+    [late] = [e for e in live.ask("next", by="ana") if e.move is not None]
+    assert late.move is not None and late.move.text.startswith(f"Time is up for “{second.title}”.")
+    assert third.title in late.move.text

@@ -241,11 +241,10 @@ def test_a_cited_passage_and_its_title_are_inert() -> None:
     quote = HOSTILE["raw img with onerror"] + HOSTILE["reference image"]
     citation = Citation(id="c0123456789", source=f"{LEAK}/source", title=HOSTILE["mermaid with img"], quote=quote)
     move = Move(kind="question", text="Look [c0123456789]", citations=[citation])
-    messages = views.move_messages(move)
-    assert len(messages) == 2  # the passage opens, from the quote the engine stored
-    for message in messages:
-        for text in (message["content"], message.get("metadata", {}).get("title", "")):
-            assert unsafe_elements(text) == [] and "```" not in text, text
+    [message] = views.move_messages(move)  # the passage is a footnote, from the quote the engine stored
+    text = message["content"]
+    assert "**Sources**" in text
+    assert unsafe_elements(text) == [] and "```" not in text, text
 
 
 def test_plain_text_widgets_show_names_as_written_and_control_characters_visibly(live: Any) -> None:

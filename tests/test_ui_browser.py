@@ -76,8 +76,9 @@ def browser() -> Iterator[Any]:
 class Page:
     """A page plus the requests it made, and small helpers that speak in the app's element ids."""
 
-    def __init__(self, browser: Any, name: str) -> None:
-        self.context = browser.new_context(viewport={"width": 1360, "height": 1000}, accept_downloads=True)
+    def __init__(self, browser: Any, name: str, viewport: tuple[int, int] = (1360, 1000)) -> None:
+        width, height = viewport
+        self.context = browser.new_context(viewport={"width": width, "height": height}, accept_downloads=True)
         self.page = self.context.new_page()
         self.name = name
         self.requests: list[str] = []

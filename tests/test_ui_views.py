@@ -93,22 +93,31 @@ def test_the_chat_puts_each_move_after_the_turn_it_followed() -> None:
     assert [m["role"] for m in chat] == ["assistant", "user", "assistant", "user", "assistant"]
 
 
-def test_a_moves_citations_open_from_their_stored_quotes() -> None:
+def test_a_moves_citations_are_footnotes_in_its_one_message() -> None:
     cited = move(
         "Try this [c0123456789] and ask [q001].",
         citations=[
             Citation(id="c0123456789", source="knowledge/guidance/x.md", title="Cadence", quote="Meet every " * 200),
             Citation(id="q001", source=QUESTION_BANK_SOURCE, quote="What did you try?"),  # already in the text
-            Citation(id="c9999999999", source="knowledge/guidance/y.md", title="No quote"),  # nothing to open
+            Citation(id="c9999999999", source="knowledge/guidance/y.md", title="No quote"),  # listed, nothing quoted
         ],
         note="the model was unavailable",
     )
-    text, passage = views.move_messages(cited)
-    assert text["content"].startswith("Try this [1] and ask [2].")
-    assert "*Note: the model was unavailable*" in text["content"]
-    assert passage["metadata"] == {"title": "[1] Cadence", "status": "done"}
-    assert passage["content"].startswith("Meet every") and len(passage["content"]) < views.PASSAGE_CHARS + 100
-    assert passage["content"].endswith("*Source: knowledge/guidance/x.md*")
+    [message] = views.move_messages(cited)
+    text = message["content"]
+    assert text.startswith("Try this [1] and ask [2].") and "metadata" not in message
+    assert "*Note: the model was unavailable*" in text
+    _body, _, notes = text.partition("\n\n**Sources**\n\n")
+    first, second = notes.splitlines()
+    assert first.startswith("- \\[1\\] **Cadence**: “Meet every Meet every")
+    assert first.endswith("” · *knowledge/guidance/x.md*") and len(first) < views.QUOTE_CHARS + 80
+    assert second == "- \\[3\\] **No quote** · *knowledge/guidance/y.md*"
+    assert "What did you try?" not in text
+
+
+def test_a_move_without_passages_has_no_sources() -> None:
+    [message] = views.move_messages(move("Plain [q001]", citations=[Citation(id="q001", source=QUESTION_BANK_SOURCE)]))
+    assert message["content"] == "Plain [1]"
 
 
 def test_a_streaming_reply_is_escaped_as_it_grows() -> None:
@@ -174,10 +183,20 @@ def test_the_balance_figure_draws_both_partners() -> None:
 # ----------------------------------------------------------------------------- summary, history, pair
 def test_the_summary_panel_shows_the_recap_two_levels_down_and_escaped() -> None:
     assert views.summary_view(session_view()) == views.NO_SUMMARY
-    recap = "# Recap\n## Accountability items\n| Ana | ![x](http://203.0.113.9/p.png) |\n"
+    recap = "# Recap\n## Summary\n- Ana: ![x](http://203.0.113.9/p.png)\n## Accountability items\n\nNone.\n"
     shown = views.summary_view(session_view(recap_markdown=recap))
-    assert shown.startswith("### Recap\n#### Accountability items")
+    assert shown.startswith("### Recap\n#### Summary")
     assert "![" not in shown and "image not shown" in shown
+    assert "#### Accountability items\n\nNone." in shown
+
+
+def test_the_summary_panel_leaves_the_items_to_the_commitments_table() -> None:
+    table = "| Owner | Action |\n|---|---|\n| Ana | send the guide |\n| Ben | film a reel |\n"
+    recap = f"# Recap\n## Accountability items\n\n{table}\n## Balance\n\n| Partner | Words |\n|---|---|\n| Ana | 3 |\n"
+    shown = views.summary_view(session_view(recap_markdown=recap))
+    assert "send the guide" not in shown
+    assert "#### Accountability items\n\n2 items, in the Commitments table" in shown
+    assert "#### Balance\n\n| Partner | Words |" in shown  # the other tables stay
 
 
 def test_the_history_marks_this_session_and_lists_open_items() -> None:

@@ -27,12 +27,28 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr
 
 CSS = """
-#banner { font-size: 0.92rem; }
-#status p { margin: 0; }
+#banner { font-size: 0.85rem; }
+#banner p, #status p { margin: 0; }
 #status .warn { color: #9a3412; }
-#agenda { max-height: 460px; overflow-y: auto; }
+#status:empty, #session-state:empty { display: none; }
+/* the "Conversation" label sits above the messages, not floating over them: they scroll below it */
+#chat [data-testid=block-label] { position: static; flex: none; margin: 6px 0 0 6px; }
+#chat .bubble-wrap { height: auto; flex: 1 1 0; min-height: 0; padding-top: 0.5rem; }
+#agenda { max-height: calc(100vh - 430px); min-height: 120px; overflow-y: auto; }
+#actions { gap: 8px; }
+#chat .message h1, #chat .message h2 { font-size: 1.15rem; margin: 0.4em 0 0.2em; }
+#chat .message h3, #chat .message h4 { font-size: 1rem; margin: 0.4em 0 0.2em; }
+#commitments table, #commitments td, #commitments th, #commitments .cell-wrap {
+  font-family: var(--font); font-size: 0.82rem; line-height: 1.3;
+}
+#commitments td, #commitments th { padding: 4px 6px; }
+#summary h3, #summary h4, #summary h5, #summary h6 { margin: 0.6em 0 0.2em; }
 footer { display: none !important; }
 """
+# the chat fills a laptop's screen (1366x768) with the message box and the actions still in view below it
+CHAT_HEIGHT = "max(300px, calc(100vh - 335px))"
+ACTION_WIDTH = 100  # px: the five actions share one row under the message box
+ITEMS_HEIGHT = 4000  # px: far more rows than a session agrees (the table never scrolls inside itself)
 LIST_CHARS = TOPICS_MAX * (TOPIC_CHARS + 2)  # a comma-separated list of topics, as the form takes it
 NO_MD: dict[str, Any] = {"latex_delimiters": []}  # no KaTeX anywhere: $$...$$ would skip the sanitizer
 
@@ -109,6 +125,7 @@ class Page:
     asks: dict[AskKind, gr.Button]
     summarize: gr.Button
     agenda: gr.Markdown
+    builder: gr.Accordion
     minutes: gr.Slider
     plan: gr.Button
     draft_rows: gr.Dataframe
@@ -203,41 +220,44 @@ def _partner_fields(n: int) -> list[gr.Textbox]:
 
 
 def _chat_column() -> dict[str, Any]:
+    """The chat, and below it in one screen: who is typing, the message box with Send, and the actions."""
     chat = gr.Chatbot(
         elem_id="chat",
         label="Conversation",
-        height=470,
+        height=CHAT_HEIGHT,
         sanitize_html=True,
         allow_tags=False,
         latex_delimiters=[],  # no KaTeX; ```mermaid is disarmed by safe_markdown and the CSP
         feedback_options=None,
         placeholder="Say hello, or generate an agenda to begin.",
+        buttons=["copy_all"],
         group_consecutive_messages=False,
     )
-    with gr.Row():
-        speaker = gr.Radio(choices=[], label="Who is typing", elem_id="speaker", scale=1)
+    with gr.Row(equal_height=True):
+        speaker = gr.Radio(choices=[], label="Who is typing", elem_id="speaker", scale=0, min_width=210)
         message = gr.Textbox(
             label="Message",
-            placeholder="Type what you say; @facilitator asks the facilitator a question",
+            placeholder="What you say (@facilitator asks the facilitator a question)",
             elem_id="message",
-            lines=2,
-            scale=3,
+            lines=1,
+            max_lines=4,
+            scale=4,
         )
-    send = gr.Button("Send", variant="primary", elem_id="send")
-    with gr.Row():
+        send = gr.Button("Send", variant="primary", elem_id="send", scale=0, min_width=96)
+    with gr.Row(elem_id="actions"):
         asks: dict[AskKind, gr.Button] = {
-            "question": gr.Button("Suggest a question", elem_id="suggest-question", size="sm"),
-            "challenge": gr.Button("Challenge us", elem_id="challenge", size="sm"),
-            "balance": gr.Button("Balance check", elem_id="balance-check", size="sm"),
-            "next": gr.Button("Next agenda item", elem_id="next-item", size="sm"),
+            "question": gr.Button("Suggest a question", elem_id="suggest-question", size="sm", min_width=ACTION_WIDTH),
+            "challenge": gr.Button("Challenge us", elem_id="challenge", size="sm", min_width=ACTION_WIDTH),
+            "balance": gr.Button("Balance check", elem_id="balance-check", size="sm", min_width=ACTION_WIDTH),
+            "next": gr.Button("Next agenda item", elem_id="next-item", size="sm", min_width=ACTION_WIDTH),
         }
-        summarize = gr.Button("Summarize commitments", elem_id="summarize", size="sm")
+        summarize = gr.Button("Summarize commitments", elem_id="summarize", size="sm", min_width=180)
     return {"chat": chat, "speaker": speaker, "message": message, "send": send, "asks": asks, "summarize": summarize}
 
 
 def _agenda_column() -> dict[str, Any]:
     agenda = gr.Markdown(elem_id="agenda", **NO_MD)
-    with gr.Accordion("Build or edit today's agenda", open=False, elem_id="agenda-builder"):
+    with gr.Accordion("Build or edit today's agenda", open=False, elem_id="agenda-builder") as builder:
         minutes = gr.Slider(15, 120, value=45, step=5, label="Length (minutes)", elem_id="minutes")
         plan = gr.Button("Generate agenda", elem_id="plan-agenda", size="sm")
         draft_rows = gr.Dataframe(
@@ -252,6 +272,7 @@ def _agenda_column() -> dict[str, Any]:
     balance = gr.Plot(label="Balance", show_label=False, elem_id="balance")
     return {
         "agenda": agenda,
+        "builder": builder,
         "minutes": minutes,
         "plan": plan,
         "draft_rows": draft_rows,
@@ -261,23 +282,27 @@ def _agenda_column() -> dict[str, Any]:
 
 
 def _items_section() -> dict[str, Any]:
-    gr.Markdown("### Commitments", **NO_MD)
+    """The commitments: the table (every row, no inner scroll), then one row to pick and edit an item, and its
+    buttons. (Room below the table for the pair's open items from earlier sessions.)"""
+    gr.Markdown("### Commitments", elem_id="commitments-title", **NO_MD)
     items = gr.Dataframe(
         headers=views.ITEM_HEADERS,
         interactive=False,
         elem_id="commitments",
         wrap=True,
-        column_widths=["4%", "10%", "30%", "11%", "35%", "10%"],
+        max_height=ITEMS_HEIGHT,  # every row shown: the page scrolls, not the table
+        buttons=[],
+        column_widths=["5%", "8%", "29%", "13%", "33%", "12%"],
     )
-    with gr.Row():
+    with gr.Row(equal_height=True, elem_id="item-edit"):
         item_pick = gr.Dropdown(choices=[], label="Item", elem_id="item-pick", scale=3)
-        confirm = gr.Button("Confirm (as the speaker)", elem_id="confirm-item", scale=1)
-        delete = gr.Button("Delete", variant="stop", elem_id="delete-item", scale=1)
-    with gr.Row():
         edit_action = gr.Textbox(label="New action", elem_id="edit-action", max_lines=1, scale=3)
-        edit_due = gr.Textbox(label="New due date", elem_id="edit-due", max_lines=1, scale=1)
-        edit_owner = gr.Dropdown(choices=[], label="New owner", elem_id="edit-owner", scale=1)
-        edit = gr.Button("Save edit", elem_id="edit-item", scale=1)
+        edit_due = gr.Textbox(label="New due date", elem_id="edit-due", max_lines=1, scale=1, min_width=150)
+        edit_owner = gr.Dropdown(choices=[], label="New owner", elem_id="edit-owner", scale=1, min_width=130)
+    with gr.Row(elem_id="item-buttons"):
+        confirm = gr.Button("Confirm (as the speaker)", elem_id="confirm-item", size="sm")
+        edit = gr.Button("Save edit", elem_id="edit-item", size="sm")
+        delete = gr.Button("Delete", variant="stop", elem_id="delete-item", size="sm")
     return {
         "items": items,
         "item_pick": item_pick,
@@ -372,11 +397,17 @@ def widgets(banner: str, secret: str | None, coordinator_hint: str = "") -> Page
         with gr.Tab("Session", id="session"):
             lifecycle = gr.Markdown("", elem_id="session-state", **NO_MD)
             with gr.Row(equal_height=False):
-                with gr.Column(scale=3):
-                    chat = _chat_column()
                 with gr.Column(scale=2):
+                    chat = _chat_column()
+                with gr.Column(scale=1, min_width=360):
                     agenda = _agenda_column()
-            session = {**chat, **agenda, **_items_section(), **_carried_section(), **_summary_section()}
+            with gr.Row(equal_height=False):  # the items beside the summary: the page ends within two screens
+                with gr.Column(scale=2):
+                    items = _items_section()
+                    carried = _carried_section()
+                with gr.Column(scale=1, min_width=360):
+                    summary = _summary_section()
+            session = {**chat, **agenda, **items, **carried, **summary}
         with gr.Tab("History", id="history"):
             history = gr.Markdown(elem_id="history", **NO_MD)
         coordinator = _coordinator_tab(coordinator_hint)
@@ -590,9 +621,15 @@ def wire_agenda(page: Page, h: Handlers) -> None:
     def on_tick(access: str | None) -> Any:
         return apply(h.tick(access), CLOCK)
 
+    def on_started(access: str | None) -> Any:
+        """The builder folds away once the agenda runs (the panel above it shows the agenda)."""
+        shown = h.tick(access).agenda
+        return gr.Accordion(open=False) if shown is not None and shown.agenda is not None else gr.skip()
+
     page.plan.click(on_plan, [page.access, page.minutes], page.outputs(DRAFTED), api_name="on_plan", **ONCE)
     inputs = [page.access, page.draft, page.draft_rows]
-    page.start.click(on_start, inputs, page.outputs(SESSION), api_name="on_start", **ONCE)
+    started = page.start.click(on_start, inputs, page.outputs(SESSION), api_name="on_start", **ONCE)
+    started.then(on_started, [page.access], [page.builder], api_visibility="private", show_progress="hidden")
     page.timer.tick(on_tick, [page.access], page.outputs(CLOCK), api_name="on_tick", show_progress="hidden")
 
 

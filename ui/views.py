@@ -14,7 +14,7 @@ from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
 from facilitator.knowledge.bank import QUESTION_BANK_SOURCE
-from facilitator.models import Agenda, Balance, Move, Pair
+from facilitator.models import Agenda, Balance, Citation, Move, Pair
 from facilitator.snapshots import AgendaSnapshot, CarriedItem, Conversation, ItemView, SessionView
 from facilitator.textutil import clip, display_safe, safe_markdown
 
@@ -31,7 +31,9 @@ AGENDA_HEADERS = ["Item", "Minutes", "Lead"]
 CARRIED_HEADERS = ["Id", "Owner", "Action", "Due", "Status", "History"]
 NO_AGENDA = "### Agenda\nNo agenda yet. Generate one for today below, edit it if you like, and start it."
 NO_SUMMARY = "*No summary yet. Press **Summarize commitments** when you are ready to close.*"
-PASSAGE_CHARS = 900
+_ITEMS_TABLE = re.compile(r"^(## Accountability items\n\n?)((?:\|.*(?:\n|$))+)", re.MULTILINE)
+QUOTE_CELL = 90  # of each quoted line in a commitments-table cell
+QUOTE_CHARS = 240  # of a cited passage, in the footnote under the reply
 
 
 # ------------------------------------------------------------------------------------------------ the page
@@ -74,27 +76,25 @@ def toast_text(text: str) -> str:
 
 # ------------------------------------------------------------------------------------------------ the chat
 def move_messages(move: Move) -> list[Message]:
-    """A facilitator move as chat messages: the text, then one collapsible message per cited passage, shown from
-    the quote the engine stored with the citation (never looked up here)."""
+    """A facilitator move as one chat message: the text, its references numbered, and the cited passages as
+    footnotes below it, each from the quote the engine stored with the citation (never looked up here)."""
     numbers = {c.id: n for n, c in enumerate(move.citations, start=1)}
     text = _REF.sub(lambda m: f" [{numbers[m.group(1)]}]" if m.group(1) in numbers else m.group(), move.text)
     body = safe_markdown(text)
     if move.note:
         body += f"\n\n*Note: {safe_markdown(move.note)}*"
-    messages: list[Message] = [{"role": "assistant", "content": body}]
-    for citation in move.citations:
-        if citation.source == QUESTION_BANK_SOURCE or not citation.quote:
-            continue  # a bank question is already in the text; only passages and patterns open
-        label = citation.title or citation.source
-        messages.append(
-            {
-                "role": "assistant",
-                "content": safe_markdown(clip(citation.quote, PASSAGE_CHARS))
-                + f"\n\n*Source: {safe_markdown(citation.source)}*",
-                "metadata": {"title": f"[{numbers[citation.id]}] {safe_markdown(clip(label, 80))}", "status": "done"},
-            }
-        )
-    return messages
+    notes = [_footnote(numbers[c.id], c) for c in move.citations if c.source != QUESTION_BANK_SOURCE]
+    if notes:  # a bank question is already in the text; passages and patterns are listed
+        body += "\n\n**Sources**\n\n" + "\n".join(notes)
+    return [{"role": "assistant", "content": body}]
+
+
+def _footnote(number: int, citation: Citation) -> str:
+    """One cited passage as a footnote line: its number, title, a short quote and where it is from."""
+    title = safe_markdown(clip(citation.title or citation.source, 80))
+    quote = f": “{safe_markdown(clip(' '.join(citation.quote.split()), QUOTE_CHARS))}”" if citation.quote else ""
+    source = f" · *{safe_markdown(citation.source)}*" if citation.title else ""
+    return f"- \\[{number}\\] **{title}**{quote}{source}"
 
 
 def turn_message(pair: Pair, speaker: str, text: str) -> Message:
@@ -183,7 +183,7 @@ def balance_figure(pair: Pair, bal: Balance) -> Figure:
     left.invert_yaxis()
     right.bar(where, challenges, color=colors)
     right.set_xticks(where, labels=labels)
-    right.set_title("Own assumptions challenged", fontsize=10)
+    right.set_title("Assumptions challenged", fontsize=10)
     right.set_ylim(0, max([*challenges, 2]) + 1)
     right.yaxis.get_major_locator().set_params(integer=True)
     for ax in (left, right):
@@ -244,7 +244,7 @@ def item_rows(pair: Pair, items: list[ItemView]) -> list[list[Any]]:
             display_safe(name_of(pair, v.item.owner)),
             display_safe(v.item.action),
             v.item.due.isoformat() if v.item.due else "no date",
-            " / ".join(f"“{display_safe(clip(q, 110))}”" for q in v.quotes) or "—",
+            " / ".join(f"“{display_safe(clip(q, QUOTE_CELL))}”" for q in v.quotes) or "—",
             _confirmation(pair, v),
         ]
         for n, v in enumerate(items, start=1)
@@ -289,11 +289,18 @@ def carried_choices(pair: Pair, carried: list[CarriedItem]) -> list[tuple[str, s
 
 # ------------------------------------------------------------------------------- summary, history, pair
 def summary_view(view: SessionView) -> str:
-    """The recap in the summary panel, its headings two levels down (the panel sits under the page's own)."""
+    """The recap in the summary panel, its headings two levels down (the panel sits under the page's own), its
+    accountability table left to the Commitments table beside it (the downloads keep it)."""
     if view.recap_markdown is None:
         return NO_SUMMARY
-    recap = safe_markdown(view.recap_markdown)
+    recap = safe_markdown(_ITEMS_TABLE.sub(_items_pointer, view.recap_markdown))
     return re.sub(r"^(#{1,4}) ", lambda m: "#" * (len(m.group(1)) + 2) + " ", recap, flags=re.MULTILINE)
+
+
+def _items_pointer(m: re.Match[str]) -> str:
+    rows = len(m.group(2).strip().splitlines()) - 2  # the header and the rule
+    agreed = f"{rows} item{'s' if rows != 1 else ''}"
+    return f"{m.group(1)}{agreed}, in the Commitments table (the Markdown recap has them too).\n"
 
 
 def history_view(view: SessionView) -> str:

@@ -295,6 +295,8 @@ class LLMBrain:
         describe = plan.kind if plan.addressee in (None, "both") else f"{plan.kind} for {plan.addressee}"
         if plan.assumption is not None:
             describe += f' about the assumption "{plan.assumption.text}" (turn {plan.assumption.turn})'
+        if plan.kind == "transition" and not plan.overdue:
+            describe += " (the partners asked to move on before its time ran out: do not say that time is up)"
         user = self._move.render(
             move=describe,
             instructions=self._move.instruction(plan.kind),

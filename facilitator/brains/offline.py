@@ -166,13 +166,14 @@ class OfflineBrain:
 
     def _transition(self, data: BrainInput) -> Move:
         current = data.agenda_item.title if data.agenda_item else "this item"
+        # true either way: the clock ran out, or a partner moved on with time left on it
+        done = f"Time is up for “{current}”." if data.plan.overdue else f"Moving on from “{current}”."
         nxt = data.next_item
         if nxt is None:
-            text = f"Time is up for “{current}”. That was the last item."
-            return Move(kind="transition", text=text, addressee="both")
+            return Move(kind="transition", text=f"{done} That was the last item.", addressee="both")
         lead = f", led by {data.pair.participant(nxt.lead).first_name}" if nxt.lead in data.pair.ids else ""
         first = f" To open it: {nxt.questions[0].text}" if nxt.questions else ""
-        text = f"Time is up for “{current}”. Next: “{nxt.title}” ({nxt.minutes} min{lead}).{first}"
+        text = f"{done} Next: “{nxt.title}” ({nxt.minutes} min{lead}).{first}"
         return Move(kind="transition", text=text, addressee="both", citations=list(nxt.citations[:1]))
 
     def _recap(self, data: BrainInput) -> Move:
