@@ -30,6 +30,7 @@ AGENDA_HEADERS = ["Item", "Minutes", "Lead"]
 NO_AGENDA = "### Agenda\nNo agenda yet. Generate one for today below, edit it if you like, and start it."
 NO_SUMMARY = "*No summary yet. Press **Summarize commitments** when you are ready to close.*"
 PASSAGE_CHARS = 900
+BAR_COLORS = ["#2563eb", "#ea580c", "#16a34a", "#9333ea", "#0891b2"]  # one per member of a circle of five
 
 
 # ------------------------------------------------------------------------------------------------ the page
@@ -160,7 +161,8 @@ def agenda_rows(pair: Pair, agenda: Agenda | None) -> list[list[Any]]:
 
 # --------------------------------------------------------------------------------------------- the balance
 def balance_figure(pair: Pair, bal: Balance) -> Figure:
-    """Talk share and challenges per partner, side by side (matplotlib, drawn without pyplot's global state)."""
+    """Talk share and challenges per member, one bar each (2-5), side by side; the dashed line is an even share
+    (matplotlib, drawn without pyplot's global state)."""
     from matplotlib.figure import Figure
 
     # a name is drawn as written: with `$` escaped, matplotlib never reads it as mathtext (`$\foo$` failed the chart)
@@ -168,12 +170,12 @@ def balance_figure(pair: Pair, bal: Balance) -> Figure:
     where = list(range(len(labels)))  # positions, not categories: two partners may share a first name
     shares = [bal.participants[pid].word_share * 100 if pid in bal.participants else 0 for pid in pair.ids]
     challenges = [bal.participants[pid].challenges if pid in bal.participants else 0 for pid in pair.ids]
-    colors = ["#2563eb", "#ea580c"]
-    fig = Figure(figsize=(5.2, 2.3), dpi=100, layout="constrained")
+    colors = BAR_COLORS[: len(labels)]
+    fig = Figure(figsize=(5.2, 2.3 + 0.35 * max(len(labels) - 2, 0)), dpi=100, layout="constrained")
     left, right = fig.subplots(1, 2, width_ratios=[3, 2])
     left.barh(where, shares, color=colors)
     left.set_yticks(where, labels=labels)
-    left.axvline(50, color="#6b7280", linestyle="--", linewidth=1)
+    left.axvline(100 / max(len(labels), 1), color="#6b7280", linestyle="--", linewidth=1)  # an even share
     left.set_xlim(0, 100)
     left.set_title("Share of words (%)", fontsize=10)
     for y, value in enumerate(shares):
@@ -192,7 +194,7 @@ def balance_figure(pair: Pair, bal: Balance) -> Figure:
 
 # ------------------------------------------------------------------------------------------- the items
 def _confirmation(pair: Pair, view: ItemView) -> str:
-    if view.confirmed_by_both:
+    if view.confirmed_by_both and not pair.is_group:
         return "✔ both"
     if view.confirmed_by:
         return "✔ " + ", ".join(display_safe(name_of(pair, p)) for p in view.confirmed_by)
