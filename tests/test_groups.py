@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
+from facilitator.agenda.edit import edit_agenda
 from facilitator.agenda.render import agenda_markdown
 from facilitator.engine import Event
-from facilitator.exceptions import PairFileError
+from facilitator.exceptions import InputError, PairFileError
 from facilitator.models import Assumption, Balance, Move, Pair, ParticipantBalance
 from facilitator.pairs import PairDraft, PartnerDraft, load_pair, parse_pair
 from facilitator.policy import PolicyState, choose_challenge, may_challenge_unasked, quieter_partner
@@ -148,6 +149,11 @@ def test_every_member_leads_an_item_with_the_member_who_offers_it(make_facilitat
     text = agenda_markdown(plan.agenda, circle)
     assert "Ana Ruiz, Ben Carter and Cleo Nguyen" in text and "**Everyone:**" in text and "**Both:**" not in text
     assert "Then Ana, Ben and Cleo each name one assumption of another member's worth testing" in text
+    rows = views.agenda_rows(circle, plan.agenda)
+    assert [r[2] for r in rows if r[0].startswith(("Ana leads", "Shared goal"))] == ["Ana", "all"]
+    assert edit_agenda(plan.agenda, circle, rows) == plan.agenda  # "all" reads back as everyone's item
+    with pytest.raises(InputError, match="the lead must be Ana or Ben or Cleo, 'all' or empty"):
+        edit_agenda(plan.agenda, circle, [["Check-in", 5, "Zed"]])
 
 
 def test_a_circle_of_five_gets_five_led_items_within_the_time(make_facilitator: Any, five: Pair) -> None:

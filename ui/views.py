@@ -146,17 +146,22 @@ def agenda_view(view: AgendaSnapshot | SessionView) -> str:
             if item.purpose:
                 lines.append(f"  \n  {safe_markdown(item.purpose)}")
             for q in item.questions[:3]:
-                who = "both" if q.for_ == "both" else safe_markdown(name_of(pair, q.for_))
+                who = (
+                    ("everyone" if pair.is_group else "both")
+                    if q.for_ == "both"
+                    else safe_markdown(name_of(pair, q.for_))
+                )
                 lines.append(f"  \n  – *{who}:* {safe_markdown(q.text)}")
         lines.append("")
     return "\n".join(lines)
 
 
 def agenda_rows(pair: Pair, agenda: Agenda | None) -> list[list[Any]]:
-    """The editable agenda table: title, minutes, lead (a first name, or "both")."""
+    """The editable agenda table: title, minutes, lead (a first name, or "both"; "all" in a circle)."""
     if agenda is None:
         return []
-    return [[i.title, i.minutes, name_of(pair, i.lead) if i.lead else "both"] for i in agenda.items]
+    everyone = "all" if pair.is_group else "both"
+    return [[i.title, i.minutes, name_of(pair, i.lead) if i.lead else everyone] for i in agenda.items]
 
 
 # --------------------------------------------------------------------------------------------- the balance
