@@ -84,6 +84,11 @@ def parse_pair(data: Any, *, origin: str = "pair") -> Pair:
         # What the file says comes first: an id taken from a too-long name is the name's problem, not the id's.
         errors = sorted(e.errors(), key=lambda err: _is_derived_id(err, derived))
         raise PairFileError(f"{origin}: {_describe(errors[0], derived)}; fix it (see {EXAMPLE})") from e
+    if "id" not in data and len(pair.id) > PAIR_ID_CHARS:
+        raise PairFileError(
+            f"{origin}: the participants' ids joined by '-' make a pair id over {PAIR_ID_CHARS} characters; add a "
+            "short field 'id' (e.g. 'id: marketing-circle')"
+        )
     if "id" in data and not PAIR_ID.match(pair.id):
         raise PairFileError(
             f"{origin}: field 'id' ({pair.id[:40]!r}) is not a pair id: use {PAIR_ID_RULE} (e.g. 'ana-ben'), "

@@ -59,6 +59,10 @@ def test_a_circle_file_is_a_pair_file_with_more_people(circle: Pair, five: Pair)
     assert circle.id == "ana-ben-cleo" and circle.is_group
     assert [p.id for p in circle.others("ben")] == ["ana", "cleo"] and circle.others_names("ben") == "Ana and Cleo"
     assert five.ids == ["ana", "ben", "cleo", "dev", "eve"] and five.others_names("ana") == "Ben, Cleo, Dev and Eve"
+    long_ids = [{"id": f"{c}{'x' * 40}", "name": c} for c in "abcd"]
+    with pytest.raises(PairFileError, match="over 140 characters; add a short field 'id'"):
+        parse_pair({"participants": long_ids})
+    assert parse_pair({"participants": long_ids, "id": "circle-1"}).id == "circle-1"
     with pytest.raises(PairFileError, match="two participants have the id 'ana'"):
         parse_pair({"participants": [{"id": pid, "name": pid.title()} for pid in ("ana", "ben", "ana")]})
 
