@@ -74,6 +74,13 @@ class Participant(Model):
         return _topics(self.seeks)
 
 
+def join_names(names: list[str]) -> str:
+    """Names in words: "Ana"; "Ana and Ben"; "Ana, Ben and Cleo"."""
+    if len(names) <= 1:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} and {names[-1]}"
+
+
 def _topics(items: list[str]) -> list[str]:
     out: list[str] = []
     for item in items:
@@ -81,8 +88,12 @@ def _topics(items: list[str]) -> list[str]:
     return out
 
 
+MIN_MEMBERS = 2
+MAX_MEMBERS = 5
+
+
 class Pair(Model):
-    """Two partners, their shared goals and how often they meet (the pair file)."""
+    """Two partners (a pair) or 3-5 members (a circle), their shared goals and how often they meet (the pair file)."""
 
     participants: list[Participant]
     shared_goals: list[Topic] = Field(default_factory=list, max_length=TOPICS_MAX)
@@ -90,14 +101,26 @@ class Pair(Model):
     id: str = Field(default="", description="Given in the file, or the participants' ids joined by '-'.")
 
     @model_validator(mode="after")
-    def _two_partners(self) -> Pair:
-        if len(self.participants) != 2:
-            raise ValueError(f"participants: a pair has exactly 2 participants, this one has {len(self.participants)}")
-        a, b = self.participants
-        if a.id == b.id:
-            raise ValueError(f"participants: both partners have the id '{a.id}'; give each a different id")
+    def _two_to_five(self) -> Pair:
+        n = len(self.participants)
+        if not MIN_MEMBERS <= n <= MAX_MEMBERS:
+            fix = (
+                "add a second participant (a pair), or more for a circle"
+                if n < MIN_MEMBERS
+                else f"split them into smaller groups of {MIN_MEMBERS} to {MAX_MEMBERS}, one file each"
+            )
+            raise ValueError(
+                f"participants: a session has {MIN_MEMBERS} to {MAX_MEMBERS} participants (a pair or a circle), "
+                f"this one has {n}; {fix}"
+            )
+        seen: set[str] = set()
+        for p in self.participants:
+            if p.id in seen:
+                who = "both partners have" if n == 2 else "two participants have"
+                raise ValueError(f"participants: {who} the id '{p.id}'; give each a different id")
+            seen.add(p.id)
         if not self.id:
-            self.id = f"{a.id}-{b.id}"
+            self.id = "-".join(self.ids)
         return self
 
     def participant(self, pid: str) -> Participant:
@@ -106,11 +129,25 @@ class Pair(Model):
                 return p
         raise KeyError(pid)
 
+    def others(self, pid: str) -> list[Participant]:
+        """Everyone but `pid`, in file order."""
+        return [p for p in self.participants if p.id != pid]
+
     def other(self, pid: str) -> Participant:
-        for p in self.participants:
-            if p.id != pid:
-                return p
-        raise KeyError(pid)
+        """The first of the others: for a pair, the partner."""
+        others = self.others(pid)
+        if not others:
+            raise KeyError(pid)
+        return others[0]
+
+    def others_names(self, pid: str) -> str:
+        """The others' first names in words: "Ben"; "Ben and Cleo"; "Ben, Cleo and Dev"."""
+        return join_names([p.first_name for p in self.others(pid)])
+
+    @property
+    def is_group(self) -> bool:
+        """More than two members (a circle)."""
+        return len(self.participants) > MIN_MEMBERS
 
     @property
     def ids(self) -> list[str]:

@@ -1,4 +1,5 @@
-"""Pair files (JSON or YAML): two participants, what each offers and seeks, shared goals, cadence."""
+"""Pair files (JSON or YAML): two participants (a pair) or 3-5 (a circle), what each offers and seeks, shared goals,
+cadence."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from pydantic_core import ErrorDetails
 
 from facilitator.exceptions import PairFileError
 from facilitator.files import read_regular_file
-from facilitator.models import Pair
+from facilitator.models import MIN_MEMBERS, Pair
 
 EXAMPLE = "examples/pairs/ana-ben.yaml"
 MAX_PAIR_BYTES = 1_000_000  # a pair file is a few lines; anything near this is not one
@@ -65,7 +66,9 @@ def parse_pair(data: Any, *, origin: str = "pair") -> Pair:
     if not isinstance(data, dict):
         raise PairFileError(f"{origin}: expected an object with 'participants' (see {EXAMPLE})")
     if "participants" not in data:
-        raise PairFileError(f"{origin}: missing field 'participants' (a list of the two partners, see {EXAMPLE})")
+        raise PairFileError(
+            f"{origin}: missing field 'participants' (a list of the two partners, or 3-5 members, see {EXAMPLE})"
+        )
     participants = data.get("participants")
     derived: set[int] = set()  # participants whose id was taken from their name
     if isinstance(participants, list):
@@ -81,6 +84,11 @@ def parse_pair(data: Any, *, origin: str = "pair") -> Pair:
         # What the file says comes first: an id taken from a too-long name is the name's problem, not the id's.
         errors = sorted(e.errors(), key=lambda err: _is_derived_id(err, derived))
         raise PairFileError(f"{origin}: {_describe(errors[0], derived)}; fix it (see {EXAMPLE})") from e
+    if "id" not in data and len(pair.id) > PAIR_ID_CHARS:
+        raise PairFileError(
+            f"{origin}: the participants' ids joined by '-' make a pair id over {PAIR_ID_CHARS} characters; add a "
+            "short field 'id' (e.g. 'id: marketing-circle')"
+        )
     if "id" in data and not PAIR_ID.match(pair.id):
         raise PairFileError(
             f"{origin}: field 'id' ({pair.id[:40]!r}) is not a pair id: use {PAIR_ID_RULE} (e.g. 'ana-ben'), "
@@ -147,6 +155,12 @@ class PartnerDraft(BaseModel):
     offers: str | list[str] = ""
     seeks: str | list[str] = ""
 
+    @property
+    def is_blank(self) -> bool:
+        return not any(
+            _topics(v) if isinstance(v, list) else v.strip() for v in (self.name, self.role, self.offers, self.seeks)
+        )
+
 
 class PairDraft(BaseModel):
     """A new pair as the web form gives it; `to_pair` builds it with the same rules as a pair file."""
@@ -157,7 +171,9 @@ class PairDraft(BaseModel):
     pair_id: str = Field(default="", description="The id typed in the form ('': the engine suggests one).")
 
     def to_pair(self) -> Pair:
-        for n, partner in enumerate(self.participants, start=1):
+        """The pair (or circle): the form's rows after the second that are left blank are not members."""
+        members = self.members
+        for n, partner in enumerate(members, start=1):
             if not partner.name.strip():
                 raise PairFileError(f"partner {n} needs a name")
         data = {
@@ -168,12 +184,12 @@ class PairDraft(BaseModel):
                     "offers": _topics(p.offers),
                     "seeks": _topics(p.seeks),
                 }
-                for p in self.participants
+                for p in members
             ],
             "shared_goals": _topics(self.shared_goals),
             "cadence": self.cadence.strip() or None,
         }
-        ids = [derived_id(p.name) for p in self.participants]
+        ids = [derived_id(p.name) for p in members]
         if len(set(ids)) < len(ids):
             raise PairFileError("the partners need different first names (a partner's first name becomes their id)")
         if self.pair_id.strip():
@@ -181,8 +197,13 @@ class PairDraft(BaseModel):
         return parse_pair(data, origin="the new pair")
 
     @property
+    def members(self) -> list[PartnerDraft]:
+        """The rows that describe someone: the first two always, a further one when any of its fields is filled."""
+        return [p for n, p in enumerate(self.participants) if n < MIN_MEMBERS or not p.is_blank]
+
+    @property
     def names(self) -> list[str]:
-        return [p.name for p in self.participants]
+        return [p.name for p in self.members]
 
 
 def _is_derived_id(error: ErrorDetails, derived: set[int]) -> bool:

@@ -18,11 +18,12 @@ from facilitator.understanding.reading import Reading
 RequestKind = Literal["question", "challenge", "balance", "recap", "commitments", "answer", "next"]
 
 NUDGE_SHARE = 0.65  # a partner holding more than this share of the recent words gets the other one invited in
+# (in a group of n, the quietest member is invited in below (1 - NUDGE_SHARE) * 2 / n of the words: 23% of 3, 14% of 5)
 MIN_TURNS_BEFORE_NUDGE = 6
 NUDGE_COOLDOWN = 8  # partner turns between two nudges
 PROACTIVE_COOLDOWN = 3  # partner turns after any move before the facilitator speaks unasked
 LULL_TURNS = 14  # unasked question after this many partner turns without a move
-CHALLENGE_RATIO = 2  # neither partner is challenged more than twice as often as the other
+CHALLENGE_RATIO = 2  # nobody is challenged more than twice as often as the least-challenged member who voiced one
 FRESH_TURNS = 3  # an assumption can still be probed unasked this many turns after it was voiced
 LEDGER_WINDOW = 8  # turns: an open assumption this close to the latest one may be preferred to keep the ledger even
 PERSONAL_WORDS = 60  # a turn this long, mostly about the speaker, is a personal story: no nudge right after it
@@ -79,12 +80,14 @@ def record_assumptions(state: PolicyState, found: list[Assumption]) -> None:
         state.pending.append(assumption)
 
 
-def _may_challenge(state: PolicyState, pid: str, other: str) -> bool:
-    """Challenging `pid` keeps the ledger two-sided, or `other` has voiced nothing to challenge."""
+def _may_challenge(state: PolicyState, pid: str, others: list[str]) -> bool:
+    """Challenging `pid` keeps the ledger even with the least-challenged of the `others` who voiced something to
+    challenge (always, when none of them did)."""
     mine = state.challenges.get(pid, 0) + 1
-    theirs = state.challenges.get(other, 0)
-    if state.voiced.get(other, 0) == 0:
+    voiced = [o for o in others if state.voiced.get(o, 0) > 0]
+    if not voiced:
         return True
+    theirs = min(state.challenges.get(o, 0) for o in voiced)
     return mine <= CHALLENGE_RATIO * max(theirs, 1) or mine <= theirs + 1
 
 
@@ -102,8 +105,9 @@ def open_assumptions(state: PolicyState) -> list[Assumption]:
 
 
 def choose_challenge(state: PolicyState, pair: Pair) -> Assumption | None:
-    """The assumption to probe: the latest one not yet challenged; but when the other partner has an open one voiced
-    close to it (LEDGER_WINDOW) and has been challenged less, theirs, so that both sides get challenged."""
+    """The assumption to probe: the latest one not yet challenged; but when another member has an open one voiced
+    close to it (LEDGER_WINDOW) and has been challenged less, theirs (the least-challenged member's latest), so that
+    every side gets challenged."""
     open_ = open_assumptions(state)
     if not open_:
         return None
@@ -116,7 +120,9 @@ def choose_challenge(state: PolicyState, pair: Pair) -> Assumption | None:
         and a.turn >= latest.turn - LEDGER_WINDOW
         and state.challenges.get(a.speaker, 0) < mine
     ]
-    return max(others, key=lambda a: _order(state, a)) if others else latest
+    if not others:
+        return latest
+    return max(others, key=lambda a: (-state.challenges.get(a.speaker, 0), _order(state, a)))
 
 
 def recently_challenged(state: PolicyState, last_turn: int) -> Assumption | None:
@@ -128,7 +134,7 @@ def recently_challenged(state: PolicyState, last_turn: int) -> Assumption | None
 
 def may_challenge_unasked(state: PolicyState, pair: Pair, target: Assumption) -> bool:
     """An unasked challenge keeps the ledger within CHALLENGE_RATIO (an asked-for one is always made)."""
-    return _may_challenge(state, target.speaker, pair.other(target.speaker).id)
+    return _may_challenge(state, target.speaker, [p.id for p in pair.others(target.speaker)])
 
 
 def apply(state: PolicyState, plan: Plan, turn_index: int, now: dt.datetime) -> None:
@@ -154,13 +160,22 @@ def record_move(state: PolicyState, move: Move) -> None:
 
 
 def quieter_partner(turns: list[Turn], pair: Pair) -> tuple[str, str, float] | None:
-    """(quiet id, dominant id, dominant share) when one partner held more than NUDGE_SHARE of the recent words."""
+    """(quietest id, dominant id, dominant share) when the talk is lopsided: in a pair, one partner held more than
+    NUDGE_SHARE of the recent words; in a group of n, the quietest member had less than their part of what a quiet
+    partner has in a pair ((1 - NUDGE_SHARE) * 2 / n). Ties go to the member listed first."""
     recent = partner_talk(turns)[-RECENT_TURNS:]
     shares = talk_shares(recent, pair.ids)
     loud = max(shares, key=lambda pid: shares[pid])
-    if shares[loud] > NUDGE_SHARE:
-        return pair.other(loud).id, loud, shares[loud]
+    quiet = min(shares, key=lambda pid: shares[pid])
+    if quiet != loud and _lopsided(shares[loud], shares[quiet], len(shares)):
+        return quiet, loud, shares[loud]
     return None
+
+
+def _lopsided(loud: float, quiet: float, members: int) -> bool:
+    if members <= 2:
+        return loud > NUDGE_SHARE
+    return quiet < (1 - NUDGE_SHARE) * 2 / members
 
 
 def partner_talk(turns: list[Turn]) -> list[Turn]:

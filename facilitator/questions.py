@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict
 
 from facilitator.knowledge.bank import QuestionBank, QuestionEntry
-from facilitator.models import AgendaItem, Pair, Turn
+from facilitator.models import AgendaItem, Pair, Turn, join_names
 from facilitator.textutil import clip
 from facilitator.understanding.read import is_to_facilitator
 from facilitator.understanding.topics import GENERIC_WORDS
@@ -50,13 +50,27 @@ def phase_for(item: AgendaItem | None) -> str:
 
 
 def exchange_topic(pair: Pair, seeker: str) -> str | None:
-    """What `seeker` wants to learn that the other offers (or just what they seek)."""
-    me, other = pair.participant(seeker), pair.other(seeker)
-    offered = {t.lower(): t for t in other.offer_topics}
+    """What `seeker` wants to learn that another member offers (or just what they seek, or what the first of the
+    others offers)."""
+    me, others = pair.participant(seeker), pair.others(seeker)
+    offered = {t.lower() for o in others for t in o.offer_topics}
     for topic in me.seek_topics:
         if topic.lower() in offered:
             return topic
-    return me.seek_topics[0] if me.seek_topics else (other.offer_topics[0] if other.offer_topics else None)
+    if me.seek_topics:
+        return me.seek_topics[0]
+    return next((t for o in others for t in o.offer_topics), None)
+
+
+def partner_words(pair: Pair, pid: str, topic: str | None) -> str:
+    """Who `{partner}` is for `pid`: in a pair, the partner; in a group, the member who offers `topic`, else the
+    others by name ("Ben and Cleo")."""
+    others = pair.others(pid)
+    wanted = (topic or "").lower()
+    offering = [o for o in others if wanted and wanted in {t.lower() for t in o.offer_topics}]
+    if len(others) == 1 or len(offering) == 1:
+        return (offering or others)[0].first_name
+    return join_names([o.first_name for o in others])
 
 
 class QuestionCandidate(BaseModel):
@@ -77,7 +91,7 @@ LEAN_TEACHING = 2  # teaching turns that make a partner the likely teacher when 
 TOPIC_RECUR = 0.08  # topic score per further recent turn that says the phrase
 TOPIC_PROFILE = 0.15  # ... for a phrase naming what a partner offers or seeks, or the agenda item
 TOPIC_LONG = 0.1  # ... less this for a three-word phrase, which reads badly inside a question
-TOPIC_CLOSE = 0.1  # the second-best phrase, when this close to the best, is the other partner's topic
+TOPIC_CLOSE = 0.1  # the second-best phrase, when this close to the best, is the second member's topic (and so on)
 _CONTENT_PHASES = frozenset({"goals", "exchange", "challenge"})  # a question of one fits the others
 _ROLE_DIRECTIONS: dict[str, tuple[str, ...]] = {  # preferred direction first
     "learner": ("teach_back", "seeks"),
@@ -159,7 +173,7 @@ def choose_questions(
             continue
         best = max(pool, key=lambda q: _rank(q, slot, moment, relevance.get(q.id, 0.0), order[q.id]))
         used.add(best.id)
-        partner = pair.other(slot.who).first_name if slot.who in pair.ids else None
+        partner = partner_words(pair, slot.who, slot.topic) if slot.who in pair.ids else None
         text = best.render(topic=slot.topic, partner=partner)
         chosen.append(QuestionCandidate(entry=best, addressee=slot.who, text=text))
         if len(chosen) == limit:
@@ -196,7 +210,7 @@ def _roles(reading: Reading | None) -> tuple[str | None, str | None]:
     teaching: dict[str, int] = {}
     for turn in reading.partner_turns(MOMENT_TURNS):
         teaching[turn.speaker] = teaching.get(turn.speaker, 0) + int("teaching" in turn.acts())
-    if len(teaching) != 2:
+    if len(teaching) != 2:  # a learner and a teacher: in a group, only while two of the members are talking
         return None, None
     (a, n_a), (b, n_b) = sorted(teaching.items(), key=lambda kv: -kv[1])
     return (a, b) if n_a >= LEAN_TEACHING and n_a >= 2 * n_b else (None, None)
@@ -212,7 +226,7 @@ def _slots(pair: Pair, reading: Reading | None, moment: _Moment, only_for: str |
         topic = moment.topics[n % min(2, len(moment.topics))] if moment.topics else exchange_topic(pair, pid)
         slots.append(_Slot(pid, _ROLE_DIRECTIONS[role], topic))
     if only_for is None:
-        fallback = exchange_topic(pair, pair.participants[0].id)
+        fallback = exchange_topic(pair, pair.ids[0])
         slots.append(_Slot("both", _ROLE_DIRECTIONS["both"], moment.topics[0] if moment.topics else fallback))
     return slots
 

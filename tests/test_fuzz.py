@@ -288,7 +288,7 @@ def test_fuzz_pair_files(scratch: Path) -> None:
             seen["error"] += 1
             return
         seen["ok"] += 1
-        assert len(pair.participants) == 2 and pair.id
+        assert 2 <= len(pair.participants) <= 5 and len(set(pair.ids)) == len(pair.ids) and pair.id
 
     check()
     assert seen["ok"] + seen["error"] >= EXAMPLES and seen["ok"] > 0 and seen["error"] > 0, seen

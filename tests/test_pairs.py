@@ -36,7 +36,7 @@ def test_example_pairs_load_in_both_formats() -> None:
     ("text", "message"),
     [
         ("shared_goals: [x]\n", "missing field 'participants'"),
-        ("participants:\n  - {id: ana, name: Ana}\n", "exactly 2 participants, this one has 1"),
+        ("participants:\n  - {id: ana, name: Ana}\n", "this one has 1; add a second participant"),
         ("participants:\n  - {id: ana}\n  - {id: ben, name: Ben}\n", "participants[0] is missing field 'name'"),
         ("participants:\n  - {id: ana, name: Ana}\n  - {id: ana, name: Ann}\n", "both partners have the id 'ana'"),
         ("participants:\n  - {id: 'A B!', name: Ana}\n  - {id: ben, name: Ben}\n", "participants.0.id"),

@@ -14,7 +14,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from facilitator.feedback import ANSWER_CHARS, QUESTIONS, SCORE_MAX, SCORE_MIN
-from facilitator.models import CADENCE_CHARS, NAME_CHARS, ROLE_CHARS, TOPIC_CHARS, TOPICS_MAX
+from facilitator.models import (
+    CADENCE_CHARS,
+    MAX_MEMBERS,
+    MIN_MEMBERS,
+    NAME_CHARS,
+    ROLE_CHARS,
+    TOPIC_CHARS,
+    TOPICS_MAX,
+)
 from facilitator.pairs import PAIR_ID_CHARS
 from facilitator.program import report_html
 from facilitator.session import ItemUpdate
@@ -175,11 +183,17 @@ def _pair_tab() -> dict[str, Any]:
             open_btn = gr.Button("Open", variant="primary", elem_id="open-pair")
             pair_info = gr.Markdown("", elem_id="pair-info", **NO_MD)
         with gr.Column():
-            gr.Markdown("### New pair", **NO_MD)
+            gr.Markdown("### New pair (or circle of 3-5)", **NO_MD)
             fields: list[gr.Textbox] = []
-            for n in (1, 2):
+            for n in range(1, MIN_MEMBERS + 1):
                 with gr.Group():
                     fields += _partner_fields(n)
+            with gr.Accordion(
+                f"A circle? Members {MIN_MEMBERS + 1} to {MAX_MEMBERS}", open=False, elem_id="more-members"
+            ):
+                for n in range(MIN_MEMBERS + 1, MAX_MEMBERS + 1):
+                    with gr.Group():
+                        fields += _partner_fields(n)
             goals = gr.Textbox(
                 label="Shared goals (comma separated)", elem_id="goals", max_lines=1, max_length=LIST_CHARS
             )
@@ -210,9 +224,10 @@ def _pair_tab() -> dict[str, Any]:
 
 
 def _partner_fields(n: int) -> list[gr.Textbox]:
-    """Partner n's name, role, offers and seeks."""
+    """Partner (member) n's name, role, offers and seeks."""
+    who = "Partner" if n <= MIN_MEMBERS else "Member"
     return [
-        gr.Textbox(label=f"Partner {n}: name", elem_id=f"p{n}-name", max_lines=1, max_length=NAME_CHARS),
+        gr.Textbox(label=f"{who} {n}: name", elem_id=f"p{n}-name", max_lines=1, max_length=NAME_CHARS),
         gr.Textbox(label="Role", elem_id=f"p{n}-role", max_lines=1, max_length=ROLE_CHARS),
         gr.Textbox(label="Offers (comma separated)", elem_id=f"p{n}-offers", max_lines=1, max_length=LIST_CHARS),
         gr.Textbox(label="Seeks (comma separated)", elem_id=f"p{n}-seeks", max_lines=1, max_length=LIST_CHARS),
@@ -540,27 +555,19 @@ def wire_pair(demo: gr.Blocks, page: Page, h: Handlers) -> None:
     def on_open(pair_id: str, code: str, request: gr.Request) -> Any:
         return apply(h.open(pair_id, code, client=client_of(request)), OPENED)
 
-    def on_create(
-        name1: str,
-        role1: str,
-        offers1: str,
-        seeks1: str,
-        name2: str,
-        role2: str,
-        offers2: str,
-        seeks2: str,
-        goals: str,
-        cadence: str,
-        pair_id: str,
-        hint: dict[str, str] | None,
-        request: gr.Request,
-    ) -> Any:
-        partners = [(name1, role1, offers1, seeks1), (name2, role2, offers2, seeks2)]
+    def on_create(request: gr.Request, *values: Any) -> Any:
+        """Partners 1-2 (name, role, offers, seeks each), goals, cadence, pair id, hint, then members 3-5 (the
+        order of the API before circles, extended at the end)."""
+        first, (goals, cadence, pair_id, hint), more = values[:8], values[8:12], values[12:]
+        fields = [*first, *more]
+        partners = [tuple(fields[i : i + 4]) for i in range(0, len(fields), 4)]
         made = h.create(partners, goals, cadence, client=client_of(request), pair_id=pair_id, hint=hint)
         return apply(made, CREATED)
 
-    def on_names(name1: str, name2: str, pair_id: str, hint: dict[str, str] | None) -> Any:
-        return apply(h.suggest_id([name1, name2], pair_id, hint), SUGGESTED)
+    def on_names(*values: Any) -> Any:
+        """Names 1-2, pair id, hint, then names 3-5."""
+        (name1, name2, pair_id, hint), more = values[:4], values[4:]
+        return apply(h.suggest_id([name1, name2, *more], pair_id, hint), SUGGESTED)
 
     def on_load(saved: dict[str, Any] | None, request: gr.Request) -> Any:
         query = {k: str(v) for k, v in dict(request.query_params).items()} if request else {}
@@ -569,13 +576,14 @@ def wire_pair(demo: gr.Blocks, page: Page, h: Handlers) -> None:
     inputs = [page.pair_id, page.code]
     page.open_btn.click(on_open, inputs, opened, api_name="on_open", **ONCE)
     page.code.submit(on_open, inputs, opened, api_name="on_open_1", **ONCE)
-    form = [*page.partner_fields, page.goals, page.cadence, page.new_pair_id, page.id_hint]
+    pairs_part, more_part = page.partner_fields[: 4 * MIN_MEMBERS], page.partner_fields[4 * MIN_MEMBERS :]
+    form = [*pairs_part, page.goals, page.cadence, page.new_pair_id, page.id_hint, *more_part]
     page.create_btn.click(on_create, form, page.outputs(CREATED), api_name="on_create", **ONCE)
-    names = [page.partner_fields[0], page.partner_fields[4]]
+    names = page.partner_fields[::4]
     gr.on(
         [field.change for field in names],  # `input` misses a paste (Gradio sends it on key presses)
         on_names,
-        [*names, page.new_pair_id, page.id_hint],
+        [*names[:MIN_MEMBERS], page.new_pair_id, page.id_hint, *names[MIN_MEMBERS:]],
         page.outputs(SUGGESTED),
         api_name="on_names",
         trigger_mode="always_last",

@@ -34,6 +34,7 @@ NO_SUMMARY = "*No summary yet. Press **Summarize commitments** when you are read
 _ITEMS_TABLE = re.compile(r"^(## Accountability items\n\n?)((?:\|.*(?:\n|$))+)", re.MULTILINE)
 QUOTE_CELL = 90  # of each quoted line in a commitments-table cell
 QUOTE_CHARS = 240  # of a cited passage, in the footnote under the reply
+BAR_COLORS = ["#2563eb", "#ea580c", "#16a34a", "#9333ea", "#0891b2"]  # one per member of a circle of five
 
 
 # ------------------------------------------------------------------------------------------------ the page
@@ -147,22 +148,28 @@ def agenda_view(view: AgendaSnapshot | SessionView) -> str:
             if item.purpose:
                 lines.append(f"  \n  {safe_markdown(item.purpose)}")
             for q in item.questions[:3]:
-                who = "both" if q.for_ == "both" else safe_markdown(name_of(pair, q.for_))
+                who = (
+                    ("everyone" if pair.is_group else "both")
+                    if q.for_ == "both"
+                    else safe_markdown(name_of(pair, q.for_))
+                )
                 lines.append(f"  \n  – *{who}:* {safe_markdown(q.text)}")
         lines.append("")
     return "\n".join(lines)
 
 
 def agenda_rows(pair: Pair, agenda: Agenda | None) -> list[list[Any]]:
-    """The editable agenda table: title, minutes, lead (a first name, or "both")."""
+    """The editable agenda table: title, minutes, lead (a first name, or "both"; "all" in a circle)."""
     if agenda is None:
         return []
-    return [[i.title, i.minutes, name_of(pair, i.lead) if i.lead else "both"] for i in agenda.items]
+    everyone = "all" if pair.is_group else "both"
+    return [[i.title, i.minutes, name_of(pair, i.lead) if i.lead else everyone] for i in agenda.items]
 
 
 # --------------------------------------------------------------------------------------------- the balance
 def balance_figure(pair: Pair, bal: Balance) -> Figure:
-    """Talk share and challenges per partner, side by side (matplotlib, drawn without pyplot's global state)."""
+    """Talk share and challenges per member, one bar each (2-5), side by side; the dashed line is an even share
+    (matplotlib, drawn without pyplot's global state)."""
     from matplotlib.figure import Figure
 
     # a name is drawn as written: with `$` escaped, matplotlib never reads it as mathtext (`$\foo$` failed the chart)
@@ -170,12 +177,12 @@ def balance_figure(pair: Pair, bal: Balance) -> Figure:
     where = list(range(len(labels)))  # positions, not categories: two partners may share a first name
     shares = [bal.participants[pid].word_share * 100 if pid in bal.participants else 0 for pid in pair.ids]
     challenges = [bal.participants[pid].challenges if pid in bal.participants else 0 for pid in pair.ids]
-    colors = ["#2563eb", "#ea580c"]
-    fig = Figure(figsize=(5.2, 2.3), dpi=100, layout="constrained")
+    colors = BAR_COLORS[: len(labels)]
+    fig = Figure(figsize=(5.2, 2.3 + 0.35 * max(len(labels) - 2, 0)), dpi=100, layout="constrained")
     left, right = fig.subplots(1, 2, width_ratios=[3, 2])
     left.barh(where, shares, color=colors)
     left.set_yticks(where, labels=labels)
-    left.axvline(50, color="#6b7280", linestyle="--", linewidth=1)
+    left.axvline(100 / max(len(labels), 1), color="#6b7280", linestyle="--", linewidth=1)  # an even share
     left.set_xlim(0, 100)
     left.set_title("Share of words (%)", fontsize=10)
     for y, value in enumerate(shares):
@@ -229,7 +236,7 @@ def program_figure(report: ProgramReport) -> Figure:
 
 # ------------------------------------------------------------------------------------------- the items
 def _confirmation(pair: Pair, view: ItemView) -> str:
-    if view.confirmed_by_both:
+    if view.confirmed_by_both and not pair.is_group:
         return "✔ both"
     if view.confirmed_by:
         return "✔ " + ", ".join(display_safe(name_of(pair, p)) for p in view.confirmed_by)

@@ -21,12 +21,21 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from facilitator.agenda.history import History
-from facilitator.agenda.topics import SeekMatch, match_seeks
+from facilitator.agenda.topics import SeekMatch, match_seeks_among
 from facilitator.exceptions import InputError, KnowledgeError
 from facilitator.export import next_meeting
 from facilitator.feedback import Feedback, checkin_note
 from facilitator.knowledge.bank import QUESTION_BANK_SOURCE, QuestionBank, QuestionEntry
-from facilitator.models import Agenda, AgendaItem, AgendaQuestion, Citation, Commitment, Pair, Participant
+from facilitator.models import (
+    Agenda,
+    AgendaItem,
+    AgendaQuestion,
+    Citation,
+    Commitment,
+    Pair,
+    Participant,
+    join_names,
+)
 from facilitator.textutil import clip
 
 if TYPE_CHECKING:
@@ -154,13 +163,14 @@ def _possessive(name: str) -> str:
 
 
 def _focus(pair: Pair, lead: Participant, history: History, embedder: Embedder | None) -> list[SeekMatch]:
-    """What `lead` seeks, the topic of their item first: the one covered longest ago (or never), then one the other
-    offers, then one related to an offer, then file order. Without seeks: what the other offers first, if anything."""
-    other = pair.other(lead.id)
-    matches = match_seeks(lead, other, embedder)
+    """What `lead` seeks, the topic of their item first: the one covered longest ago (or never), then one another
+    member offers, then one related to an offer, then file order. Without seeks: the first offer of the others
+    (in a pair, what the partner offers first), if anything."""
+    others = pair.others(lead.id)
+    matches = match_seeks_among(lead, others, embedder)
     if not matches:
-        offers = other.offer_topics[:1]
-        return [SeekMatch(seek=o, offer=o, exact=True) for o in offers]
+        offers = [(o.id, t) for o in others for t in o.offer_topics][:1]
+        return [SeekMatch(seek=t, offer=t, exact=True, by=by) for by, t in offers]
     order = {m.seek: n for n, m in enumerate(matches)}
 
     def rank(m: SeekMatch) -> tuple[int, bool, bool, int]:
@@ -171,9 +181,10 @@ def _focus(pair: Pair, lead: Participant, history: History, embedder: Embedder |
 
 
 def _lead_parts(pair: Pair, lead: Participant, seeks: list[SeekMatch]) -> tuple[str | None, str, str]:
-    """(topic, title, purpose) of the item `lead` leads: the first of `seeks`, with what the other offers, and the
-    rest of what `lead` seeks listed, each with the other's offer that meets it."""
-    other = pair.other(lead.id)
+    """(topic, title, purpose) of the item `lead` leads: the first of `seeks`, with what the member who offers it
+    offers (`helper_for`), and the rest of what `lead` seeks listed, each with the offer that meets it and who
+    offers it."""
+    other = helper_for(pair, lead, seeks)
     name, partner = lead.first_name, other.first_name
     focus = seeks[0] if seeks else None
     topic = focus.seek if focus else None
@@ -195,15 +206,39 @@ def _lead_parts(pair: Pair, lead: Participant, seeks: list[SeekMatch]) -> tuple[
         f"sounding board or a challenge. {helper}. It runs both ways: {partner} also names one thing to learn from "
         f"how {name} sees it."
     )
-    return topic, title, purpose + _other_seeks(name, partner, seeks[1:])
+    return topic, title, purpose + _group_part(pair, lead, other) + _other_seeks(pair, name, seeks[1:])
 
 
-def _other_seeks(name: str, partner: str, rest: list[SeekMatch]) -> str:
+def helper_for(pair: Pair, lead: Participant, seeks: list[SeekMatch]) -> Participant:
+    """Who helps on `lead`'s item: the member who offers its topic, else the first of the others with an offer,
+    else the first of the others (in a pair, always the partner)."""
+    others = pair.others(lead.id)
+    by = seeks[0].by if seeks else None
+    if by in pair.ids and by != lead.id:
+        return pair.participant(by)
+    return next((o for o in others if o.offer_topics), others[0])
+
+
+def _group_part(pair: Pair, lead: Participant, helper: Participant) -> str:
+    """In a group, what the members other than `lead` and `helper` do (empty for a pair)."""
+    rest = [p.first_name for p in pair.others(lead.id) if p.id != helper.id]
+    if not rest:
+        return ""
+    verb = "brings one question or example" if len(rest) == 1 else "bring one question or example each"
+    return f" {join_names(rest)} {verb} from their own experience."
+
+
+def _other_seeks(pair: Pair, name: str, rest: list[SeekMatch]) -> str:
     """ " Also on Ana's list, now if time allows or at a later session: public speaking (Ben offers presentation
     coaching); budgeting." Empty when `rest` is."""
     if not rest:
         return ""
-    named = [m.seek if m.offer is None else f"{m.seek} ({partner} offers {'it' if m.exact else m.offer})" for m in rest]
+    named = [
+        m.seek
+        if m.offer is None or m.by not in pair.ids
+        else f"{m.seek} ({pair.participant(m.by).first_name} offers {'it' if m.exact else m.offer})"
+        for m in rest
+    ]
     listed = clip("; ".join(named), OTHER_SEEKS_CHARS)
     return f" Also on {_possessive(name)} list, now if time allows or at a later session: {listed}."
 
@@ -248,9 +283,10 @@ def build_agenda(
     for lead in pair.participants:
         drafts.append(_led_by(pair, lead, _focus(pair, lead, history, embedder), picker, seen))
     if pair.shared_goals:
-        drafts.append(_shared(pair.shared_goals, picker, seen))
+        drafts.append(_shared(pair, picker, seen))
     drafts += [_feedback(pair, picker, seen), _closing(pair, date, picker, seen)]
 
+    _check_room(minutes, len(drafts), len(pair.participants))
     weights = [_WEIGHTS.get(d.kind, min(12.0, 4.0 + len(items_open))) for d in drafts]
     timeboxes = allocate_minutes(weights, minutes)
     items = []
@@ -270,6 +306,16 @@ def build_agenda(
             )
         )
     return Agenda(date=date, total_minutes=minutes, items=items)
+
+
+def _check_room(minutes: int, items: int, members: int) -> None:
+    """InputError when `minutes` cannot give each of `items` its MIN_ITEM_MINUTES (a circle of five has ten items)."""
+    needed = items * MIN_ITEM_MINUTES
+    if minutes < needed:
+        raise InputError(
+            f"{minutes} minutes cannot hold this agenda's {items} items for {members} members (each needs at least "
+            f"{MIN_ITEM_MINUTES}); use --minutes {max(needed, MIN_MINUTES)} or more"
+        )
 
 
 def _distinct_open_items(pair: Pair, open_items: list[Commitment]) -> list[Commitment]:
@@ -330,8 +376,8 @@ def _review(pair: Pair, items_open: list[Commitment], picker: _Picker, seen: set
 
 
 def _led_by(pair: Pair, lead: Participant, seeks: list[SeekMatch], picker: _Picker, seen: set[str]) -> _Draft:
-    """3-4. The item `lead` leads: what they seek (the first of `seeks`), with what the other offers."""
-    other = pair.other(lead.id)
+    """3-4. The item `lead` leads: what they seek (the first of `seeks`), with what the member who offers it offers."""
+    other = helper_for(pair, lead, seeks)
     topic, title, purpose = _lead_parts(pair, lead, seeks)
     item = _Draft("lead", title, purpose, lead=lead.id)
     entry = picker.pick("goals", "seeks", themes=("goals",), topic=topic)
@@ -343,15 +389,17 @@ def _led_by(pair: Pair, lead: Participant, seeks: list[SeekMatch], picker: _Pick
     return item
 
 
-def _shared(goals: list[str], picker: _Picker, seen: set[str]) -> _Draft:
-    """The pair's shared goals: an item both lead (a separate slot for the shared project, as session-structure
-    suggests)."""
+def _shared(pair: Pair, picker: _Picker, seen: set[str]) -> _Draft:
+    """The pair's shared goals: an item every member leads (a separate slot for the shared project, as
+    session-structure suggests)."""
+    goals = pair.shared_goals
     named = "; ".join(goals)
     plural = "s" if len(goals) > 1 else ""
+    everyone = "All" if pair.is_group else "Both"
     shared = _Draft(
         "shared",
         clip(f"Shared goal{plural}: {named}", SHARED_TITLE_CHARS),
-        f"Both of you lead this one, on your shared goal{plural}: {clip(named, OTHER_SEEKS_CHARS)}. Say where it "
+        f"{everyone} of you lead this one, on your shared goal{plural}: {clip(named, OTHER_SEEKS_CHARS)}. Say where it "
         "stands and what each of you has contributed since you last met, then agree the next step, which of your "
         "strengths it needs, and who owns which part.",
     )
@@ -362,14 +410,15 @@ def _shared(goals: list[str], picker: _Picker, seen: set[str]) -> _Draft:
 
 
 def _feedback(pair: Pair, picker: _Picker, seen: set[str]) -> _Draft:
-    """5. Feedback and challenge, both ways."""
-    a, b = pair.participants
+    """5. Feedback and challenge, both ways (every way, in a group)."""
+    names = join_names([p.first_name for p in pair.participants])
+    others, whose = ("the others", "another member's") if pair.is_group else ("the other", "the other's")
     feedback = _Draft(
         "feedback",
         "Feedback and challenge, both ways",
-        f"Each of you asks the other for one thing that helped today and one thing to do differently; the one who "
-        f"asked listens and says thank you. Then {a.first_name} and {b.first_name} each name one assumption of the "
-        "other's worth testing, whoever has more experience included.",
+        f"Each of you asks {others} for one thing that helped today and one thing to do differently; the one who "
+        f"asked listens and says thank you. Then {names} each name one assumption of {whose} worth testing, "
+        "whoever has more experience included.",
     )
     for phase, themes, hint in (
         ("feedback", ("feedback",), "helped differently"),

@@ -8,6 +8,8 @@ from facilitator.agenda.build import MAX_MINUTES
 from facilitator.exceptions import InputError
 from facilitator.models import Agenda, AgendaItem, Pair
 
+EVERYONE = ("both", "all", "everyone", "-", "—")  # a lead cell for an item everyone leads
+
 
 def edit_agenda(agenda: Agenda, pair: Pair, rows: list[list[Any]]) -> Agenda:
     """The agenda as the pair edited it: rows of [title, minutes, lead], in the order they should run.
@@ -31,11 +33,12 @@ def edit_agenda(agenda: Agenda, pair: Pair, rows: list[list[Any]]) -> Agenda:
         if not 0 <= minutes <= MAX_MINUTES:
             raise InputError(f"agenda row {n} ('{title}'): minutes must be between 0 and {MAX_MINUTES}")
         lead = None
-        if lead_text and lead_text.lower() not in ("both", "-", "—"):
+        if lead_text and lead_text.lower() not in EVERYONE:
             lead = pair.resolve_speaker(lead_text)
             if lead is None:
                 names = " or ".join(p.first_name for p in pair.participants)
-                raise InputError(f"agenda row {n} ('{title}'): the lead must be {names}, 'both' or empty")
+                everyone = "'all'" if pair.is_group else "'both'"
+                raise InputError(f"agenda row {n} ('{title}'): the lead must be {names}, {everyone} or empty")
         base = by_title.get(title.lower())
         if base is not None:
             items.append(base.model_copy(update={"minutes": minutes, "lead": lead}))

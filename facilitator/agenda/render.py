@@ -7,7 +7,7 @@ from typing import Any
 
 from facilitator.export import next_meeting
 from facilitator.knowledge.bank import QUESTION_BANK_SOURCE
-from facilitator.models import Agenda, Pair
+from facilitator.models import Agenda, Pair, join_names
 
 
 def agenda_json(agenda: Agenda) -> dict[str, Any]:
@@ -20,7 +20,7 @@ def agenda_json(agenda: Agenda) -> dict[str, Any]:
 
 def agenda_markdown(agenda: Agenda, pair: Pair) -> str:
     names = {p.id: p.first_name for p in pair.participants}
-    people = " and ".join(p.name for p in pair.participants)
+    people = join_names([p.name for p in pair.participants])
     lines = [f"# Co-mentoring agenda — {agenda.date.isoformat()}", "", f"{people} · {agenda.total_minutes} minutes"]
     following = next_meeting(agenda.date, pair.cadence)
     if following is not None:
@@ -37,7 +37,7 @@ def agenda_markdown(agenda: Agenda, pair: Pair) -> str:
         start += item.minutes
         lines += ["", item.purpose, ""]
         for q in item.questions:
-            who = "Both" if q.for_ == "both" else names.get(q.for_, q.for_)
+            who = ("Everyone" if pair.is_group else "Both") if q.for_ == "both" else names.get(q.for_, q.for_)
             text = q.text.removeprefix(f"{who}: ")  # review questions already start with the owner's name
             lines.append(f"- **{who}:** {text}")
         if item.citations:

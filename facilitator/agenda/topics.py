@@ -1,4 +1,4 @@
-"""What each partner seeks, matched with what the other offers: by the same words, by meaning, or not at all.
+"""What each member seeks, matched with what another offers: by the same words, by meaning, or not at all.
 
 An offer meets a sought topic when it names the same topic, or else when it is related: by meaning (MiniLM cosine of
 the two phrases without their broad words, when the knowledge base's embedder is at hand) or, without an embedder,
@@ -31,13 +31,15 @@ _WORD = re.compile(r"[a-z0-9]{4,}")
 
 
 class SeekMatch(BaseModel):
-    """One topic a partner seeks, and the other partner's offer that meets it (None when none does)."""
+    """One topic a member seeks, and another member's offer that meets it (None when none does), with who offers it
+    (`by`, a participant id: in a pair, the partner)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     seek: str
     offer: str | None = None
     exact: bool = False
+    by: str | None = None
 
 
 def match_seeks(seeker: Participant, other: Participant, embedder: Embedder | None = None) -> list[SeekMatch]:
@@ -53,6 +55,20 @@ def match_seeks(seeker: Participant, other: Participant, embedder: Embedder | No
             out.append(SeekMatch(seek=seek, offer=_closest(vectors[n], vectors[len(seeks) :], offers)))
         else:
             out.append(SeekMatch(seek=seek, offer=_sharing_words(seek, offers)))
+    return out
+
+
+def match_seeks_among(
+    seeker: Participant, others: list[Participant], embedder: Embedder | None = None
+) -> list[SeekMatch]:
+    """Each of `seeker`'s sought topics, in their order, with the best offer among `others`: the first member (in
+    their order) whose offer names the same topic, else the first whose offer is related, else none."""
+    per_member = [[m.model_copy(update={"by": o.id}) for m in match_seeks(seeker, o, embedder)] for o in others]
+    out: list[SeekMatch] = []
+    for n, seek in enumerate(seeker.seek_topics):
+        options = [matches[n] for matches in per_member]
+        best = next((m for m in options if m.exact), None) or next((m for m in options if m.offer), None)
+        out.append(best or SeekMatch(seek=seek))
     return out
 
 

@@ -17,8 +17,8 @@ from facilitator.brains.base import (
 )
 from facilitator.knowledge.bank import CHALLENGE_SOURCE, QUESTION_BANK_SOURCE
 from facilitator.lexicon import STOP_WORDS
-from facilitator.models import Citation, Move, SuggestedQuestion, Turn
-from facilitator.signals import sentences
+from facilitator.models import Citation, Move, Participant, SuggestedQuestion, Turn, join_names
+from facilitator.signals import RECENT_TURNS, sentences, talk_shares
 from facilitator.textutil import clip
 
 _WORD = re.compile(r"[a-z]{3,}")
@@ -110,7 +110,7 @@ class OfflineBrain:
         if assumption is None or pattern is None:
             return self._nothing_assumed(data, citations)
         speaker = data.pair.participant(assumption.speaker)
-        other = data.pair.other(assumption.speaker)
+        other = quietest(data.turns, data.pair.others(assumption.speaker))
         names = {"speaker": speaker.first_name, "other": other.first_name}
         opener = _pick(_CHALLENGE_OPENERS, data.state.probes_used, "challenge:opener")
         probe = _pick(pattern.probes, data.state.probes_used, f"{pattern.id}:probe")
@@ -124,9 +124,8 @@ class OfflineBrain:
 
     def _nothing_assumed(self, data: BrainInput, citations: list[Citation]) -> Move:
         """No untested assumption heard: say so, and ask both a question about what they are discussing."""
-        a, b = data.pair.participants
-        if data.state.probes_used.count("challenge:none") % 2:
-            a, b = b, a
+        people, turn = data.pair.participants, data.state.probes_used.count("challenge:none")
+        a, b = people[turn % len(people)], people[(turn + 1) % len(people)]
         topics = data.reading.recent_topics(6, 3)
         topic = topics[0] if topics else (data.agenda_item.title if data.agenda_item else "what you are working on")
         template = _pick(_NOTHING_ASSUMED, data.state.probes_used, "challenge:none")
@@ -135,14 +134,14 @@ class OfflineBrain:
 
     def _nudge(self, data: BrainInput) -> Move:
         if data.plan.addressee is None:
-            a, b = data.pair.participants
+            names = join_names([p.first_name for p in data.pair.participants])
             return Move(
                 kind="nudge",
-                text=f"Talk is balanced so far: {a.first_name} and {b.first_name} are sharing the airtime well.",
+                text=f"Talk is balanced so far: {names} are sharing the airtime well.",
                 addressee="both",
             )
         quiet = data.pair.participant(data.plan.addressee)
-        loud = data.pair.other(quiet.id)
+        loud = loudest(data.turns, data.pair.others(quiet.id))
         questions = [q for q in self._questions(data) if q.for_ == quiet.id][:1]
         ask = questions[0].text if questions else "what would you like to take from today's conversation?"
         opener = _pick(_NUDGE_OPENERS, data.state.probes_used, "nudge:opener")
@@ -209,11 +208,23 @@ class OfflineBrain:
     def _label(data: BrainInput, who: str) -> str:
         if who in data.pair.ids:
             return f"For {data.pair.participant(who).first_name}"
-        return "For both of you"
+        return "For all of you" if data.pair.is_group else "For both of you"
 
     @staticmethod
     def _guidance_citations(data: BrainInput, n: int) -> list[Citation]:
         return [Citation(source=h.source, id=h.id, title=h.title) for h in data.guidance[:n]]
+
+
+def quietest(turns: list[Turn], people: list[Participant]) -> Participant:
+    """Who of `people` said least over the recent turns (the first listed on a tie; for a pair, the partner)."""
+    shares = talk_shares(turns[-RECENT_TURNS:], [p.id for p in people])
+    return min(people, key=lambda p: shares[p.id])
+
+
+def loudest(turns: list[Turn], people: list[Participant]) -> Participant:
+    """Who of `people` said most over the recent turns (the first listed on a tie)."""
+    shares = talk_shares(turns[-RECENT_TURNS:], [p.id for p in people])
+    return max(people, key=lambda p: shares[p.id])
 
 
 def _pick(options: Sequence[str], used: list[str], key: str) -> str:
