@@ -37,7 +37,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_wheel_ships_prompts_knowledge_and_ui_not_the_evals(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
-    assert "facilitator/_bundled/prompts/system.v1.md" in names
+    assert "facilitator/_bundled/prompts/system.v2.md" in names
     assert "facilitator/_bundled/knowledge/question_bank.yaml" in names
     assert "facilitator/_bundled/knowledge/challenge_patterns.yaml" in names
     assert sum(n.startswith("facilitator/_bundled/knowledge/guidance/") for n in names) >= 15
@@ -65,7 +65,7 @@ def test_installed_wheel_finds_its_bundled_files_outside_the_checkout(wheel: Pat
     assert done.returncode == 0, done.stderr
     folder, questions, ref, pages = done.stdout.split()
     assert folder.startswith(str(target)), "the installed copy is used, not the checkout"
-    assert int(questions) >= 150 and ref.startswith("system@v1#") and int(pages) >= 15
+    assert int(questions) >= 150 and ref.startswith("system@v2#") and int(pages) >= 15
 
 
 @pytest.fixture

@@ -151,7 +151,7 @@ def test_each_move_kind_gets_its_instructions_from_the_versioned_prompt(pair: Pa
     expected = prompt.instruction(kind)
     assert expected in model.calls[0].user
     assert (kind in prompt.instructions) is (kind not in ("recap", "commitments"))  # those use the default
-    assert prompt.ref.startswith("move@v3#")
+    assert prompt.ref.startswith("move@v4#")
 
 
 def test_a_challenge_offers_the_pattern_and_names_the_assumption(pair: Pair) -> None:

@@ -359,7 +359,7 @@ def test_markdown_escapes_table_cells() -> None:
     assert "a\\|b" in text and "| 1 |" in text
 
 
-def test_cli_create_stores_each_pair_and_prints_its_code_once(cli: CliRunner) -> None:
+def test_cli_create_stores_each_pair_or_circle_and_prints_its_code_once(cli: CliRunner) -> None:
     from facilitator.engine import Facilitator
     from facilitator.settings import Settings
     from ui.cli import app
@@ -379,5 +379,13 @@ def test_cli_create_stores_each_pair_and_prints_its_code_once(cli: CliRunner) ->
         and "not created: a stored pair has that id" in again.stderr
         and "access code" not in again.stderr
     )
-    circles = cli.invoke(app, ["match", str(EXAMPLES / "cohort.yaml"), "--create", "--circles", "3"])
-    assert circles.exit_code == 2 and "--create stores pairs only" in circles.stderr
+    circles = cli.invoke(
+        app, ["match", str(EXAMPLES / "cohort.yaml"), "--create", "--circles", "3", "--format", "json"]
+    )
+    assert circles.exit_code == 0, circles.output
+    proposed = json.loads(circles.stdout)["circles"]
+    made = dict(re.findall(r"new circle '([^']+)': access code (\S+)", circles.stderr))
+    assert proposed and set(made) == {"-".join(c["members"]) for c in proposed if len(c["members"]) > 2}
+    for circle_id, code in made.items():
+        stored = fac.open_pair(circle_id, code)
+        assert len(stored.participants) >= 3  # a circle opens like a pair, with all its members

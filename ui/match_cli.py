@@ -43,20 +43,20 @@ def match_command(
         float, typer.Option("--department-bonus", min=0, max=1, help="Added share for a different department.")
     ] = 0.1,
     create: Annotated[
-        bool, typer.Option("--create", help="Store each proposed pair; its access code is printed once (stderr).")
+        bool,
+        typer.Option("--create", help="Store each proposed pair or circle; its code is printed once (stderr)."),
     ] = False,
     app_url: Annotated[
         str | None, typer.Option("--app-url", envvar="COMENTOR_APP_URL", help="The web app's address, for links.")
     ] = None,
 ) -> None:
     """Propose reciprocal pairs (or circles of 3-5): what each one seeks that the other offers, by meaning, both
-    ways; unmatched people are listed with the reason. With --create the pairs are stored and open in the web app."""
+    ways; unmatched people are listed with the reason. With --create the pairs (or circles) are stored and open in
+    the web app."""
     from facilitator.knowledge.embeddings import make_embedder
     from facilitator.matching import MatchOptions, load_people, match_json, match_markdown, match_people
     from facilitator.settings import Settings
 
-    if create and circles is not None:
-        raise InputError("--create stores pairs only (circles cannot be stored yet); drop --circles or --create")
     people = load_people(people_file)
     options = MatchOptions(seniority_bonus=seniority_bonus, department_bonus=department_bonus)
     result = match_people(people, make_embedder(Settings()), circles=circles, options=options)
@@ -70,7 +70,8 @@ def match_command(
 
 
 def _create_pairs(result: MatchResult, people: list[Person], app_url: str | None) -> None:
-    """Each proposed pair stored through the engine; a new pair's code is printed once, with its web-app link."""
+    """Each proposed pair or circle stored through the engine; a new one's code is printed once, with its web-app
+    link."""
     from facilitator.access import link_to
     from facilitator.engine import Facilitator
     from facilitator.models import Pair, Participant
@@ -79,21 +80,36 @@ def _create_pairs(result: MatchResult, people: list[Person], app_url: str | None
     settings = Settings()
     fac = Facilitator.from_settings(settings, guidance=False)
     by_id = {p.id: p for p in people}
-    for proposed in result.pairs:
+    for proposed in [*result.pairs, *result.circles]:
+        kind = "pair" if len(proposed.members) == 2 else "circle"
         members = [by_id[m].model_dump(include={"id", "name", "role", "offers", "seeks"}) for m in proposed.members]
-        pair = Pair(participants=[Participant.model_validate(m) for m in members])
+        try:
+            pair = Pair(participants=[Participant.model_validate(m) for m in members])
+        except ValueError as e:  # e.g. a circle whose joined ids are too long for a pair id
+            _not_created(
+                kind, "-".join(proposed.members), f"{_first_line(e)}; write it as a pair file with a short 'id'"
+            )
+            continue
         try:
             code = fac.create_pair(pair)
         except InputError:
-            err.print(
-                f"note: pair '{pair.id}' not created: a stored pair has that id (`comentor pairs show {pair.id}`); "
-                "create this one from a pair file with another id",
-                highlight=False,
-                markup=False,
+            _not_created(
+                kind,
+                pair.id,
+                f"a stored pair has that id (`comentor pairs show {pair.id}`); create this one "
+                "from a pair file with another id",
             )
             continue
         link = link_to(app_url or f"http://127.0.0.1:{settings.port}/", pair.id, code)
-        err.print(f"new pair '{pair.id}': access code {code} (shown once) {link}", highlight=False, markup=False)
+        err.print(f"new {kind} '{pair.id}': access code {code} (shown once) {link}", highlight=False, markup=False)
+
+
+def _not_created(kind: str, named: str, why: str) -> None:
+    err.print(f"note: {kind} '{named}' not created: {why}", highlight=False, markup=False)
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
 def _report_unmatched(result: MatchResult, people: list[Person]) -> None:
