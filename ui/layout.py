@@ -79,6 +79,7 @@ VIEW = (
     "seen",
     "carried",
     "carried_pick",
+    "carried_section",
 )
 EXPORTS: dict[str, ExportKind] = {"export_md": "md", "export_json": "json", "export_ics": "ics"}
 OPENED = ("token", "remembered", "tab", "pair_info", "status", *VIEW, "follow")
@@ -148,6 +149,7 @@ class Page:
     edit_owner: gr.Dropdown
     edit: gr.Button
     carried: gr.Dataframe
+    carried_section: gr.Accordion
     carried_pick: gr.Dropdown
     carried_due: gr.Textbox
     carried_marks: dict[ItemUpdate, gr.Button]
@@ -332,7 +334,10 @@ def _items_section() -> dict[str, Any]:
 
 def _carried_section() -> dict[str, Any]:
     """Open items from earlier sessions of the pair, each marked done, slipped (to a new date) or dropped."""
-    with gr.Accordion("Open items from earlier sessions", open=True, elem_id="carried-section"):
+    # shown only while the pair has items from earlier sessions (an empty block would push the page past two screens)
+    with gr.Accordion(
+        "Open items from earlier sessions", open=True, visible="hidden", elem_id="carried-section"
+    ) as section:
         carried = gr.Dataframe(
             headers=views.CARRIED_HEADERS,
             interactive=False,
@@ -357,7 +362,13 @@ def _carried_section() -> dict[str, Any]:
                 "slipped": gr.Button("Slipped (new date)", elem_id="carried-slipped", size="sm"),
                 "dropped": gr.Button("Dropped", variant="stop", elem_id="carried-dropped", size="sm"),
             }
-    return {"carried": carried, "carried_pick": carried_pick, "carried_due": carried_due, "carried_marks": marks}
+    return {
+        "carried": carried,
+        "carried_section": section,
+        "carried_pick": carried_pick,
+        "carried_due": carried_due,
+        "carried_marks": marks,
+    }
 
 
 def _summary_section() -> dict[str, Any]:
@@ -370,7 +381,13 @@ def _summary_section() -> dict[str, Any]:
             "ics": gr.DownloadButton("Calendar (.ics)", elem_id="export-ics", size="sm"),
         }
         new = gr.Button("Start a new session", elem_id="new-session", size="sm")
-    with gr.Accordion("Check-in feedback (after Summarize: each of you, as the speaker chosen above)", open=False):
+    return {"summary": summary, "exports": exports, "new": new}
+
+
+def _feedback_section() -> dict[str, Any]:
+    """Each member's three check-in answers, saved for the partner chosen as speaker (under the items: the summary
+    column is the taller one)."""
+    with gr.Accordion("Check-in feedback (after Summarize, each of you as the speaker)", open=False):
         with gr.Row():
             fb_worked = gr.Textbox(label=QUESTIONS["worked"], elem_id="fb-worked", max_lines=2, max_length=ANSWER_CHARS)
             fb_change = gr.Textbox(label=QUESTIONS["change"], elem_id="fb-change", max_lines=2, max_length=ANSWER_CHARS)
@@ -383,7 +400,7 @@ def _summary_section() -> dict[str, Any]:
             )
             fb_save = gr.Button("Save my feedback", elem_id="fb-save", scale=1)
     feedback = {"worked": fb_worked, "change": fb_change, "balance": fb_balance, "save": fb_save}
-    return {"summary": summary, "exports": exports, "new": new, "feedback": feedback}
+    return {"feedback": feedback}
 
 
 def _coordinator_tab(hint: str) -> dict[str, Any]:
@@ -420,9 +437,10 @@ def widgets(banner: str, secret: str | None, coordinator_hint: str = "") -> Page
                 with gr.Column(scale=2):
                     items = _items_section()
                     carried = _carried_section()
+                    feedback = _feedback_section()
                 with gr.Column(scale=1, min_width=360):
                     summary = _summary_section()
-            session = {**chat, **agenda, **items, **carried, **summary}
+            session = {**chat, **agenda, **items, **carried, **feedback, **summary}
         with gr.Tab("History", id="history"):
             history = gr.Markdown(elem_id="history", **NO_MD)
         coordinator = _coordinator_tab(coordinator_hint)
@@ -524,6 +542,8 @@ class _Rendered:
                 return view.revision
             case "carried":
                 return views.carried_rows(pair, view.carried)
+            case "carried_section":
+                return gr.update(visible=True if view.carried else "hidden")
             case "carried_pick":
                 choices = views.carried_choices(pair, view.carried)
                 if self.update.carried_pick is None:  # the page's choice stays (a stale one is refused by the engine)
