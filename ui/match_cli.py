@@ -18,7 +18,7 @@ from facilitator.exceptions import InputError
 from facilitator.textutil import display_safe
 
 if TYPE_CHECKING:
-    from facilitator.matching import MatchResult, Person
+    from facilitator.matching import Circle, MatchPair, MatchResult, Person
 
 err = Console(stderr=True, soft_wrap=True)
 
@@ -80,7 +80,8 @@ def _create_pairs(result: MatchResult, people: list[Person], app_url: str | None
     settings = Settings()
     fac = Facilitator.from_settings(settings, guidance=False)
     by_id = {p.id: p for p in people}
-    for proposed in [*result.pairs, *result.circles]:
+    proposals: list[MatchPair | Circle] = [*result.pairs, *result.circles]
+    for proposed in proposals:
         kind = "pair" if len(proposed.members) == 2 else "circle"
         members = [by_id[m].model_dump(include={"id", "name", "role", "offers", "seeks"}) for m in proposed.members]
         try:
