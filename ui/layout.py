@@ -568,6 +568,11 @@ def apply(update: PageUpdate, names: Sequence[str]) -> Any:
 ONCE: dict[str, Any] = {"trigger_mode": "once"}
 
 
+def _padded(values: tuple[Any, ...], size: int) -> tuple[Any, ...]:
+    """`values` cut or filled with None to `size` (the form's fields, whatever an API client sent)."""
+    return (*values[:size], *([None] * max(0, size - len(values))))
+
+
 def wire_pair(demo: gr.Blocks, page: Page, h: Handlers) -> None:
     """Opening a pair: the Open button and the code box, the new-pair form, and the page load."""
     opened = page.outputs(OPENED)
@@ -578,6 +583,7 @@ def wire_pair(demo: gr.Blocks, page: Page, h: Handlers) -> None:
     def on_create(request: gr.Request, *values: Any) -> Any:
         """Partners 1-2 (name, role, offers, seeks each), goals, cadence, pair id, hint, then members 3-5 (the
         order of the API before circles, extended at the end)."""
+        values = _padded(values, 12 + 4 * (MAX_MEMBERS - MIN_MEMBERS))  # a client may send fewer fields
         first, (goals, cadence, pair_id, hint), more = values[:8], values[8:12], values[12:]
         fields = [*first, *more]
         partners = [tuple(fields[i : i + 4]) for i in range(0, len(fields), 4)]
@@ -586,6 +592,7 @@ def wire_pair(demo: gr.Blocks, page: Page, h: Handlers) -> None:
 
     def on_names(*values: Any) -> Any:
         """Names 1-2, pair id, hint, then names 3-5."""
+        values = _padded(values, 4 + MAX_MEMBERS - MIN_MEMBERS)
         (name1, name2, pair_id, hint), more = values[:4], values[4:]
         return apply(h.suggest_id([name1, name2, *more], pair_id, hint), SUGGESTED)
 
