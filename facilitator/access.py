@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import secrets
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from facilitator.settings import Settings
 
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+_HASH = re.compile(r"^s1\$([A-Za-z0-9_-]{11,64})\$([A-Za-z0-9_-]{22,128})$")  # salt >= 8 bytes, digest >= 16
 _PREFIX = "s1$"  # scrypt with the parameters above; 3 + 16 + 1 + 32 = 52 characters, inside the 64 of the column
 WRONG = (
     "wrong pair id or access code; use the code shown when the pair was created "
@@ -55,6 +57,8 @@ COORDINATOR_UNSET = (
 COORDINATOR_WRONG = (
     "wrong coordinator code; use the one set in COMENTOR_COORDINATOR_CODE (a pair's access code does not open it)"
 )
+COORDINATOR_EMPTY = "enter the coordinator code (the one set in COMENTOR_COORDINATOR_CODE)"
+COORDINATOR_MIN_CHARS = 12
 COORDINATOR = "(coordinator)"  # the id wrong coordinator codes are counted under (never a pair id: it has brackets)
 
 
@@ -79,16 +83,40 @@ def hash_code(code: str) -> str:
 
 def code_matches(stored: str, code: str) -> bool:
     """Whether `code` is the one behind `stored` (a hash, or a plaintext code from before hashing). Never raises:
-    any text, non-ASCII included, is compared as UTF-8 bytes in constant time."""
+    any text, non-ASCII included, is compared as UTF-8 bytes in constant time; a damaged hash matches nothing."""
     given = (code or "").encode("utf-8", "surrogatepass")
     if not stored.startswith(_PREFIX):
         return hmac.compare_digest(stored.encode("utf-8"), given)
-    try:
-        salt_text, digest_text = stored[len(_PREFIX) :].split("$", 1)
-        salt, digest = _unb64(salt_text), _unb64(digest_text)
-    except ValueError:
+    parts = _hash_parts(stored)
+    if parts is None:
         return False
-    return hmac.compare_digest(digest, hashlib.scrypt(given, salt=salt, dklen=len(digest), **_SCRYPT))
+    salt, digest = parts
+    try:
+        return hmac.compare_digest(digest, hashlib.scrypt(given, salt=salt, dklen=len(digest), **_SCRYPT))
+    except (ValueError, MemoryError):
+        return False
+
+
+def _hash_parts(stored: str) -> tuple[bytes, bytes] | None:
+    """(salt, digest) of a well-formed `s1$<salt>$<digest>` hash; None for anything else."""
+    found = _HASH.match(stored)
+    if found is None:
+        return None
+    try:
+        return _unb64(found.group(1)), _unb64(found.group(2))
+    except ValueError:
+        return None
+
+
+def coordinator_code_problem(value: str) -> str | None:
+    """Why `value` cannot be the coordinator code (COMENTOR_COORDINATOR_CODE), or None: a hash must be whole, a
+    plaintext code long enough that guessing within the attempt limits is hopeless."""
+    fix = "run `comentor program code` for a random code and the hash to set"
+    if value.startswith(_PREFIX):
+        return None if _hash_parts(value) else f"looks like a `s1$...` hash but is damaged; copy all of it, or {fix}"
+    if len(value) < COORDINATOR_MIN_CHARS:
+        return f"is too short: use at least {COORDINATOR_MIN_CHARS} characters, or {fix}"
+    return None
 
 
 @functools.cache
@@ -204,4 +232,12 @@ class AttemptLimits(BaseModel):
         return (
             f"too many wrong access codes; wait {minutes} minutes and try again "
             "(or ask the host for a new code: `comentor pairs code PAIR --rotate`)"
+        )
+
+    def coordinator_locked(self) -> str:
+        minutes = int(self.window.total_seconds() // 60)
+        return (
+            f"too many wrong coordinator codes from this machine; wait {minutes} minutes and try again (the host "
+            "can always read the same report with `comentor program report`, or set a new code from "
+            "`comentor program code`)"
         )

@@ -18,6 +18,7 @@ from pathlib import Path
 from facilitator.access import (
     BAD_LINK,
     COORDINATOR,
+    COORDINATOR_EMPTY,
     COORDINATOR_UNSET,
     COORDINATOR_WRONG,
     EXPIRED,
@@ -29,18 +30,20 @@ from facilitator.access import (
     Signer,
     signing_key,
 )
+from facilitator.attempts import Guarded, client_key, guarded
 from facilitator.brains.base import Brain, BrainProfile
 from facilitator.brains.offline import OfflineBrain
 from facilitator.exceptions import (
     AccessError,
     ConfigError,
+    FeedbackError,
     InputError,
     KnowledgeError,
     NotFoundError,
     PairIdTaken,
     StoreError,
 )
-from facilitator.feedback import Feedback
+from facilitator.feedback import TOO_EARLY, Feedback
 from facilitator.knowledge.bank import ChallengePatterns, QuestionBank
 from facilitator.knowledge.embeddings import Embedder
 from facilitator.knowledge.index import KnowledgeBase
@@ -61,7 +64,7 @@ from facilitator.snapshots import (
     PairRecord,
     SessionBrief,
 )
-from facilitator.store import ENDED, SessionRevision, Store
+from facilitator.store import ENDED, SessionInfo, SessionRevision, Store
 
 __all__ = [
     "DEMO_PAIR_ID",
@@ -77,7 +80,6 @@ __all__ = [
 ]
 
 Clock = Callable[[], dt.datetime]
-_PRINTABLE = re.compile(r"[^\x20-\x7e]")
 _SESSION_ID = re.compile(r"^[0-9a-f-]{36}$")
 NEW_PAIR = "(new pair)"  # the pair id a taken-id refusal is counted under: it counts against the client only
 
@@ -381,7 +383,19 @@ class Facilitator:
         pid = pair.resolve_speaker(member) if isinstance(member, str) else None
         if pid is None:
             raise unknown_member(str(member), [p.first_name for p in pair.participants])
-        return self.store.save_feedback(session_id, pid, answers)
+        return self.store.save_feedback(self._feedback_session(info), pid, answers)
+
+    def _feedback_session(self, info: SessionInfo) -> str:
+        """The session feedback is about: this one once ended; while it is open (the next session, started after
+        Summarize), the pair's latest ended session before it; none ended yet: FeedbackError saying to summarize."""
+        if info.status == "ended":
+            return info.id
+        sessions = self.store.list_sessions(info.pair_id)
+        before = sessions[: next(i for i, s in enumerate(sessions) if s.id == info.id)]
+        ended = [s for s in before if s.status == "ended"]
+        if not ended:
+            raise FeedbackError(TOO_EARLY)
+        return ended[-1].id
 
     def feedback_of(self, session_id: str) -> list[Feedback]:
         """The feedback stored on one session, per member; the caller has checked access."""
@@ -402,20 +416,27 @@ class Facilitator:
         return self.program_report()
 
     def check_coordinator(self, code: object, *, client: str) -> None:
+        """Whether `code` is the coordinator code, within the attempt limits: counted per visitor and apart from
+        pair codes (a pair code mistyped at the same desk locks nothing here), and never locked for everyone (the
+        code is long or random, see `coordinator_code_problem`, so guessing from many machines is hopeless)."""
         from facilitator.access import code_matches
 
         secret = self.settings.coordinator_code
         if secret is None:
             raise ConfigError(COORDINATOR_UNSET)
-        client = _PRINTABLE.sub("?", client)[:200] or "unknown"
-        now, limits = self.clock(), self.limits
-        by_client, by_id = self.store.recent_failures(COORDINATOR, client, now - limits.window)
-        if by_client >= limits.per_client or by_id >= limits.per_pair:
-            raise AccessError(limits.locked_message())
         given = code.strip() if isinstance(code, str) else ""
-        if not given or not code_matches(secret.get_secret_value().strip(), given):
-            self.store.record_failure(COORDINATOR, client, now, keep=limits.window)
-            raise AccessError(COORDINATOR_WRONG)
+        if not given:
+            raise AccessError(COORDINATOR_EMPTY)
+        stored = secret.get_secret_value().strip()
+        key = Guarded(
+            target=COORDINATOR,
+            client=client_key(client),
+            per_target=False,
+            only_this_target=True,
+            locked=self.limits.coordinator_locked(),
+        )
+        check = lambda: True if code_matches(stored, given) else None  # noqa: E731
+        guarded(self.store, self.limits, key, self.clock(), check, lambda: AccessError(COORDINATOR_WRONG))
 
     # ----------------------------------------------------------------- summaries
     def summarize(self, transcript: Transcript, *, date: dt.date | None = None) -> Summary:
@@ -463,17 +484,16 @@ class Facilitator:
         A taken id has to be refused, which tells the visitor that the id exists (never anything about its pair):
         each refusal counts against the visitor's attempt limits (as a wrong code does, not against the pair's), so
         the form cannot list ids faster than the Open form can guess codes. The refusal suggests a free id."""
-        limits = self.limits
-        client = _PRINTABLE.sub("?", client)[:200] or "unknown"
-        now = self.clock()
-        by_client, _by_pair = self.store.recent_failures(NEW_PAIR, client, now - limits.window)
-        if by_client >= limits.per_client:
-            raise AccessError(limits.locked_message())
-        try:
-            return self.store.create_pair(pair)  # never overwrites: a taken id (even taken a moment ago) is refused
-        except InputError:
-            self.store.record_failure(NEW_PAIR, client, now, keep=limits.window)
-            raise PairIdTaken(pair.id, self.free_pair_id(pair.id)) from None
+        key = Guarded(target=NEW_PAIR, client=client_key(client), per_target=False, locked=self.limits.locked_message())
+
+        def create() -> str | None:
+            try:
+                return self.store.create_pair(pair)  # never overwrites: a taken id (even a moment ago) is refused
+            except InputError:
+                return None
+
+        taken = lambda: PairIdTaken(pair.id, self.free_pair_id(pair.id))  # noqa: E731
+        return guarded(self.store, self.limits, key, self.clock(), create, taken)
 
     def create(self, draft: PairDraft, *, client: str) -> Outcome:
         """The web form's new pair: built like a pair file, under the id typed in the form (checked free) or, with
@@ -569,18 +589,10 @@ class Facilitator:
         pair_id = (pair_id or "").strip().lower() if isinstance(pair_id, str) else ""
         valid = bool(PAIR_ID.match(pair_id))
         pair_id = pair_id if valid else "(not a pair id)"  # never sent to the database as given (NUL, any length)
-        client = _PRINTABLE.sub("?", client)[:200] or "unknown"
-        now = self.clock()
-        limits = self.limits
-        by_client, by_pair = self.store.recent_failures(pair_id, client, now - limits.window)
-        if by_client >= limits.per_client or by_pair >= limits.per_pair:
-            raise AccessError(limits.locked_message())
+        key = Guarded(target=pair_id, client=client_key(client), locked=self.limits.locked_message())
         code = access_code.strip() if isinstance(access_code, str) else ""
-        found = self.store.check_access(pair_id, code) if valid else None
-        if found is None:
-            self.store.record_failure(pair_id, client, now, keep=limits.window)
-            raise AccessError(wrong)
-        return pair_id, found
+        check = lambda: self.store.check_access(pair_id, code) if valid else None  # noqa: E731
+        return pair_id, guarded(self.store, self.limits, key, self.clock(), check, lambda: AccessError(wrong))
 
     def grant(self, pair_id: str, access_code: str, *, client: str, session_id: str | None = None) -> Opened:
         """Open a pair with its code (within the attempt limits): its session and a signed, expiring grant for it."""

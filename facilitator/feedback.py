@@ -60,6 +60,12 @@ def parse_answers(worked: object, change: object, balance: object) -> FeedbackAn
         raise FeedbackError(f"the feedback's '{field}' is not valid; {_FIX.get(field, _FIX['balance'])}") from None
 
 
+TOO_EARLY = (
+    "feedback is about a session that has ended: press Summarize (or `/end` in `comentor chat`) first, then each "
+    "of you answers the three questions"
+)
+
+
 def unknown_member(member: str, names: list[str]) -> FeedbackError:
     return FeedbackError(f"'{clip(member, 40)}' is not a member of this session; use one of: {', '.join(names)}")
 

@@ -129,6 +129,16 @@ class Settings(BaseSettings):
             return None
         return value
 
+    @field_validator("coordinator_code")
+    @classmethod
+    def _usable_coordinator_code(cls, value: SecretStr | None) -> SecretStr | None:
+        from facilitator.access import coordinator_code_problem
+
+        problem = coordinator_code_problem(value.get_secret_value().strip()) if value is not None else None
+        if problem:
+            raise ValueError(problem)
+        return value
+
     @field_validator("openai_base_url", "chroma_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
@@ -179,7 +189,9 @@ _ACCEPTED = {  # what a field takes, where its type alone does not say it
     "chroma_url": "an http:// or https:// URL of a Chroma server, e.g. http://127.0.0.1:8000",
     "port": "a port number from 1 to 65535",
 }
-_SECRET_FIELDS = frozenset({"openai_api_key", "secret_key", "auth"})  # their values are never repeated
+# their values are never repeated
+_SECRET_FIELDS = frozenset({"openai_api_key", "secret_key", "auth", "coordinator_code"})
+_OWN_SENTENCE = frozenset({"coordinator_code"})  # fields whose validator says what is wrong and the fix
 
 
 def env_var(field: str) -> str:
@@ -252,6 +264,9 @@ def describe_errors(error: ValidationError, *, given: dict[str, Any] | None = No
         value = "" if field in _SECRET_FIELDS else f"={_shown(item.get('input'))}"
         default = f"; default {info.default}" if info is not None and info.default is not None else ""
         what = f" ({_first_sentence(info.description)})" if info is not None and info.description else ""
+        if item["type"] == "value_error" and field in _OWN_SENTENCE:  # the validator's sentence names the fix
+            lines.append(f"{name}{value} {str(item['msg']).removeprefix('Value error, ')}")
+            continue
         lines.append(f"{name}{value} is not valid: use {accepted_values(field)}{what}{default}")
     from_env = not all(str(i["loc"][0]) in given for i in error.errors() if i["loc"])
     where = " (set in the environment or in ./.env; unset it for the default)" if from_env else ""

@@ -300,19 +300,30 @@ class Store:
             row.access_code = hash_code(code)
         return code
 
-    def record_failure(self, pair_id: str, client: str, now: dt.datetime, keep: dt.timedelta) -> None:
-        """Note one wrong access attempt (rows older than `keep` are purged on the way)."""
+    def record_failure(self, pair_id: str, client: str, now: dt.datetime, keep: dt.timedelta) -> int:
+        """Note one wrong access attempt (rows older than `keep` are purged on the way); returns its row id."""
         with self._sessions.begin() as db:
             db.execute(delete(AccessFailureRow).where(AccessFailureRow.at < now - keep))
-            db.add(AccessFailureRow(pair_id=pair_id[:140], client=client[:200], at=now))
+            row = AccessFailureRow(pair_id=pair_id[:140], client=client[:200], at=now)
+            db.add(row)
+            db.flush()
+            return int(row.id)
 
-    def recent_failures(self, pair_id: str, client: str, since: dt.datetime) -> tuple[int, int]:
-        """Wrong attempts since `since`: (by this client on any pair, by anyone on this pair)."""
+    def forget_failure(self, row_id: int) -> None:
+        """Take back an attempt noted in advance (`record_failure`) that turned out right or was never compared."""
+        with self._sessions.begin() as db:
+            db.execute(delete(AccessFailureRow).where(AccessFailureRow.id == row_id))
+
+    def recent_failures(
+        self, pair_id: str, client: str, since: dt.datetime, *, only_this_id: bool = False
+    ) -> tuple[int, int]:
+        """Wrong attempts since `since`: (by this client on any pair, or only on `pair_id`; by anyone on `pair_id`)."""
         with self._sessions() as db:
             count = select(func.count()).select_from(AccessFailureRow).where(AccessFailureRow.at >= since)
-            by_client = db.scalar(count.where(AccessFailureRow.client == client[:200])) or 0
-            by_pair = db.scalar(count.where(AccessFailureRow.pair_id == pair_id[:140])) or 0
-            return int(by_client), int(by_pair)
+            on_id = count.where(AccessFailureRow.pair_id == pair_id[:140])
+            by_client = db.scalar((on_id if only_this_id else count).where(AccessFailureRow.client == client[:200]))
+            by_pair = db.scalar(on_id) or 0
+            return int(by_client or 0), int(by_pair)
 
     def list_pairs(self) -> list[Pair]:
         with self._sessions() as db:

@@ -54,7 +54,8 @@ def test_a_pair_code_or_grant_does_not_open_the_coordinator_page(h: Handlers) ->
     assert grant
     for wrong in (code, grant, "", None, "ana-ben"):
         refused = h.coordinator(wrong, client="t")
-        assert refused.warn and refused.report is None and "wrong coordinator code" in refused.status
+        expected = "wrong coordinator code" if wrong else "enter the coordinator code"
+        assert refused.warn and refused.report is None and expected in refused.status
     assert h.open("ana-ben", "coord-secret-1", client="t").warn  # and the coordinator code opens no pair
 
 
@@ -98,3 +99,16 @@ def test_the_built_app_wires_the_coordinator_tab_and_the_feedback_form(h: Handle
     denied_status, _plot, denied_report = on_coordinator(h.fac.store.rotate_code("ana-ben"), request)
     assert denied_report == "" and "wrong coordinator code" in denied_status
     assert _fn(demo, "on_feedback") is not None
+
+
+def test_the_feedback_form_after_start_a_new_session_saves_on_the_ended_one(h: Handlers) -> None:
+    code = h.fac.store.rotate_code("ana-ben")
+    grant = h.open("ana-ben", code, client="t").token
+    ended = h.fac.granted(grant).id
+    h.summarize(grant)
+    fresh = h.new(grant).token
+    assert fresh and h.fac.granted(fresh).id != ended
+    saved = h.feedback(fresh, "ben", "pace", "", "3")
+    assert not saved.warn, saved.status
+    assert [(f.member, f.balance) for f in h.fac.feedback_of(ended)] == [("ben", 3)]
+    assert h.fac.feedback_of(h.fac.granted(fresh).id) == []

@@ -128,3 +128,21 @@ def test_cli_chat_asks_each_member_at_end(comentor_home: Path) -> None:
     store = Store(Settings().resolved_database_url)
     feedback = store.feedback(pair_id=load_pair(PAIR_FILE).id)
     assert [(f.member, f.worked, f.balance) for f in feedback] == [("ana", "the agenda", 4)]
+
+
+# Red-team finding (issue 18): feedback saved after "Start a new session" (or a reload that follows the newest open
+# session) landed on the new, empty session, so the check-in never showed it. Both tests failed before the fix.
+def test_feedback_on_the_next_open_session_goes_to_the_session_that_ended(fac: Facilitator) -> None:
+    ended = _ended_session(fac, dt.date(2026, 3, 4))
+    nxt = fac.start(_pair(), date=dt.date(2026, 3, 18))
+    saved = fac.record_feedback(nxt.id, "ana", worked="the timeboxes", change="", balance=4)
+    assert saved.session_id == ended
+    assert [f.member for f in fac.feedback_of(ended)] == ["ana"] and fac.feedback_of(nxt.id) == []
+
+
+def test_feedback_before_any_session_has_ended_asks_for_summarize(fac: Facilitator) -> None:
+    live = fac.start(_pair(), date=dt.date(2026, 3, 4))
+    list(live.handle("Ana: I will draft the budget by Friday."))
+    with pytest.raises(FeedbackError, match="Summarize"):
+        fac.record_feedback(live.id, "ana", worked="", change="", balance=4)
+    assert fac.feedback_of(live.id) == []

@@ -378,7 +378,9 @@ class Handlers:
         except ComentorError as e:
             return refused(e)
         name = views.name_of(live.pair, saved.member)
-        return PageUpdate(status=f"Thanks, {name}: your feedback is saved; it opens your next session's check-in.")
+        which = "" if saved.session_id == live.id else " on the session that ended"
+        note = f"Thanks, {name}: your feedback{which} is saved; it opens your next session's check-in."
+        return PageUpdate(status=note)
 
     # ------------------------------------------------------------------------------ the coordinator
     def coordinator(self, code: Any, *, client: str) -> CoordinatorUpdate:
