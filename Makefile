@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_ENV := GRADIO_ANALYTICS_ENABLED=False HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 ANONYMIZED_TELEMETRY=False
 
-.PHONY: install dev run test lint typecheck unit system-deps eval eval-check bench train clean
+.PHONY: install dev run test lint typecheck unit system-deps eval eval-check bench train clean local-model test-local-model
 
 # Installs print one line per step (pip -qq: errors only). `make run` installs what the app needs; the targets that
 # test, lint, evaluate or train add the dev tools (pytest, playwright, ruff, mypy, ...) once, on top.
@@ -85,6 +85,16 @@ bench: dev
 # The speech-act classifier of facilitator.understanding: facilitator/understanding/data/acts.{npz,report.json}.
 train: dev
 	$(TEST_ENV) $(BIN)/python -m facilitator.understanding.train
+
+# A small model served on 127.0.0.1 for the LLM path (builds llama-server once, ~20 min on 2 cores; then seconds).
+LOCAL_MODEL_ARGS ?=
+local-model: install
+	$(BIN)/comentor local-model $(LOCAL_MODEL_ARGS)
+
+# The LLM path against that real server (mechanics, not content); not part of `make test`.
+test-local-model: dev
+	$(BIN)/comentor local-model --build-only
+	$(TEST_ENV) $(BIN)/python -m pytest -m local_model tests/test_local_model.py $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) build dist reports .mypy_cache .ruff_cache

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import annotated_types
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
@@ -40,6 +40,11 @@ class Settings(BaseSettings):
         description="local MiniLM on onnxruntime, the same model on sentence-transformers (torch), or OpenAI.",
     )
     embedding_model: str = Field(default="all-MiniLM-L6-v2", description="Embedding model name.")
+    llm_profile: Literal["server", "local"] = Field(
+        default="server",
+        description="Defaults for the model's speed: server (a GPU or hosted model) or local (a small model on this "
+        "CPU: `make local-model`): longer timeout, one retry, shorter replies; a COMENTOR_LLM_* variable you set wins.",
+    )
     llm_timeout: float = Field(default=30.0, gt=0, description="Seconds before one model call is abandoned.")
     llm_max_tokens: int = Field(
         default=1024, ge=16, le=32768, description="Most tokens one model reply may have (a runaway reply stops there)."
@@ -119,6 +124,16 @@ class Settings(BaseSettings):
                     "OPENAI_API_KEY for OpenAI itself; or set COMENTOR_FACILITATOR=offline (or auto) to run without one"
                 )
 
+    @model_validator(mode="after")
+    def _local_profile(self) -> Settings:
+        """COMENTOR_LLM_PROFILE=local: a CPU model's defaults for what was not set (measured on llama-server with
+        SmolLM2-135M, 1 thread: calls of 10-150 s; a 1024-token reply at 55 tokens/s is 19 s)."""
+        if self.llm_profile == "local":
+            for name, value in LOCAL_PROFILE.items():
+                if name not in self.model_fields_set:
+                    object.__setattr__(self, name, value)
+        return self
+
     @field_validator("openai_api_key", "openai_base_url", "coordinator_code", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:
@@ -190,6 +205,14 @@ _ACCEPTED = {  # what a field takes, where its type alone does not say it
     "port": "a port number from 1 to 65535",
 }
 # their values are never repeated
+# COMENTOR_LLM_PROFILE=local: a small model on this CPU (`make local-model`)
+LOCAL_PROFILE: dict[str, Any] = {
+    "llm_timeout": 180.0,
+    "llm_max_retries": 1,
+    "llm_max_tokens": 384,
+    "llm_budget": 240.0,
+    "llm_cooldown": 60.0,
+}
 _SECRET_FIELDS = frozenset({"openai_api_key", "secret_key", "auth", "coordinator_code"})
 _OWN_SENTENCE = frozenset({"coordinator_code"})  # fields whose validator says what is wrong and the fix
 

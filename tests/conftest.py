@@ -205,3 +205,14 @@ def open_at_once(new_facilitator: Any, pairs: int = 10) -> list[set[str]]:
             thread.join()
         got.append(ids)
     return got
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The `local_model` suite needs a real model server: it runs only when asked for (`make test-local-model`,
+    i.e. `pytest -m local_model`), never as part of `make test`."""
+    if "local_model" in (config.getoption("-m") or ""):
+        return
+    skip = pytest.mark.skip(reason="needs a real model server: `make local-model`, then `make test-local-model`")
+    for item in items:
+        if "local_model" in item.keywords:
+            item.add_marker(skip)

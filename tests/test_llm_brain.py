@@ -438,3 +438,21 @@ def test_a_server_without_json_schema_is_asked_with_tools_instead(pair: Pair, st
         move = brain.render(brain_input(pair))
     assert move.text == "Let's hear from both of you."
     assert [bool(r.body.get("tools")) for r in srv.chat_requests] == [False, True]
+
+
+def test_the_local_profile_gives_a_cpu_model_time_and_a_short_reply(monkeypatch: pytest.MonkeyPatch) -> None:
+    local = Settings(llm_profile="local")
+    assert (local.llm_timeout, local.llm_max_retries, local.llm_max_tokens, local.model_budget) == (180, 1, 384, 240)
+    monkeypatch.setenv("COMENTOR_LLM_PROFILE", "local")
+    monkeypatch.setenv("COMENTOR_LLM_TIMEOUT", "99")
+    assert Settings().llm_timeout == 99 and Settings().llm_max_retries == 1  # what you set wins
+    assert Settings(llm_profile="server").llm_timeout == 99 and Settings(llm_profile="server").llm_max_retries == 3
+
+
+def test_the_local_server_is_started_on_loopback_with_one_thread_and_a_cap(tmp_path: Path) -> None:
+    from ui.local_model import server_command, variables
+
+    command = server_command(tmp_path / "llama-server", tmp_path / "m.gguf", 8091, threads=1, max_tokens=256)
+    flags = {flag: command[command.index(flag) + 1] for flag in ("--host", "-t", "-n")}
+    assert flags["--host"] == "127.0.0.1" and flags["-t"] == "1" and flags["-n"] == "256" and "--jinja" in command
+    assert "export COMENTOR_LLM_PROFILE=local" in variables("http://127.0.0.1:8091/v1")

@@ -22,6 +22,7 @@ from facilitator.exceptions import ComentorError, InputError
 from facilitator.models import Move, Pair, Summary
 from facilitator.settings import Settings
 from facilitator.textutil import display_safe
+from ui.local_model import local_model_command
 from ui.match_cli import match_command
 
 if TYPE_CHECKING:
@@ -427,6 +428,7 @@ def agenda(
 
 
 app.command("match")(handle_errors(match_command))  # `comentor match` lives in ui/match_cli.py
+app.command("local-model")(handle_errors(local_model_command))  # ui/local_model.py
 
 
 @app.command()
