@@ -64,6 +64,36 @@ class CassetteMeta(BaseModel):
     created: str
     prompts: list[str] = Field(default_factory=list)
     note: str = ""
+    server: str = ""  # live: the endpoint (no credentials) and what it says it runs
+    quantisation: str = ""  # live: the model file's quantisation when the server names its file (e.g. Q4_1)
+
+
+_QUANT = re.compile(r"[.-](I?Q\d[\w]*|F16|BF16|F32)\.gguf$", re.I)
+
+
+def describe_server(base_url: str | None, timeout: float = 5.0) -> tuple[str, str]:
+    """(server, quantisation) of a live endpoint, as far as it tells: llama.cpp's server names its build and model
+    file at /props; others give only their URL. Never raises."""
+    import urllib.request
+
+    shown = display_url(base_url)
+    if not base_url or not base_url.lower().startswith(("http://", "https://")):
+        return shown, ""
+    try:
+        url = base_url.rstrip("/").removesuffix("/v1") + "/props"
+        with urllib.request.urlopen(url, timeout=timeout) as answer:
+            props = json.loads(answer.read())
+    except (OSError, ValueError):
+        return shown, ""
+    if not isinstance(props, dict):
+        return shown, ""
+    path = str(props.get("model_path", ""))
+    build = str(props.get("build_info", "")).strip()
+    server = (
+        f"{shown} (llama.cpp server{' ' + build if build else ''}; model file {Path(path).name})" if path else shown
+    )
+    found = _QUANT.search(path)
+    return server, found.group(1).upper() if found else ""
 
 
 class Cassette(BaseModel):
@@ -322,7 +352,7 @@ def live_upstream(base_url: str | None, api_key: str | None, model: str, timeout
 
     def forward(body: dict[str, Any]) -> str:
         kwargs: dict[str, Any] = {"model": model, "messages": body["messages"]}
-        for key in ("response_format", "tools", "tool_choice", "temperature"):
+        for key in ("response_format", "tools", "tool_choice", "temperature", "max_completion_tokens", "seed"):
             if body.get(key) is not None:
                 kwargs[key] = body[key]
         result = client.chat.completions.create(**kwargs)

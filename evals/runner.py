@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import json
+import re
 import subprocess
 import tempfile
 import time
@@ -289,7 +290,7 @@ def run(options: EvalOptions, progress: Progress | None = None) -> EvalReport:
     names = options.suites or list(SUITES)
     modules = [suite_module(n) for n in names]
     start = time.perf_counter()
-    cassette_dir = options.cassettes or llm_mod.CASSETTES
+    cassette_dir = options.cassettes or (live_cassettes(options.model) if options.live else llm_mod.CASSETTES)
     cassette_info: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="comentor-eval-") as tmp:
         ctx = EvalContext(options, Path(tmp), progress)
@@ -383,6 +384,24 @@ def _record_failure(harness: LLMHarness, suite: str, path: Path, options: EvalOp
     )
 
 
+def _live_server(options: EvalOptions) -> dict[str, str]:
+    """A live cassette's `server` and `quantisation` metadata (nothing for synthetic ones)."""
+    from evals.llm import describe_server
+
+    if not options.live:
+        return {}
+    server, quantisation = describe_server(options.base_url)
+    return {"server": server, "quantisation": quantisation}
+
+
+def live_cassettes(model: str) -> Path:
+    """Where `--live` records by default: beside the synthetic cassettes, a folder per model
+    (replay them with `--cassettes` that folder)."""
+    from evals import llm as llm_mod
+
+    return llm_mod.CASSETTES / "live" / (re.sub(r"[^a-z0-9._-]+", "-", model.lower()).strip("-.") or "model")
+
+
 def _harness(options: EvalOptions, path: Path, info: dict[str, Any], name: str) -> LLMHarness:
     from evals.llm import Cassette, LLMHarness, live_upstream, reference_answer
 
@@ -411,6 +430,7 @@ def _save_cassette(harness: LLMHarness, path: Path, options: EvalOptions) -> Non
         model=options.model if options.live else SYNTHETIC_MODEL,
         created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         prompts=prompt_refs(),
+        **_live_server(options),
         note=(
             f"recorded from {display_url(options.base_url)}"
             if options.live

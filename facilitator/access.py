@@ -35,6 +35,10 @@ WRONG = (
     "wrong pair id or access code; use the code shown when the pair was created "
     "(the host can issue a new one with `comentor pairs code PAIR --rotate`)"
 )
+EMPTY_CODE = (
+    "enter the pair's access code (shown once when the pair was created; the host can issue a new one with "
+    "`comentor pairs code PAIR --rotate`)"
+)
 EXPIRED = "your access to this pair has expired or was revoked; open the pair again with its access code"
 BAD_LINK = (
     "this link did not open a pair: wrong pair id or access code (or the code was replaced since the link was made); "

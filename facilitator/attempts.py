@@ -8,6 +8,7 @@ failure afterwards let parallel guesses through). A right answer, or one refused
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
@@ -31,12 +32,21 @@ class Guarded(BaseModel):
     client: str
     per_target: bool = True  # also lock the target after `per_pair` wrong attempts from anyone
     only_this_target: bool = False  # the visitor's count holds only attempts on this target
+    ignore: str | None = None  # ... or every target but this one (pair codes leave the coordinator's count alone)
     locked: str
 
 
 def client_key(client: str) -> str:
-    """A visitor's address as counted: printable ASCII, at most 200 characters."""
-    return _PRINTABLE.sub("?", client)[:200] or "unknown"
+    """A visitor's address as counted: printable ASCII, at most 200 characters; an IPv6 address counts as its /64
+    network (one machine or home gets a whole /64, so single addresses would give it unlimited guesses)."""
+    text = _PRINTABLE.sub("?", client)[:200] or "unknown"
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return text
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is None:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address.ipv4_mapped) if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped else text
 
 
 def guarded(
@@ -51,7 +61,7 @@ def guarded(
     `refuse()`; past the limits AccessError(key.locked) is raised without calling `check`."""
     noted = store.record_failure(key.target, key.client, now, keep=limits.window)
     by_client, by_target = store.recent_failures(
-        key.target, key.client, now - limits.window, only_this_id=key.only_this_target
+        key.target, key.client, now - limits.window, only_this_id=key.only_this_target, ignore=key.ignore
     )
     if by_client > limits.per_client or (key.per_target and by_target > limits.per_pair):
         store.forget_failure(noted)

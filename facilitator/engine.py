@@ -21,6 +21,7 @@ from facilitator.access import (
     COORDINATOR_EMPTY,
     COORDINATOR_UNSET,
     COORDINATOR_WRONG,
+    EMPTY_CODE,
     EXPIRED,
     INCOMPLETE_LINK,
     OTHER_SESSION,
@@ -386,10 +387,13 @@ class Facilitator:
         return self.store.save_feedback(self._feedback_session(info), pid, answers)
 
     def _feedback_session(self, info: SessionInfo) -> str:
-        """The session feedback is about: this one once ended; while it is open (the next session, started after
-        Summarize), the pair's latest ended session before it; none ended yet: FeedbackError saying to summarize."""
+        """The session feedback is about: this one once ended; while it is open and nobody has spoken in it yet (the
+        next session, started after Summarize), the pair's latest ended session before it. A session under way, or
+        none ended yet: FeedbackError saying to summarize first (never written onto another session)."""
         if info.status == "ended":
             return info.id
+        if self.store.turn_counts(info.pair_id).get(info.id):  # under way: its feedback comes once it has ended
+            raise FeedbackError(TOO_EARLY)
         sessions = self.store.list_sessions(info.pair_id)
         before = sessions[: next(i for i, s in enumerate(sessions) if s.id == info.id)]
         ended = [s for s in before if s.status == "ended"]
@@ -484,7 +488,13 @@ class Facilitator:
         A taken id has to be refused, which tells the visitor that the id exists (never anything about its pair):
         each refusal counts against the visitor's attempt limits (as a wrong code does, not against the pair's), so
         the form cannot list ids faster than the Open form can guess codes. The refusal suggests a free id."""
-        key = Guarded(target=NEW_PAIR, client=client_key(client), per_target=False, locked=self.limits.locked_message())
+        key = Guarded(
+            target=NEW_PAIR,
+            client=client_key(client),
+            per_target=False,
+            ignore=COORDINATOR,
+            locked=self.limits.locked_message(),
+        )
 
         def create() -> str | None:
             try:
@@ -589,8 +599,12 @@ class Facilitator:
         pair_id = (pair_id or "").strip().lower() if isinstance(pair_id, str) else ""
         valid = bool(PAIR_ID.match(pair_id))
         pair_id = pair_id if valid else "(not a pair id)"  # never sent to the database as given (NUL, any length)
-        key = Guarded(target=pair_id, client=client_key(client), locked=self.limits.locked_message())
         code = access_code.strip() if isinstance(access_code, str) else ""
+        if not code:  # nothing was guessed: not an attempt
+            raise AccessError(EMPTY_CODE)
+        key = Guarded(
+            target=pair_id, client=client_key(client), ignore=COORDINATOR, locked=self.limits.locked_message()
+        )
         check = lambda: self.store.check_access(pair_id, code) if valid else None  # noqa: E731
         return pair_id, guarded(self.store, self.limits, key, self.clock(), check, lambda: AccessError(wrong))
 

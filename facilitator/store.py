@@ -315,13 +315,15 @@ class Store:
             db.execute(delete(AccessFailureRow).where(AccessFailureRow.id == row_id))
 
     def recent_failures(
-        self, pair_id: str, client: str, since: dt.datetime, *, only_this_id: bool = False
+        self, pair_id: str, client: str, since: dt.datetime, *, only_this_id: bool = False, ignore: str | None = None
     ) -> tuple[int, int]:
-        """Wrong attempts since `since`: (by this client on any pair, or only on `pair_id`; by anyone on `pair_id`)."""
+        """Wrong attempts since `since`: (by this client on any id but `ignore`, or only on `pair_id`; by anyone on
+        `pair_id`)."""
         with self._sessions() as db:
             count = select(func.count()).select_from(AccessFailureRow).where(AccessFailureRow.at >= since)
             on_id = count.where(AccessFailureRow.pair_id == pair_id[:140])
-            by_client = db.scalar((on_id if only_this_id else count).where(AccessFailureRow.client == client[:200]))
+            anywhere = count.where(AccessFailureRow.pair_id != ignore[:140]) if ignore else count
+            by_client = db.scalar((on_id if only_this_id else anywhere).where(AccessFailureRow.client == client[:200]))
             by_pair = db.scalar(on_id) or 0
             return int(by_client or 0), int(by_pair)
 

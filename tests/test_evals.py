@@ -34,6 +34,7 @@ from evals.runner import (
     EvalReport,
     SuiteResult,
     check_report,
+    live_cassettes,
     run,
     unchecked,
 )
@@ -429,3 +430,38 @@ def test_injection_cases_carry_the_bipia_category_and_asr_is_tabled_per_category
         "gullible LLM ASR": 0.8,
     }
     assert rows[1]["offline ASR"] == pytest.approx(0.067, abs=1e-3)
+
+
+def test_a_live_recording_forwards_the_cap_and_seed_and_names_the_server(tmp_path: Path) -> None:
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from evals.llm import describe_server, live_upstream
+    from facilitator.testing.fake_openai import FakeOpenAIServer, Reply
+
+    with FakeOpenAIServer(responder=lambda body: Reply.text("ok")) as srv:
+        forward = live_upstream(srv.base_url, None, "m", 5)
+        assert forward({"messages": [{"role": "user", "content": "hi"}], "max_completion_tokens": 99, "seed": 3})
+        [request] = srv.chat_requests
+    assert request.body["max_completion_tokens"] == 99 and request.body["seed"] == 3
+
+    class Props(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = json.dumps({"model_path": "/c/SmolLM2-135M-Instruct.Q4_1.gguf", "build_info": "b1-abc"}).encode()
+            self.send_response(200 if self.path == "/props" else 404)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Props)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+        described, quantisation = describe_server(url)
+    finally:
+        server.shutdown()
+    assert quantisation == "Q4_1" and "llama.cpp server b1-abc" in described and "Q4_1.gguf" in described
+    assert describe_server(f"http://127.0.0.1:{_closed_port()}/v1")[1] == ""  # a server that doesn't say: no guess
+    assert live_cassettes("SmolLM2 135M/Instruct") == CASSETTES / "live" / "smollm2-135m-instruct"

@@ -146,3 +146,13 @@ def test_feedback_before_any_session_has_ended_asks_for_summarize(fac: Facilitat
     with pytest.raises(FeedbackError, match="Summarize"):
         fac.record_feedback(live.id, "ana", worked="", change="", balance=4)
     assert fac.feedback_of(live.id) == []
+
+
+def test_feedback_from_a_session_under_way_is_refused_and_the_last_one_kept(fac: Facilitator) -> None:
+    ended = _ended_session(fac, dt.date(2026, 3, 4))
+    fac.record_feedback(ended, "ana", worked="the timeboxes", change="", balance=4)
+    nxt = fac.start(_pair(), date=dt.date(2026, 3, 18))
+    list(nxt.handle("Ana: Let's start with the budget."))
+    with pytest.raises(FeedbackError, match="Summarize"):
+        fac.record_feedback(nxt.id, "ana", worked="other", change="", balance=1)
+    assert [(f.worked, f.balance) for f in fac.feedback_of(ended)] == [("the timeboxes", 4)]

@@ -124,3 +124,30 @@ def test_parallel_pair_code_guesses_get_through_only_the_limit(fac: Facilitator)
     results = _parallel(lambda i: fac.open_pair("ana-ben", f"race-{i}", client="10.6.6.6"), 24)
     assert results.count("compared") <= 5
     assert fac.open_pair("ana-ben", code, client="10.0.0.3").id == "ana-ben"  # the pair itself is not locked (8)
+
+
+# Second red-team pass (after the fixes above); each failed before its fix.
+def test_wrong_coordinator_codes_do_not_lock_pair_access_from_that_machine(fac: Facilitator) -> None:
+    code = fac.create_pair(PAIR)
+    for n in range(5):
+        with pytest.raises(AccessError, match="wrong coordinator code"):
+            fac.check_coordinator(f"guess-{n}", client="10.0.0.7")
+    assert fac.open_pair("ana-ben", code, client="10.0.0.7").id == "ana-ben"
+
+
+def test_an_empty_pair_code_is_not_counted(fac: Facilitator) -> None:
+    code = fac.create_pair(PAIR)
+    for empty in ("", "  ", None) * 4:
+        with pytest.raises(AccessError, match="enter the pair's access code"):
+            fac.open_pair("ana-ben", empty, client="10.0.0.8")  # type: ignore[arg-type]
+    assert fac.open_pair("ana-ben", code, client="10.0.0.8").id == "ana-ben"
+
+
+def test_one_ipv6_network_counts_as_one_visitor(fac: Facilitator) -> None:
+    for n in range(5):
+        with pytest.raises(AccessError, match="wrong coordinator code"):
+            fac.check_coordinator("guess", client=f"2001:db8:1:2::{n + 1:x}")
+    with pytest.raises(AccessError, match="too many"):
+        fac.check_coordinator(SECRET, client="2001:db8:1:2:ffff::9")
+    fac.check_coordinator(SECRET, client="2001:db8:1:3::1")  # another /64
+    fac.check_coordinator(SECRET, client="10.0.0.9")

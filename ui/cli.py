@@ -648,6 +648,13 @@ def eval_(
     record_synthetic: Annotated[
         bool, typer.Option("--record-synthetic", hidden=True, help="Re-record cassettes with the reference responder.")
     ] = False,
+    cassettes: Annotated[
+        Path | None,
+        typer.Option(
+            "--cassettes",
+            help="Cassette folder to replay or record (default evals/cassettes; --live: evals/cassettes/live/MODEL).",
+        ),
+    ] = None,
 ) -> None:
     """Run the offline evals (retrieval, commitments, assumptions, balance, agenda, grounding, injection, real
     meetings) and write a JSON, Markdown and HTML report."""
@@ -660,6 +667,10 @@ def eval_(
     options = _eval_options(facilitator, list(suite or []), live, record_synthetic)
     if data is not None:
         options.data = data
+    if cassettes is not None:
+        if not live and not record_synthetic and not cassettes.is_dir():
+            raise InputError(f"--cassettes {cassettes}: no such folder; give the folder `--live` recorded into")
+        options.cassettes = cassettes
     with _suite_progress(options.suites or SUITES) as progress:
         result = run(options, progress)
     _report_eval(result, report, baseline_file, check=check, write_baseline=write_baseline)
