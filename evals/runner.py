@@ -358,6 +358,11 @@ def measures_of(options: EvalOptions) -> str:
         return "the offline facilitator (a measurement of what ships by default)"
     if options.live:
         return f"the LLM facilitator with the model at the configured endpoint ({options.model})"
+    if options.cassettes is not None and options.cassettes.resolve().parent.name == "live":
+        return (
+            f"the LLM facilitator replaying cassettes recorded from a real model ({options.cassettes.name}; the "
+            "cassettes' metadata names the server and quantisation)"
+        )
     return (
         "a pipeline check only: the LLM facilitator replaying synthetic cassettes from a scripted reference "
         "responder through the real openai client; not a measurement of any model"

@@ -9,28 +9,25 @@ issued before is revoked.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import functools
 import hashlib
 import hmac
 import json
 import os
-import re
 import secrets
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from pydantic import BaseModel, ValidationError
 
+from facilitator.codehash import PREFIX, b64, hash_parts, unb64
 from facilitator.exceptions import AccessError, ConfigError
 
 if TYPE_CHECKING:
     from facilitator.settings import Settings
 
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
-_HASH = re.compile(r"^s1\$([A-Za-z0-9_-]{11,64})\$([A-Za-z0-9_-]{22,128})$")  # salt >= 8 bytes, digest >= 16
-_PREFIX = "s1$"  # scrypt with the parameters above; 3 + 16 + 1 + 32 = 52 characters, inside the 64 of the column
 WRONG = (
     "wrong pair id or access code; use the code shown when the pair was created "
     "(the host can issue a new one with `comentor pairs code PAIR --rotate`)"
@@ -62,7 +59,6 @@ COORDINATOR_WRONG = (
     "wrong coordinator code; use the one set in COMENTOR_COORDINATOR_CODE (a pair's access code does not open it)"
 )
 COORDINATOR_EMPTY = "enter the coordinator code (the one set in COMENTOR_COORDINATOR_CODE)"
-COORDINATOR_MIN_CHARS = 12
 COORDINATOR = "(coordinator)"  # the id wrong coordinator codes are counted under (never a pair id: it has brackets)
 
 
@@ -82,16 +78,16 @@ def link_to(app_url: str, pair_id: str, code: str, session_id: str | None = None
 def hash_code(code: str) -> str:
     """The stored form of an access code: `s1$<salt>$<scrypt digest>` (base64url)."""
     salt = secrets.token_bytes(12)
-    return _PREFIX + _b64(salt) + "$" + _b64(_digest(code, salt))
+    return PREFIX + b64(salt) + "$" + b64(_digest(code, salt))
 
 
 def code_matches(stored: str, code: str) -> bool:
     """Whether `code` is the one behind `stored` (a hash, or a plaintext code from before hashing). Never raises:
     any text, non-ASCII included, is compared as UTF-8 bytes in constant time; a damaged hash matches nothing."""
     given = (code or "").encode("utf-8", "surrogatepass")
-    if not stored.startswith(_PREFIX):
+    if not stored.startswith(PREFIX):
         return hmac.compare_digest(stored.encode("utf-8"), given)
-    parts = _hash_parts(stored)
+    parts = hash_parts(stored)
     if parts is None:
         return False
     salt, digest = parts
@@ -101,28 +97,6 @@ def code_matches(stored: str, code: str) -> bool:
         return False
 
 
-def _hash_parts(stored: str) -> tuple[bytes, bytes] | None:
-    """(salt, digest) of a well-formed `s1$<salt>$<digest>` hash; None for anything else."""
-    found = _HASH.match(stored)
-    if found is None:
-        return None
-    try:
-        return _unb64(found.group(1)), _unb64(found.group(2))
-    except ValueError:
-        return None
-
-
-def coordinator_code_problem(value: str) -> str | None:
-    """Why `value` cannot be the coordinator code (COMENTOR_COORDINATOR_CODE), or None: a hash must be whole, a
-    plaintext code long enough that guessing within the attempt limits is hopeless."""
-    fix = "run `comentor program code` for a random code and the hash to set"
-    if value.startswith(_PREFIX):
-        return None if _hash_parts(value) else f"looks like a `s1$...` hash but is damaged; copy all of it, or {fix}"
-    if len(value) < COORDINATOR_MIN_CHARS:
-        return f"is too short: use at least {COORDINATOR_MIN_CHARS} characters, or {fix}"
-    return None
-
-
 @functools.cache
 def dummy_hash() -> str:
     """A hash to compare against when a pair id does not exist, so that costs the same as a wrong code."""
@@ -130,7 +104,7 @@ def dummy_hash() -> str:
 
 
 def is_hashed(stored: str) -> bool:
-    return stored.startswith(_PREFIX)
+    return stored.startswith(PREFIX)
 
 
 def fingerprint(stored: str) -> str:
@@ -142,17 +116,6 @@ def _digest(code: str, salt: bytes) -> bytes:
     return hashlib.scrypt(code.encode("utf-8", "surrogatepass"), salt=salt, dklen=24, **_SCRYPT)
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).decode().rstrip("=")
-
-
-def _unb64(text: str) -> bytes:
-    try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except (ValueError, TypeError) as e:
-        raise ValueError("not base64") from e
-
-
 def signing_key(settings: Settings) -> bytes:
     """The server's grant-signing key: COMENTOR_SECRET_KEY (set the same on every replica), else a random key kept
     in COMENTOR_HOME/signing-key (owner-only), so grants survive a restart."""
@@ -161,15 +124,15 @@ def signing_key(settings: Settings) -> bytes:
     path = settings.home_dir / "signing-key"
     try:
         if path.is_file():
-            return _unb64(path.read_text(encoding="ascii").strip())
+            return unb64(path.read_text(encoding="ascii").strip())
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         key = secrets.token_bytes(32)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w", encoding="ascii") as out:
-            out.write(_b64(key))
+            out.write(b64(key))
         return key
     except FileExistsError:  # another process wrote it first
-        return _unb64(path.read_text(encoding="ascii").strip())
+        return unb64(path.read_text(encoding="ascii").strip())
     except (OSError, ValueError) as e:
         raise ConfigError(
             f"cannot read or create the signing key {path} ({e}); make COMENTOR_HOME writable or set "
@@ -202,7 +165,7 @@ class Signer:
 
     def issue(self, pair_id: str, session_id: str, code_fingerprint: str, now: dt.datetime) -> str:
         grant = Grant(pair_id=pair_id, session_id=session_id, fingerprint=code_fingerprint, expires=now + self.lifetime)
-        body = _b64(grant.model_dump_json().encode())
+        body = b64(grant.model_dump_json().encode())
         return f"{body}.{self._sign(body)}"
 
     def read(self, token: str | None, now: dt.datetime) -> Grant:
@@ -213,7 +176,7 @@ class Signer:
         if not token.isascii() or not hmac.compare_digest(signature.encode(), self._sign(body).encode()):
             raise AccessError(EXPIRED)
         try:
-            grant = Grant.model_validate(json.loads(_unb64(body)))
+            grant = Grant.model_validate(json.loads(unb64(body)))
         except (ValueError, ValidationError) as e:
             raise AccessError(EXPIRED) from e
         if grant.expires <= now:
@@ -221,7 +184,7 @@ class Signer:
         return grant
 
     def _sign(self, body: str) -> str:
-        return _b64(hmac.new(self._key, body.encode(), hashlib.sha256).digest())
+        return b64(hmac.new(self._key, body.encode(), hashlib.sha256).digest())
 
 
 class AttemptLimits(BaseModel):

@@ -147,7 +147,7 @@ class Settings(BaseSettings):
     @field_validator("coordinator_code")
     @classmethod
     def _usable_coordinator_code(cls, value: SecretStr | None) -> SecretStr | None:
-        from facilitator.access import coordinator_code_problem
+        from facilitator.codehash import coordinator_code_problem
 
         problem = coordinator_code_problem(value.get_secret_value().strip()) if value is not None else None
         if problem:
