@@ -33,6 +33,17 @@ from tests.test_llm_brain import allowed, brain_input
 
 pytestmark = [pytest.mark.local_model, pytest.mark.slow]
 DATE = dt.date(2026, 3, 4)
+OUTCOMES: dict[str, str] = {}  # what each path got from the model: written to test-artifacts/local_model.json
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _record_outcomes() -> Iterator[None]:
+    import json
+
+    yield
+    out = Path(__file__).resolve().parents[1] / "test-artifacts" / "local_model.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(OUTCOMES, indent=1) + "\n", encoding="utf-8")
 
 
 def _free_port() -> int:
@@ -96,6 +107,7 @@ def test_an_answer_streams_and_is_validated_or_falls_back(server_url: str, demo_
     assert len(tokens) > 1 and "".join(tokens).strip() == move.text.strip()
     _, problems = validate_move(move, demo_pair, allowed(data))
     assert isinstance(problems, list)  # validation ran on what the model wrote
+    OUTCOMES["streamed answer"] = f"{len(tokens)} tokens in {time.monotonic() - started:.1f} s; problems {problems}"
 
 
 def test_a_structured_move_parses_with_json_schema(server_url: str, demo_pair: Pair) -> None:
@@ -104,8 +116,10 @@ def test_a_structured_move_parses_with_json_schema(server_url: str, demo_pair: P
     try:
         move = brain.render(data)
     except ModelError as e:  # an unusable reply is named, never passed on
+        OUTCOMES["structured move"] = f"refused: {e}"
         assert "model" in str(e).lower()
         return
+    OUTCOMES["structured move"] = "validated"
     assert isinstance(move, Move) and move.text
     assert brain._method == "json_schema", "llama-server honours json_schema; no fallback to tools was needed"
 
@@ -125,22 +139,28 @@ def test_the_review_of_items_is_validated_in_code(server_url: str, demo_pair: Pa
     brain = LLMBrain.from_settings(local(server_url, llm_max_tokens=200))
     try:
         review = brain.review_commitments(data)
-    except ModelError:
+    except ModelError as e:
+        OUTCOMES["item review"] = f"refused: {e}"
         return
     outcome = apply_review(data, review)
+    OUTCOMES["item review"] = f"kept {len(outcome.items)}, flagged {len(outcome.flagged)}, notes {len(outcome.notes)}"
     assert {c.id for c in outcome.items} | {c.id for c in outcome.flagged} <= {"c1", "c2"}, "the model adds none"
 
 
-def test_agenda_phrasing_is_parsed_or_refused(server_url: str, demo_pair: Pair) -> None:
+def test_agenda_phrasing_is_parsed_or_refused(server_url: str, demo_pair: Pair, tmp_path: Path) -> None:
     from facilitator.engine import Facilitator
+    from facilitator.store import Store
 
-    plan = Facilitator.offline().draft_agenda(demo_pair, open_items=[], minutes=45, date=DATE)
+    fac = Facilitator.offline(Store(f"sqlite:///{tmp_path / 'agenda.db'}"))
+    plan = fac.draft_agenda(demo_pair, open_items=[], minutes=45, date=DATE)
     data = AgendaPhrasingInput(agenda=plan.agenda, pair=demo_pair)
     brain = LLMBrain.from_settings(local(server_url, llm_max_tokens=200))
     try:
         phrased = brain.phrase_agenda(data)
-    except ModelError:
+    except ModelError as e:
+        OUTCOMES["agenda phrasing"] = f"refused: {e}"
         return
+    OUTCOMES["agenda phrasing"] = "parsed"
     assert phrased is not None
 
 
@@ -170,6 +190,7 @@ def test_the_engine_ends_every_move_validated_or_with_a_note(
         events = list(live.say(speaker, text))
         moves += [e.move for e in events if isinstance(e, Event) and e.kind == "move" and e.move is not None]
     assert moves
+    OUTCOMES["engine moves"] = ", ".join(f"{m.kind} by {m.brain}" for m in moves)
     for move in moves:
         assert move.text
         assert move.brain != "offline" or (move.note and "offline facilitator answered" in move.note)
