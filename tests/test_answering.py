@@ -9,6 +9,7 @@ import re
 from typing import Any
 
 from facilitator.brains.answering import (
+    HEADING_WEIGHT,
     SUPPORT_SIMILARITY,
     answer_move,
     as_asked,
@@ -94,7 +95,8 @@ def test_the_sentence_that_answers_is_chosen_by_meaning() -> None:
     ranked = best_sentences("how often should we meet?", [FEEDBACK, CADENCE], WordEmbedder())
     assert ranked[0].hit.id == "c-cadence" and "two to four weeks" in ranked[0].sentence
     assert ranked == sorted(ranked, key=lambda s: -s.score)
-    assert all(s.score <= 1.0 + KEYWORD_WEIGHT + 1e-9 and not math.isnan(s.score) for s in ranked)
+    top = 1.0 + KEYWORD_WEIGHT + HEADING_WEIGHT + 1e-9
+    assert all(s.score <= top and not math.isnan(s.score) for s in ranked)
 
 
 def test_an_answer_quotes_its_supporting_sentence_found_in_the_passage() -> None:
@@ -170,3 +172,16 @@ def test_an_answer_quotes_one_passage_only() -> None:
     assert move.citations and len({c.id for c in move.citations}) == 1
     ranked = best_sentences(question, [CADENCE, FEEDBACK], WordEmbedder())
     assert {s.hit.id for s in ranked} == {"c-cadence", "c-feedback"}  # both were candidates
+
+
+def test_a_section_whose_heading_names_what_is_asked_is_quoted_before_a_sibling() -> None:
+    text = "Book every meeting of the cycle at the start, at the frequency you agreed, so that each date is kept."
+    booking = CADENCE.model_copy(update={"id": "c-booking", "section": "Booking the dates", "text": text})
+    frequency = CADENCE.model_copy(update={"id": "c-frequency", "section": "Meeting frequency", "text": text})
+    question = "what frequency should we meet at?"
+    ranked = best_sentences(question, [booking, frequency], WordEmbedder())
+    # the same sentence in both, and both passages hold the question's words: the heading settles it
+    assert ranked[0].hit.id == "c-frequency" and ranked[1].hit.id == "c-booking"
+    assert ranked[0].score - ranked[1].score >= HEADING_WEIGHT - 0.01
+    move = answer_move(_data(question, [booking, frequency], embedder=WordEmbedder()))
+    assert [c.id for c in move.citations] == ["c-frequency"]
