@@ -465,3 +465,12 @@ def test_a_live_recording_forwards_the_cap_and_seed_and_names_the_server(tmp_pat
     assert quantisation == "Q4_1" and "llama.cpp server b1-abc" in described and "Q4_1.gguf" in described
     assert describe_server(f"http://127.0.0.1:{_closed_port()}/v1")[1] == ""  # a server that doesn't say: no guess
     assert live_cassettes("SmolLM2 135M/Instruct") == CASSETTES / "live" / "smollm2-135m-instruct"
+
+
+def test_the_real_model_cassettes_name_their_server_and_quantisation() -> None:
+    folder = CASSETTES / "live" / "smollm2-135m-instruct"
+    for name in ("commitments", "assumptions", "grounding"):
+        cassette = Cassette.load(folder / f"{name}.json")
+        assert cassette.meta.source == "live" and cassette.meta.model == "smollm2-135m-instruct"
+        assert cassette.meta.quantisation == "Q4_1" and "SmolLM2-135M-Instruct.Q4_1.gguf" in cassette.meta.server
+        assert cassette.calls and "127.0.0.1" in cassette.meta.server
