@@ -65,7 +65,7 @@ from reliability.load import OPEN_STATUS, ROOT, STATUS, UIProcess, client, fn_in
 REFUSALS = {
     "access": re.compile(
         r"wrong pair id or access code|open your pair first|does not belong to this pair|"
-        r"Open your pair with its id and access code|this link did not open a pair",
+        r"Open your pair with its id and access code|this link did not open a pair|enter the pair's access code",
         re.IGNORECASE,
     ),
     "grant-refused": re.compile(r"has expired or was revoked", re.IGNORECASE),
