@@ -300,20 +300,6 @@ def open_questions(turns: list[Turn], limit: int = OPEN_QUESTIONS, *, said: list
 # The recap
 
 
-class _Tokenizer:
-    """sumy's tokenizer interface on pysbd sentences and plain word splitting (no nltk data needed)."""
-
-    language = "english"
-
-    @staticmethod
-    def to_sentences(paragraph: str) -> tuple[str, ...]:
-        return tuple(split_sentences(paragraph))
-
-    @staticmethod
-    def to_words(sentence: str) -> tuple[str, ...]:
-        return tuple(words(sentence))
-
-
 def _content(text: str) -> set[str]:
     return {w for w in words(text) if w not in STOP_WORDS and len(w) > 2}
 
@@ -325,19 +311,41 @@ def _recap_candidate(s: Said) -> bool:
     return not s.withdrawn and not cues.is_question(s.low) and size >= 6 and content >= 3 and content >= 0.3 * size
 
 
-def _ranks(pool: list[Said]) -> list[float]:
-    """TextRank (sumy) score of each sentence of the pool."""
-    from sumy.models.dom import ObjectDocumentModel, Paragraph
-    from sumy.models.dom import Sentence as DomSentence
-    from sumy.nlp.stemmers import Stemmer
-    from sumy.summarizers.text_rank import TextRankSummarizer
+def _stems(text: str) -> list[str]:
+    """The Snowball stems of a sentence's words, stop words left out (what TextRank compares)."""
+    from facilitator.textutil import stemmer
 
-    tokenizer = _Tokenizer()
-    sentences = [DomSentence(s.text, tokenizer) for s in pool]
-    summarizer = TextRankSummarizer(Stemmer("english"))
-    summarizer.stop_words = STOP_WORDS
-    ratings: dict[Any, float] = summarizer.rate_sentences(ObjectDocumentModel([Paragraph(sentences)]))
-    return [float(ratings[sentence]) for sentence in sentences]
+    return stemmer().stemWords([w for w in words(text) if w not in STOP_WORDS])
+
+
+def _similarities(stems: list[list[str]]) -> Any:
+    """TextRank's sentence similarity (Mihalcea & Tarau 2004) of every two sentences: the words they share (with
+    repeats: the dot product of their word counts) over the sum of the logs of their lengths; 0 on the diagonal."""
+    import numpy as np
+
+    vocabulary = {w: i for i, w in enumerate(dict.fromkeys(w for ws in stems for w in ws))}
+    counts = np.zeros((len(stems), max(len(vocabulary), 1)))
+    for row, ws in enumerate(stems):
+        for w in ws:
+            counts[row, vocabulary[w]] += 1
+    shared = counts @ counts.T
+    logs = np.log(np.maximum([len(ws) for ws in stems], 1))
+    norm = logs[:, None] + logs[None, :]
+    weights = np.divide(shared, norm, out=shared.copy(), where=norm > 0)  # two one-word sentences: the count itself
+    np.fill_diagonal(weights, 0.0)
+    return weights
+
+
+def _ranks(pool: list[Said]) -> list[float]:
+    """TextRank score of each sentence of the pool: PageRank (networkx) over the sentence-similarity graph.
+
+    (sumy's TextRankSummarizer computes the same thing, but importing any sumy summarizer imports all of nltk,
+    1.7-2.4 s, which alone broke the 1.5 s budget of `comentor summarize`.)"""
+    import networkx as nx
+
+    graph = nx.from_numpy_array(_similarities([_stems(s.text) for s in pool]))
+    ranks = nx.pagerank(graph, alpha=0.85, weight="weight", tol=1e-8)
+    return [float(ranks[i]) for i in range(len(pool))]
 
 
 def _same_point(a: set[str], b: set[str]) -> bool:

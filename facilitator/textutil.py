@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import threading
 from html.entities import html5
+from typing import Any
 
 import nh3
 
@@ -72,3 +74,16 @@ def clip(text: str, limit: int) -> str:
     """One line of at most `limit` characters."""
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+_STEMMERS = threading.local()
+
+
+def stemmer() -> Any:
+    """This thread's English Snowball stemmer (PyStemmer; one per thread, its objects are not shared safely)."""
+    found = getattr(_STEMMERS, "english", None)
+    if found is None:
+        import Stemmer
+
+        found = _STEMMERS.english = Stemmer.Stemmer("english")
+    return found

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
-from functools import cache
 from typing import TYPE_CHECKING, cast
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -21,7 +20,7 @@ from facilitator.commitments.referents import find_pronoun
 from facilitator.commitments.text import content_words, near_duplicate, plain
 from facilitator.dates import find_due_dates, resolve_due
 from facilitator.models import Commitment, Participant, Turn
-from facilitator.textutil import clip
+from facilitator.textutil import clip, stemmer
 
 if TYPE_CHECKING:  # the brain's boundary types (facilitator.brains.base imports much more than this module needs)
     from facilitator.brains.base import CommitmentReview, CommitmentReviewInput, CommitmentVerdict
@@ -212,11 +211,8 @@ def context_turns(evidence: Iterable[int], indices: Iterable[int]) -> list[int]:
     return sorted({i + d for i in evidence for d in range(-NEIGHBOURS, NEIGHBOURS + 1)} & known)
 
 
-@cache
 def _stemmer() -> Callable[[str], str]:
-    from sumy.nlp.stemmers import Stemmer  # nltk's Snowball stemmer (no nltk data needed)
-
-    return cast(Callable[[str], str], Stemmer("english"))
+    return cast(Callable[[str], str], stemmer().stemWord)  # Snowball (PyStemmer), lower-cased words in
 
 
 def _stems(text: str) -> set[str]:

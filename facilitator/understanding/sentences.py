@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import re
 import threading
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 __all__ = ["MIN_WORDS", "split_sentences", "word_count"]
 
 MIN_WORDS = 2
 _WORD = re.compile(r"\w+(?:'\w+)?")
+# Where pysbd could end a sentence. A text with none of these before its last character is one sentence, and pysbd
+# (which compiles a fresh pattern per sentence it finds) is not needed: most chat turns are like that.
+_INNER_END = re.compile(r"[.!?…)•\n\r]")  # ")": pysbd splits "a) one b) two"
 _LOCK = threading.Lock()
 
 
@@ -34,13 +37,21 @@ def _segmenter() -> Any:
     return pysbd.Segmenter(language="en", clean=False)
 
 
+@lru_cache(maxsize=4096)
+def _pieces(text: str) -> tuple[str, ...]:
+    """pysbd's sentences of `text`, stripped (cached: a turn is read by the reader, the recap and the exports)."""
+    body = text.strip()
+    if not _INNER_END.search(body.rstrip(".!?…\"')” ")):
+        return (body,)
+    with _LOCK:
+        return tuple(piece.strip() for piece in _segmenter().segment(text))
+
+
 def split_sentences(text: str) -> list[str]:
     """The sentences of `text`, stripped, in order; very short fragments joined to a neighbour (see module doc)."""
     if not text.strip():
         return []
-    with _LOCK:
-        pieces = [piece.strip() for piece in _segmenter().segment(text)]
-    pieces = [piece for piece in pieces if piece]
+    pieces = [piece for piece in _pieces(text) if piece]
     out: list[str] = []
     pending = ""
     for piece in pieces:
