@@ -163,6 +163,7 @@ def run_session(kb: Any, home: Path, lines: list[str], *, brain: str, label: str
     from facilitator.settings import Settings
     from facilitator.store import Store
     from facilitator.testing.fake_openai import FakeOpenAIServer
+    from facilitator.understanding.read import DEFAULT_CACHE
 
     server = FakeOpenAIServer(responder=model_reply) if brain == "llm" else None
     try:
@@ -186,6 +187,9 @@ def run_session(kb: Any, home: Path, lines: list[str], *, brain: str, label: str
             settings=settings,
         )
         session = facilitator.start(load_pair(PAIR_FILE), date=dt.date(2026, 3, 4))
+        # Every session reads its own turns: the process-wide reading cache would otherwise hand the second session
+        # over the same lines the first one's readings, and its figures would leave out reading each new turn.
+        DEFAULT_CACHE.clear()
         # Once per process, not per turn: the BM25 index, the embedder and the modules the engine imports on first use.
         kb.search("warm up the indexes", 3)
         for module in ("facilitator.agenda", "facilitator.commitments", "facilitator.export"):

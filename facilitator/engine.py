@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from facilitator.access import (
     BAD_LINK,
@@ -66,6 +67,9 @@ from facilitator.snapshots import (
     SessionBrief,
 )
 from facilitator.store import ENDED, SessionInfo, SessionRevision, Store
+
+if TYPE_CHECKING:
+    from facilitator.commitments.live import LiveExtraction
 
 __all__ = [
     "DEMO_PAIR_ID",
@@ -120,6 +124,7 @@ class Facilitator:
     signer: Signer = field(default_factory=Signer.random)
     limits: AttemptLimits = field(default_factory=AttemptLimits)
     _warmed: bool = field(default=False, init=False, repr=False)
+    _live_items: Any = field(default=None, init=False, repr=False)  # LiveExtractions, made on first use
 
     @classmethod
     def from_settings(
@@ -207,6 +212,7 @@ class Facilitator:
         from facilitator.understanding.topics import extract_topics
 
         load_model()
+        self.patterns.warm()
         split_sentences("Warm up the reader. It reads sentences.")
         extract_topics("warming up the topic reader of the conversation")
         warm_index = getattr(self.knowledge, "warm", None)  # test doubles of the knowledge base may lack it
@@ -217,6 +223,16 @@ class Facilitator:
         except KnowledgeError:  # an unreachable index: the first search reports it
             return
         self._warmed = True
+
+    def live_extraction(self, session_id: str) -> LiveExtraction:
+        """The running item extraction of a session under way (kept between its turns; see
+        `facilitator.commitments.live`)."""
+        from facilitator.commitments.live import LiveExtractions
+
+        if self._live_items is None:
+            self._live_items = LiveExtractions()
+        live: LiveExtraction = self._live_items.of(session_id)
+        return live
 
     # ---------------------------------------------------------------- sessions
     def start(self, pair: Pair, *, date: dt.date | None = None, agenda: Agenda | None = None) -> LiveSession:

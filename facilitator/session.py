@@ -349,11 +349,12 @@ class LiveSession:
         return self.agenda.items[self.state.agenda_item + 1]
 
     def items_so_far(self) -> list[Commitment]:
-        from facilitator.commitments import extract_commitments
+        """The items said so far (what `extract_commitments` finds in the turns, read turn by turn as they come)."""
         from facilitator.export import next_meeting
 
         following = next_meeting(self.date, self.pair.cadence)
-        return extract_commitments(self.turns, self.pair.participants, self.date, following, self.f.embedder)
+        live = self.f.live_extraction(self.id)
+        return live.items(self.turns, self.pair.participants, self.date, following, self.f.embedder)
 
     def save(self) -> None:
         """Store the policy state. What this session changed since it was loaded (or last saved) is merged into the

@@ -758,23 +758,22 @@ def merge_state(
 def _merge_list(base: list[Any], mine: list[Any], current: list[Any]) -> list[Any]:
     """Current's items in order, without those mine removed (that current still has), then mine's additions (that
     current does not have yet), in mine's order. Items are compared as JSON; repeats count (a multiset)."""
-
-    def key(x: Any) -> str:
-        return json.dumps(x, sort_keys=True)
-
-    b, m, c = Counter(map(key, base)), Counter(map(key, mine)), Counter(map(key, current))
+    if current == base and mine[: len(base)] == base:
+        return list(mine)  # nobody else wrote and mine only added (what every turn does): mine, as the rule gives
+    keys_b, keys_m, keys_c = ([json.dumps(x, sort_keys=True) for x in xs] for xs in (base, mine, current))
+    b, m, c = Counter(keys_b), Counter(keys_m), Counter(keys_c)
     drop = {k: (b[k] - m[k]) - max(b[k] - c[k], 0) for k in b}
     add = {k: (m[k] - b[k]) - max(c[k] - b[k], 0) for k in m}
     merged: list[Any] = []
-    for x in current:
-        if drop.get(key(x), 0) > 0:
-            drop[key(x)] -= 1
+    for x, k in zip(current, keys_c, strict=True):
+        if drop.get(k, 0) > 0:
+            drop[k] -= 1
         else:
             merged.append(x)
     seen: Counter[str] = Counter()
-    for x in mine:
-        seen[key(x)] += 1
-        if seen[key(x)] > m[key(x)] - add[key(x)]:  # the last `add` occurrences are the new ones
+    for x, k in zip(mine, keys_m, strict=True):
+        seen[k] += 1
+        if seen[k] > m[k] - add[k]:  # the last `add` occurrences are the new ones
             merged.append(x)
     return merged
 

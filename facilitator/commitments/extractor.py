@@ -49,7 +49,13 @@ class Extractor:
         self.last_speakers: list[str] = []
 
     def run(self) -> list[Commitment]:
-        for turn in joined(self.turns):
+        self.feed(joined(self.turns))
+        return self.result()
+
+    def feed(self, turns: Sequence[Turn]) -> None:
+        """Read `turns` (already `joined`) after those read before: the loop `run` makes over the whole transcript,
+        in pieces (see `facilitator.commitments.live`)."""
+        for turn in turns:
             index = turn.index
             speaker = self.wording.speaker_id(turn.speaker)
             sentences = self._sentences(turn, speaker or "")
@@ -69,7 +75,6 @@ class Extractor:
             self._close_turn(index)
             if sentences:
                 self._answered_by(speaker)
-        return self._result()
 
     def _vocative(self, sentences: list[Sentence], speaker: str) -> str | None:
         """A group member the turn opens by name ("And Tom, Dr. Haldane's group runs..."): the one addressed."""
@@ -122,7 +127,8 @@ class Extractor:
                 draft.retracted_at = None  # final: no later statement in the same turn revived it
         self.ledger.pending = [p for p in self.ledger.pending if turn - p.turn < 3 and p.answered < 2]
 
-    def _result(self) -> list[Commitment]:
+    def result(self) -> list[Commitment]:
+        """The live items of what was read so far."""
         out: list[Commitment] = []
         for draft in self.ledger.drafts:
             if not draft.alive or not draft.action:
