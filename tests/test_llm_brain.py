@@ -169,6 +169,20 @@ def test_a_challenge_offers_the_pattern_and_names_the_assumption(pair: Pair) -> 
     assert f'<item id="{pattern.id}" source="challenge_patterns"' in user
 
 
+def test_a_model_challenge_that_names_nobody_else_gets_the_invitation_to_the_other_partner(pair: Pair) -> None:
+    pattern = ChallengePatterns.load().patterns[0]
+    assumption = Assumption(turn=0, speaker="ana", text="Juniors can't teach seniors", pattern=pattern.id)
+    plan = {"addressee": "ana", "assumption": assumption}
+    other = pair.participant("ben").first_name
+    silent = FunctionModel(json_answer(draft("Ana, what makes you sure?", citations=[pattern.id])))
+    move = LLMBrain(silent, "fake-model").render(brain_input(pair, "challenge", pattern=pattern, plan=plan))
+    assert move.text.startswith("Ana, what makes you sure? ")
+    assert other in move.text.removeprefix("Ana, what makes you sure? ")  # the pattern's invitation, added in code
+    inviting = FunctionModel(json_answer(draft(f"Ana, what makes you sure? {other}, do you agree?")))
+    move = LLMBrain(inviting, "fake-model").render(brain_input(pair, "challenge", pattern=pattern, plan=plan))
+    assert move.text == f"Ana, what makes you sure? {other}, do you agree?"  # already invites: left as the model said
+
+
 def test_function_calling_fallback_when_the_model_lacks_json_schema(pair: Pair) -> None:
     model = FunctionModel(json_answer(draft()), json_schema=False)
     brain = LLMBrain(model, "fake-model")

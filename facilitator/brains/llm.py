@@ -317,7 +317,7 @@ class LLMBrain:
         citations = [by_id[c] for c in dict.fromkeys(draft.citations) if c in by_id]
         return Move(
             kind=plan.kind,
-            text=draft.text,
+            text=_inviting(draft.text, data) if plan.kind == "challenge" else draft.text,
             addressee=plan.addressee,
             questions=questions,
             citations=citations,
@@ -428,6 +428,19 @@ def _relabelled(verdict: CommitmentVerdict, labels: dict[str, str]) -> Commitmen
     if verdict.duplicate_of is not None:
         update["duplicate_of"] = labels.get(verdict.duplicate_of.strip(), verdict.duplicate_of)
     return verdict.model_copy(update=update)
+
+
+def _inviting(text: str, data: BrainInput) -> str:
+    """A model's challenge that names none of the others is given the offline brain's invitation to the other
+    partner: a challenge asks the speaker AND invites the other view (checked in code, not left to the model)."""
+    from facilitator.brains.offline import invitation
+
+    assumption = data.plan.assumption
+    others = data.pair.others(assumption.speaker) if assumption is not None else []
+    if not others or any(re.search(rf"\b{re.escape(p.first_name)}\b", text) for p in others):
+        return text
+    invite = invitation(data)
+    return f"{text.rstrip()} {invite}" if invite else text
 
 
 def _pair_lines(pair: Pair) -> list[str]:

@@ -109,16 +109,14 @@ class OfflineBrain:
         citations = self._guidance_citations(data, 1)
         if assumption is None or pattern is None:
             return self._nothing_assumed(data, citations)
-        speaker = data.pair.participant(assumption.speaker)
-        other = quietest(data.turns, data.pair.others(assumption.speaker))
-        names = {"speaker": speaker.first_name, "other": other.first_name}
+        names = _challenge_names(data, assumption.speaker)
         opener = _pick(_CHALLENGE_OPENERS, data.state.probes_used, "challenge:opener")
         probe = _pick(pattern.probes, data.state.probes_used, f"{pattern.id}:probe")
-        invite = _pick(pattern.invite_other, data.state.probes_used, f"{pattern.id}:invite")
         text = (
             f"{opener.format(quote=clip(assumption.text, 200), **names)} "
-            f"{probe.format(**names)} {invite.format(**names)}"
-        )
+            f"{probe.format(**names)} {invitation(data) or ''}"
+        ).strip()
+        speaker = data.pair.participant(assumption.speaker)
         citations = [Citation(source=CHALLENGE_SOURCE, id=pattern.id, title=pattern.name), *citations]
         return Move(kind="challenge", text=text, addressee=speaker.id, citations=citations)
 
@@ -213,6 +211,21 @@ class OfflineBrain:
     @staticmethod
     def _guidance_citations(data: BrainInput, n: int) -> list[Citation]:
         return [Citation(source=h.source, id=h.id, title=h.title) for h in data.guidance[:n]]
+
+
+def _challenge_names(data: BrainInput, speaker_id: str) -> dict[str, str]:
+    other = quietest(data.turns, data.pair.others(speaker_id))
+    return {"speaker": data.pair.participant(speaker_id).first_name, "other": other.first_name}
+
+
+def invitation(data: BrainInput) -> str | None:
+    """The sentence of a challenge that asks the other partner (the quieter one, in a group) for their view, or None
+    when the plan challenges no assumption. The LLM brain adds it to a model's challenge that names nobody else."""
+    assumption, pattern = data.plan.assumption, data.pattern
+    if assumption is None or pattern is None:
+        return None
+    invite = _pick(pattern.invite_other, data.state.probes_used, f"{pattern.id}:invite")
+    return invite.format(**_challenge_names(data, assumption.speaker))
 
 
 def quietest(turns: list[Turn], people: list[Participant]) -> Participant:
