@@ -19,7 +19,10 @@ HEAVY = ("torch", "sentence_transformers", "transformers", "chromadb", "onnxrunt
 
 
 def env_for(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "COMENTOR_"))}
+    # PYTHONDONTWRITEBYTECODE (set on some build machines) would make every process compile ~1,000 modules from
+    # source (about 2 s): the install skips byte-compiling (Makefile), so a user's first run writes the .pyc files.
+    skipped = ("OPENAI_", "COMENTOR_", "PYTHONDONTWRITEBYTECODE")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(skipped)}
     env.update(
         COMENTOR_HOME=str(home),
         HF_HUB_OFFLINE="1",
