@@ -689,3 +689,53 @@ def test_no_rule_function_or_class_is_a_monster() -> None:
                 size = (node.end_lineno or node.lineno) - node.lineno + 1
                 limit = 250 if isinstance(node, ast.ClassDef) else 60
                 assert size <= limit, f"{path.name}: {node.name} has {size} lines"
+
+
+# -- session 13: what a QA session and commitments_tune5 showed ------------------------------------------------
+
+
+def test_forgetting_a_date_and_bringing_the_item_later_moves_it() -> None:
+    """ "Forget the Thursday exercises, I'll bring them to the next session instead" is the accepted item, moved:
+    not withdrawn, and not a new item worded "bring them ... instead"."""
+    ts = turns(
+        "ana: Can you send me two more exercises on left joins by Friday?",
+        "ben: Sure, I'll send them Thursday evening.",
+        "ana: Great, thanks.",
+        "ben: Actually, forget the Thursday exercises, I'll bring them to the next session instead.",
+    )
+    items = extract_commitments(ts, PAIR, SESSION, next_meeting=dt.date(2026, 3, 11))
+    assert [(i.owner, i.due, i.evidence) for i in items] == [("ben", dt.date(2026, 3, 11), [0, 1, 3])]
+    assert "left joins" in items[0].action and "instead" not in items[0].action
+
+
+def test_an_act_offered_in_return_is_for_later() -> None:
+    """ "In return, I'll show you how ..." is a co-mentoring offer, not a show-and-tell on the spot."""
+    items = extract(
+        "ben: I'll redo the occupancy chart with the weekly view by Friday.",
+        "ana: Good. In return, I'll show you how I present staffing numbers to the board.",
+    )
+    assert [(i.owner, i.action) for i in items][1] == ("ana", "show Ben how I present staffing numbers to the board")
+    assert extract("ana: I'll show you how I present staffing numbers to the board.") == []  # on the spot
+
+
+def test_a_date_opening_the_next_sentence_dates_the_item() -> None:
+    (item,) = extract("ben: I'll book the airside driving course. Thursday, the online booking opens then.")
+    assert item.due == dt.date(2026, 3, 5)
+
+
+def test_asking_a_colleague_to_make_something_revises_no_other_item() -> None:
+    """ "I ask Dorin to make the forklift rota" names no item: the partner's recent item keeps its date."""
+    items = extract(
+        "ana: In return, I will show you how we grade the bales. Monday at seven, before the line starts.",
+        "ben: Seven on Monday. Okay.",
+        "ana: I ask Dorin to make the forklift rota — no, wait, Dorin is on holiday until the 20th. "
+        "I make the forklift rota myself. Until Friday.",
+    )
+    dates = {i.action.split()[0]: i.due for i in items}
+    assert dates == {"show": dt.date(2026, 3, 9), "make": dt.date(2026, 3, 6)}
+
+
+def test_a_condition_on_this_or_that_thing_is_not_politeness() -> None:
+    assert extract("ana: If this batch doesn't blue properly I'll have words with the supplier.") == []
+    (item,) = extract("ana: If that's ok, I'll send the rota on Friday.")
+    assert item.due == dt.date(2026, 3, 6)

@@ -5,7 +5,8 @@ Sets (see each folder's README): `tuned` (t01–t30), `tuned_u` (u01–u14) and 
 develop the extractor; `tuned_h` (h01–h12) was blind until session 7 and has been tuned on since; `tuned_w` (w01–w14)
 was written in session 8 from the issue's failure patterns, measured once before anyone read it (F1 0.90), then tuned
 on; `tuned_x` (x01–x15) was written in session 10 by an author who read neither the extractor nor the blind set,
-measured once before tuning, then tuned on; `blind` (b01–b24)
+measured once before tuning, then tuned on; `tuned_y` (y01–y08) was written in session 13 the same way (F1 0.894
+before tuning); `blind` (b01–b24)
 was written before any tuning and never read by whoever tunes: its cases show no detail in the report, only whether
 they passed. The extractor runs with the MiniLM embedder, as in a session. With the LLM facilitator the offline
 extractor's items are reviewed by the model (cassette replay) and its verdicts pass the same code validation as in a
@@ -33,6 +34,7 @@ SETS = {
     "tuned_h": DATASETS / "heldout",
     "tuned_w": DATASETS / "commitments_tune3",
     "tuned_x": DATASETS / "commitments_tune4",
+    "tuned_y": DATASETS / "commitments_tune5",
     "blind": DATASETS / "commitments_blind",
 }
 COMMITMENT_RULES = ("accepted_request", "joint", "revised", "simple", "no_date", "same_for_me")

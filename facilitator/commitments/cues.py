@@ -101,7 +101,9 @@ HYPOTHETICAL = re.compile(
 # A consequence of an outside event ("if the grant comes through I'll hire someone") promises nothing yet; one of the
 # partner's act ("if you send me the data, I'll chart it") is a commitment once they do.
 CONDITION = re.compile(
-    r"\b(?:if|unless|in\s+case)\s+(?!(?:you|u|ya|that|this|that's|possible|needed)\b)"
+    r"\b(?:if|unless|in\s+case)\s+(?!(?:you|u|ya|that's|possible|needed)\b)"
+    # "if that's ok", "if this works for you" are politeness; "if this batch doesn't blue" is a condition
+    r"(?!(?:this|that)(?:\s+(?:is|works?|helps?|suits?|sounds?|makes?|would|does|'s|\w+s)\b|\W*$|\s*,))"
     r"(?!it(?:'s|\s+is|'d|\s+would|\s+will)?\s+(?:be\s+)?(?:helps?|works?|suits?|useful|ok|okay|helpful|easier|fine|needed|"
     r"possible|convenient|alright)\b)\w"
 )
@@ -114,6 +116,9 @@ DESCRIBED_ACTION = re.compile(
     r"one\s+option\s+is\s+to)\s+(?:to\s+)?(?=[a-z])"
 )
 ALREADY = re.compile(r"\balready\b")
+# An act offered back in a reciprocal exchange is for later, even one usually done on the spot: "In return, I'll
+# show you how I present staffing numbers to the board."
+RECIPROCAL = re.compile(r"\bin\s+(?:return|exchange)\b|\bmy\s+side\s+of\s+the\s+(?:deal|bargain)\b")
 PROMISED = re.compile(
     r"\b(?:i\s+promise|this\s+i\s+promise|you\s+have\s+my\s+word|count\s+on\s+it)\b|\bpromise(?:d)?\W*$"
 )

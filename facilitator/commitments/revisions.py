@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from facilitator.commitments import cues
 from facilitator.commitments.ledger import LONG_WINDOW, WINDOW, Rules
@@ -15,6 +16,7 @@ from facilitator.dates import strip_due_phrases
 # about the item closest in MiniLM meaning, when that is close enough and clearly closer than the next one.
 TOPIC_SIMILARITY = 0.4
 TOPIC_MARGIN = 0.1
+_INSTEAD = re.compile(r"\binstead\b")
 
 
 class Revisions(Rules):
@@ -34,11 +36,25 @@ class Revisions(Rules):
             target = self._by_topic(named, s.speaker) if named else None
         if target is None or named is None:
             return False
+        if self._moved(s, target, named):
+            return True
         for draft in [target, *self._twins(target, named)]:
             self.ledger.drop_group(draft)
             draft.retracted_at = s.turn
         state.withdrawn = True
         self._rest(s, state, named)
+        return True
+
+    def _moved(self, s: Sentence, target: Draft, named: str) -> bool:
+        """ "Forget the Thursday exercises, I'll bring them to the next session instead": the same item, moved to
+        the date the rest of the sentence gives (not withdrawn)."""
+        rest = s.low[s.low.find(named) + len(named) :] if named in s.low else ""
+        if not (_INSTEAD.search(rest) and cues.self_cued(rest) and cues.PRONOUN_OBJECT.search(rest)):
+            return False
+        due = self.ledger.due(s.text[len(s.text) - len(rest) :])
+        if due is None:
+            return False
+        self.ledger.set_due(target, due, [s.turn])
         return True
 
     def _forget_continued(self, s: Sentence) -> str | None:
@@ -164,8 +180,10 @@ class Revisions(Rules):
         text = cues.NOT_THIS_DATE.sub("", s.text)  # "I meant Thursday, not Wednesday": Thursday
         start = cues.REVISE.search(plain(text)) if cue else None
         due = (self.ledger.due(text[start.start() :]) if start else None) or self.ledger.due(text)
+        if start is not None and start.group(0) == "instead":  # "I'll bring it to the next session instead, the
+            due = self.ledger.due(text[: start.start()]) or due  # new list comes out on the 20th": the session
         dated_by_next = False
-        if due is None and cued and s.position + 1 < len(sentences):
+        if due is None and cued and not own_make and s.position + 1 < len(sentences):
             due = self.ledger.due(sentences[s.position + 1].text)
             dated_by_next = due is not None
         if due is None:
@@ -174,7 +192,8 @@ class Revisions(Rules):
             return self._propose(s, due)
         if not cued and (len(words(s.low)) > 8 or cues.FIRST_PERSON.search(s.low)):
             return False  # a correction marker alone only counts for a short restatement: "targets monday"
-        target = self._revised(s, cued)
+        # "make the <item> Thursday" re-dates the item it names; "I ask Dorin to make the rota" names no item
+        target = self._revised(s, cued and not own_make)
         if target is None:
             return False
         if dated_by_next:

@@ -62,7 +62,7 @@ class Statements(CuelessStatements):
         if cues.is_question(s.low) and not cues.QUESTION_TAG.search(s.low):
             return
         due = self._statement_due(s, segment, pre)
-        later = bool(started) or self._acted_later(verb, segment)
+        later = bool(started) or bool(cues.RECIPROCAL.search(s.low)) or self._acted_later(verb, segment)
         if _not_a_commitment(cue, verb, due, low_segment, later):
             if due is None and not _not_a_commitment(cue, verb, self.session, low_segment, later):
                 self._await_date(s, segment, pre, gerund=cue.text.startswith("i commit"))
@@ -146,8 +146,13 @@ class Statements(CuelessStatements):
         if due is not None:
             return due
         for later in self.ledger.sentences[s.turn][s.position + 1 :]:
-            if cues.find_cues(later.low) or len(words(later.low)) > 5:
+            if cues.find_cues(later.low):
                 break
+            head = later.text.split(",", 1)[0]  # "Wednesday morning, before the contractors arrive, ..."
+            if len(words(later.low)) > 5 and (head == later.text or len(words(head)) > 3 or cues.is_question(head)):
+                break
+            if len(words(later.low)) > 5:
+                return self.ledger.due(head)
             due = self.ledger.due(later.text)
             if due is not None:
                 return due
