@@ -739,3 +739,58 @@ def test_a_condition_on_this_or_that_thing_is_not_politeness() -> None:
     assert extract("ana: If this batch doesn't blue properly I'll have words with the supplier.") == []
     (item,) = extract("ana: If that's ok, I'll send the rota on Friday.")
     assert item.due == dt.date(2026, 3, 6)
+
+
+_TEMPLATE = "ana: I'll send you the budget template by Friday."
+_SMALL_TALK = ("ben: Great, that helps.", "ana: So how is the new team?", "ben: Slowly. Two are on induction.")
+
+
+@pytest.mark.parametrize(
+    "retraction",
+    [
+        ("ana: You know what, I'm not going to do the template.",),
+        ("ana: I can't do the budget template after all, sorry.",),
+        ("ana: Wait, I'm not sending the template, you already have it.",),
+        ("ana: We don't need the template, so I won't bother.",),
+        ("ana: Budget template: dropped.",),
+        ("ben: Can we drop the budget template?", "ana: Yes, let's drop it."),
+        ("ana: I changed my mind about the budget template.",),
+        ("ben: You don't have to send the template.",),
+        ("ben: Don't send the template, I've got one.",),
+        ("ana: Forget I mentioned the template.",),
+        ("ana: I won't be sending the template.",),
+        ("ana: I've decided not to do the template.",),
+        ("ana: I'd rather not do the template after all.",),
+        ("ana: I think I'll leave the template.",),
+        ("ana: So, no template then.",),
+        ("ana: Do I really have to do the template?", "ben: No, not really."),
+        ("ben: Is the template still happening?", "ana: No, I dropped it."),
+        ("ana: Hmm, the template. Let's not.",),
+        ("ana: I'm going to let the template go.",),
+        ("ana: Actually, don't worry about the budget template, I'll skip it.",),
+    ],
+)
+@pytest.mark.parametrize("later", [False, True])
+def test_a_retraction_in_other_words_withdraws_the_item(retraction: tuple[str, ...], later: bool) -> None:
+    """Phrasings of "not doing it after all", at once and three turns later: the item is withdrawn and nothing new
+    ("skip the budget template") takes its place."""
+    assert extract(_TEMPLATE, *(_SMALL_TALK if later else ()), *retraction) == []
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        ("ana: I'm not sending the template until I've checked it with finance.",),
+        ("ana: I'm not going to send the template without your numbers.",),
+        ("ben: I don't need the template to be perfect.",),
+        ("ben: Can we drop the budget template?", "ana: No, I'd rather keep it."),
+        ("ana: I can't do the budget template after all, but I'll do it next week.",),
+        ("ben: Don't forget the template!",),
+        ("ben: Don't change the template, it's fine.",),
+        ("ana: Let the template go to Priya first.",),
+        ("ben: Do I really have to fill in the template?", "ana: Yes, sorry."),
+        ("ana: I'm not going to lie, the template took ages.",),
+    ],
+)
+def test_talk_about_the_item_that_keeps_it_does_not_withdraw_it(reply: tuple[str, ...]) -> None:
+    assert any("template" in item.action for item in extract(_TEMPLATE, *reply))

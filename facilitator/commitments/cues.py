@@ -191,7 +191,8 @@ _END = r"(?=\s*(?:[,.;:!?]|$|\s+(?:then|now|for\s+now|after\s+all|too|as\s+well|
 NAMED_RETRACTS = tuple(
     re.compile(pattern)
     for pattern in (
-        rf"\bforget\s+(?:about\s+|what\s+(?:i|you|we)\s+said\s+about\s+)?{_OBJECT}{_END}",
+        rf"(?<!don't\s)(?<!dont\s)(?<!not\s)(?<!never\s)\bforget\s+(?:about\s+|what\s+(?:i|you|we)\s+said\s+about\s+)?"
+        rf"{_OBJECT}{_END}",  # but "don't forget the template!" reminds
         rf"{_OBJECT},?\s+(?:take|cross|strike)\s+(?:it|that|them)\s+off\b",
         rf"\b(?:take|cross|strike|leave)\s+{_OBJECT}\s+off\b",
         rf"\b(?:let'?s|we\s+can|we\s+should)\s+(?:just\s+)?(?:drop|skip|shelve|park|cancel|scrap|ditch)\s+"
@@ -212,6 +213,51 @@ NAMED_RETRACTS = tuple(
         r"(?P<obj>it|that|them)\b",
     )
 )
+
+
+# The speaker saying they will not do it after all ("I'm not going to do the template", "I'm not sending the
+# template, you already have it", "I can't do the budget template after all", "we don't need the template"): a
+# withdrawal of the item it names when the sentence gives no new date (see Revisions._negated).
+NEGATED_RETRACTS = tuple(
+    re.compile(pattern)
+    for pattern in (
+        rf"\bi(?:\s+am|'?m)\s+not\s+(?:going\s+to|gonna)\s+(?:\w+\s+){{1,2}}?{_OBJECT}{_END}",
+        rf"\bi(?:\s+am|'?m)\s+not\s+(?!going\b)[a-z]+ing\s+{_OBJECT}{_END}",
+        rf"\bi\s+(?:can'?t|cannot|won'?t\s+be\s+able\s+to)\s+(?:\w+\s+){{1,2}}?{_OBJECT}\s+(?:after\s+all|any\s?more)\b",
+        rf"\b(?:we|i)\s+(?:don'?t|do\s+not)\s+(?:really\s+|even\s+)?need\s+{_OBJECT}{_END}",
+        rf"\b(?:i|we)\s+(?:won'?t|will\s+not)\s+be\s+[a-z]+ing\s+{_OBJECT}{_END}",
+        rf"\b(?:decided|rather|prefer|better)\s+not\s+to\s+(?:\w+\s+){{1,2}}?{_OBJECT}{_END}",
+        rf"\b(?:'d|would)\s+rather\s+not\s+(?:\w+\s+){{1,2}}?{_OBJECT}{_END}",
+        rf"\b(?:you|u)\s+(?:don'?t|do\s+not)\s+(?:have|need)\s+to\s+(?:\w+\s+){{1,2}}?{_OBJECT}{_END}",
+        r"^\W*(?:oh,?\s+|no,?\s+|actually,?\s+|please,?\s+)*(?:don'?t|do\s+not)\s+(?:bother\s+to\s+)?"
+        r"(?:send|bring|do|make|prepare|write|draft|book|print|email|share|order|buy|arrange|organi[sz]e)\s+"
+        rf"(?:me\s+|us\s+)?{_OBJECT}{_END}",
+        rf"\b(?:i'?ll|we'?ll|i\s+will|we\s+will|i'?m\s+going\s+to|we'?re\s+going\s+to)\s+(?:just\s+)?"
+        rf"(?:skip|leave|drop|shelve|park|scrap|ditch|abandon)\s+{_OBJECT}{_END}",
+        rf"\b(?:let|letting)\s+{_OBJECT}\s+go\b(?!\s+(?:to|through|out|ahead|into|up))",
+        rf"\b(?:i|we)(?:'ve|\s+have)?\s+(?:dropped|scrapped|cancell?ed|ditched|shelved|abandoned)\s+{_OBJECT}{_END}",
+        rf"\bforget\s+i\s+(?:said|mentioned)\s+(?:that\s+|anything\s+)?(?:about\s+)?{_OBJECT}{_END}",
+        r"^\W*(?:so,?\s+|ok(?:ay)?,?\s+|right,?\s+)?no\s+(?P<obj>[a-z][\w-]*(?:\s+[a-z][\w-]*){0,3}?)\s+then\W*$",
+    )
+)
+
+
+# "Can we drop the budget template?" "Yes, let's drop it.": the item the partner proposed to drop.
+DROP_QUESTION = re.compile(
+    rf"\b(?:can|could|shall|should)\s+we\s+(?:just\s+)?(?:drop|skip|scrap|cancel|forget(?:\s+about)?|park|shelve|ditch)\s+"
+    rf"{_OBJECT}\s*\?"
+)
+# "Budget template: dropped." (the sentence reader splits at the colon): a label, then the withdrawal.
+LABEL_WITHDRAWN = re.compile(r"^\W*(?:dropped|scrapped|cancell?ed|canceled|off|gone|withdrawn)\W*$")
+
+
+def negated_retraction(low: str) -> str | None:
+    """The object of "I'm not going to do the template" and the like (NEGATED_RETRACTS), or None."""
+    for pattern in NEGATED_RETRACTS:
+        found = pattern.search(low)
+        if found and found["obj"].strip():
+            return found["obj"]
+    return None
 
 
 # "forget what I said about the — / no, what you said, the welcome packs": the speaker corrects whose it was (the
@@ -260,13 +306,15 @@ DOUBT_QUESTION = re.compile(
     rf"(?:{_OBJECT}|(?:it|that|them))"
     r"(?:\s+(?:tho|though|now|any\s?more|really|at\s+all|then))?(?:,[^?]{0,80})?\s*\?"
     rf"|\b(?:is|are)\s+(?:{_OBJECT.replace('<obj>', '<obj2>')}|(?:it|that|they))\s+(?:even|really|actually|still)\s+"
-    r"(?:worth\s+(?:it|doing|the\s+effort)|needed|necessary|useful)\s*\?"
+    r"(?:worth\s+(?:it|doing|the\s+effort)|needed|necessary|useful|happening|on|going\s+ahead)\s*\?"
+    rf"|\bdo\s+(?:i|we)\s+(?:really|still|even|actually)\s+(?:have|need)\s+to\s+[a-z]+\s+"
+    rf"{_OBJECT.replace('<obj>', '<obj3>')}\s*\?"
 )
 
 
 def doubted(match: re.Match[str]) -> str | None:
     """What a DOUBT_QUESTION match doubts ("the survey"), or None for "it"/"that"."""
-    return match["obj"] or match["obj2"]
+    return match["obj"] or match["obj2"] or match["obj3"]
 
 
 CANT_UNTIL = re.compile(
@@ -279,7 +327,7 @@ WHEN_ASKED = re.compile(
 )
 DOUBT_ANSWER = re.compile(
     r"^\W*(?:let'?s\s+(?:not|drop\s+it|skip\s+it)|probably\s+not|no\b|nah\b|i\s+don'?t\s+think\s+so|"
-    r"not\s+really|scrap\s+it|drop\s+it|skip\s+it)"
+    r"not\s+really|scrap\s+it|drop\s+it|skip\s+it|i\s+(?:dropped|scrapped|cancell?ed)\s+it)"
 )
 
 REVISE = re.compile(

@@ -9,6 +9,7 @@ from facilitator.commitments import cues
 from facilitator.commitments.ledger import LONG_WINDOW, WINDOW, Rules
 from facilitator.commitments.state import Draft, Pending, Sentence, TurnState
 from facilitator.commitments.text import content_words, overlap, plain, related, words
+from facilitator.commitments.withdrawn import drop_asked, labelled, negated
 from facilitator.commitments.wording import noun_phrase
 from facilitator.dates import strip_due_phrases
 
@@ -17,6 +18,7 @@ from facilitator.dates import strip_due_phrases
 TOPIC_SIMILARITY = 0.4
 TOPIC_MARGIN = 0.1
 _INSTEAD = re.compile(r"\binstead\b")
+_BARE_NOT = re.compile(r"^\W*(?:no,?\s+|nah,?\s+)?let'?s\s+not(?:\s+bother)?\W*$")
 
 
 class Revisions(Rules):
@@ -26,10 +28,13 @@ class Revisions(Rules):
         """ "Forget what I said about the hall", "take the flyers off the list", "do we even need the survey? Let's
         not.": withdraw the item the sentence names, however many turns back (linked by its words, not adjacency)."""
         named = cues.named_retraction(s.low) or self._forget_continued(s)
+        named = named or negated(self.ledger, s) or labelled(self.ledger, s)
+        if named is None and s.position and _BARE_NOT.match(s.low):
+            named = "it"  # "Hmm, the template. Let's not.": the turn's topic
         if named in ("it", "that", "them"):  # "The survey can wait, actually, let's drop it."
             if state.withdrawn:
                 return True  # "do we even need the flyer? ... Let's drop it.": already withdrawn in this turn
-            named = self._topic_before(s)
+            named = self._topic_before(s) or drop_asked(self.ledger, s)
         target = self._by_topic(named, s.speaker) if named else None
         if target is None:  # "no, let's not bother" names nothing: the doubt it answers names the item
             named = self._doubted(s) or self._doubt_answered(s)
