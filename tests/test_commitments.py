@@ -794,3 +794,33 @@ def test_a_retraction_in_other_words_withdraws_the_item(retraction: tuple[str, .
 )
 def test_talk_about_the_item_that_keeps_it_does_not_withdraw_it(reply: tuple[str, ...]) -> None:
     assert any("template" in item.action for item in extract(_TEMPLATE, *reply))
+
+
+@pytest.mark.parametrize(
+    "request_line",
+    [
+        "I'd love a copy of the rota template by Friday, if you can.",
+        "Is there any way you could get me the rota template by Friday?",
+        "Could you send me the rota template by Friday?",
+    ],
+)
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "Sure.",
+        "Hmm. Friday. Let me think. Yes, okay, Friday works.",
+        "Oh, the rota template. That thing is a mess, honestly. But yes, I'll send it.",
+        "For you, anything. Friday it is.",
+        "That I can do.",
+        "Friday's fine.",
+        "I don't see why not.",
+    ],
+)
+def test_a_request_in_other_words_accepted_in_other_words_is_the_acceptors_item(request_line: str, reply: str) -> None:
+    (item,) = extract(f"ana: {request_line}", f"ben: {reply}")
+    assert (item.owner, item.due) == ("ben", dt.date(2026, 3, 6)) and "rota template" in item.action
+
+
+def test_mulling_a_request_over_and_refusing_is_no_item() -> None:
+    request = "ana: Could you send me the rota template by Friday?"
+    assert extract(request, "ben: Hmm. No. Sorry. Okay, maybe later.") == []

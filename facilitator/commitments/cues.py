@@ -399,6 +399,7 @@ ASKED_REQUEST = re.compile(
     r"|^(?:so,?\s+|and\s+|then,?\s+)?(?:you|u)(?:\s+(?:can|could|will)|'ll)\s+(?=[a-z])"
     r"|\bis\s+(?:it\s+)?possible\s+(?:that\s+)?(?:you|u)\s+(?!to\b)(?=[a-z])"
     r"|\bany\s+chance\s+(?:you|u)\s+(?:could|can|might)\s+(?=[a-z])"
+    r"|\b(?:is\s+there\s+)?any\s+way\s+(?:you|u)\s+(?:could|can|might)\s+(?=[a-z])"
     r"|\b(?:is|would|could)\s+it\s+(?:be\s+)?possible\s+(?:for\s+(?:you|u)\s+)?to\s+(?=[a-z])"
     r"|\bdo\s+(?:you|u)\s+think\s+(?:you|u)\s+(?:could|can|would|might)\s+(?=[a-z])"
     r"|^\W*(?:and\s+|also\s+|so\s+)?mind\s+(?=[a-z]+ing\b)"
@@ -463,6 +464,10 @@ THING_REQUEST = re.compile(
     r"\b(?:any\s+chance\s+of|(?:could|can|may)\s+i\s+(?:get|have|grab|borrow|see)|"
     r"(?:could|can)\s+(?:you|u)\s+get\s+me)\s+(?=(?:a|an|the|your|that|those|these|some|ur)\s)"
 )
+# "I'd love a copy of the rota template by Friday, if you can.": a thing asked for in a statement, with a polite tail.
+STATED_THING = re.compile(
+    r"\bi(?:'d|\s+would)\s+(?:really\s+)?(?:love|like|appreciate)\s+(?=(?:a|an|the|your|some|ur)\s)(?!a\s+(?:word|chat|minute)\b)"
+)
 GERUND_REQUEST = re.compile(r"(?:\b|^)(?:mind|fancy|be\s+up\s+for|be\s+open\s+to)\s+$")
 IMPERATIVE = re.compile(rf"^{INTERJECTIONS}(?P<verb>[a-z]+)\b")
 ADDRESSED = re.compile(r"\b(?:me|us|please)\b")
@@ -496,7 +501,14 @@ ACCEPT = re.compile(
     r"(?:(?:very|really|super|so|hugely)\s+)?(?:useful|helpful)|please\s+do|yes\s+please|leave\s+it\s+with\s+me|👍|"
     r"i'?d\s+(?:be\s+)?(?:glad|happy|delighted|love)\s+to|that'?s\s+(?:fine|ok|okay|no\s+problem|doable)|fine\s+by\s+me|"
     r"(?:mon|tues|wednes|thurs|fri|satur|sun)day\s+works|why\s+not|(?:it\s+)?is\s+ok(?:ay)?\s+for\s+me|"
-    r"not\s+a\s+problem|let\s+me\s+do\s+(?:that|it|this)|i\s+think\s+so,?\s+yes|can\s+manage\s+that|mm+-?hm+|uh-?huh)"
+    r"not\s+a\s+problem|let\s+me\s+do\s+(?:that|it|this)|i\s+think\s+so,?\s+yes|can\s+manage\s+that|mm+-?hm+|uh-?huh|"
+    r"that\s+i\s+can\s+do|i\s+don'?t\s+see\s+why\s+not|(?:you|u)\s+can\s+have\s+(?:it|them|that)|"
+    r"(?:mon|tues|wednes|thurs|fri|satur|sun)day(?:'s|\s+is)\s+(?:fine|ok(?:ay)?|good|great|perfect)|"
+    r"(?:[a-z]+\s+)?(?:mon|tues|wednes|thurs|fri|satur|sun)day\s+it\s+is|for\s+you,?\s+anything)"
+)
+# A yes after some mulling over ("But yes, I'll send it."): the reply's acceptance, read from after the "but".
+LATE_YES = re.compile(
+    r"^\W*(?:but|so|then|and|well|ok(?:ay)?|right)?[\s,]*(?=(?:ye+s|yeah|yep|ok(?:ay)?|sure|fine|alright)\b)"
 )
 STRONG_ACCEPT = re.compile(
     r"\b(?:will\s+do|can\s+do|consider\s+it\s+done|on\s+it|happy\s+to|glad\s+to|gladly|no\s+problem|of\s+course|"

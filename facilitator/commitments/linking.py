@@ -8,7 +8,7 @@ import re
 from facilitator.commitments import cues
 from facilitator.commitments.asks import Asks
 from facilitator.commitments.state import Draft, Pending, Sentence, TurnState
-from facilitator.commitments.text import LEX, base_form, content_words, overlap, plain
+from facilitator.commitments.text import LEX, base_form, content_words, overlap, plain, words
 
 
 class Linking(Asks):
@@ -77,6 +77,8 @@ class Linking(Asks):
             match = None  # "you can see the trend here" is not a request
         match = match or cues.STATED_REQUEST.search(s.low)
         thing = cues.THING_REQUEST.search(s.low) if match is None and cues.is_question(s.low) else None
+        if match is None and thing is None and (cues.POLITE_TAIL.search(s.low) or "please" in s.low):
+            thing = cues.STATED_THING.search(s.low)  # "I'd love a copy of the template by Friday, if you can."
         if thing is not None:  # "Any chance of a copy of the slides?": send me a copy of the slides
             raw = f"send me {s.text[thing.end() :]}"
             return self._wait(Pending("request", s.turn, s.speaker, raw, self._due_here(s), "send", s))
@@ -138,6 +140,8 @@ class Linking(Asks):
             return
         opening = sentences[0].low
         accepting = next((x.low for x in sentences[:2] if cues.ACCEPT.search(x.low)), None)
+        if accepting is None:  # "Hmm. Friday. Let me think. Yes, okay.", "Oh, the template. It's a mess. But yes"
+            accepting = self._late_yes(sentences)
         if accepting is None and len(sentences) <= 3 and cues.CLOSING_YES.search(sentences[-1].low):
             accepting = sentences[-1].low  # "Friday is the audit day. I guess that's fine though, yes."
         if accepting is None and len(sentences) == 1 and cues.LOOK_UP.match(opening):
@@ -179,6 +183,20 @@ class Linking(Asks):
             state.answered_request = True
             if self._accepted(pending, turn, answer):
                 self._accept(pending, turn, speaker, state)
+
+    @staticmethod
+    def _late_yes(sentences: list[Sentence]) -> str | None:
+        """A yes in the third or fourth sentence of a reply that so far only mulled the request over (short
+        sentences, no question, no refusal): "Hmm. Friday. Let me think. Yes, okay, Friday works." """
+        for i, x in enumerate(sentences[2:4], start=2):
+            before = sentences[:i]
+            mulled = all(len(words(b.low)) <= 6 and not cues.is_question(b.low) for b in before)
+            if not mulled or any(cues.DECLINE.search(b.low) for b in before):
+                return None
+            found = cues.LATE_YES.match(x.low)
+            if found:
+                return x.low[found.end() :] or x.low
+        return None
 
     def _counter_date(self, sentences: list[Sentence]) -> bool:
         """Whether a reply proposes another day for a request (a question naming a date)."""
