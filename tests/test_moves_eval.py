@@ -138,3 +138,29 @@ def test_the_suite_runs_one_session_with_the_guidance(
     answers = [r for r in rows if r["ask"] == "answer"]
     assert answers and all("passed" in r for r in answers)
     assert any(r.get("cited") for r in answers if r["kind"] == "in_scope")  # retrieval ran and cited a passage
+
+
+def test_the_blind_report_shows_no_words_of_the_blind_set() -> None:
+    """Whoever tunes reads reports: a blind case's detail names where the moment is and how it scored, never the
+    assumption, quote or move; the tuning set's report keeps them."""
+    row = {
+        "id": "s01#2",
+        "after": 6,
+        "ask": "challenge",
+        "kind": "assumption",
+        "expected": "margaret",
+        "assumption": "the board never reads past the first page",
+        "quoted": "never reads past",
+        "move": "Margaret, can we test that?",
+        "passed": False,
+        "passed_asked": False,
+        "via": None,
+        "expected_seniority": "senior",
+    }
+    blind = suite.result_of([row], [])
+    detail = blind.cases[0].detail
+    assert "assumption" not in detail and "quoted" not in detail and "move" not in detail and "expected" not in detail
+    assert not any("board" in str(v) or "margaret" in str(v).lower() for v in detail.values())
+    assert detail["after"] == 6 and detail["expected_seniority"] == "senior"
+    tuned = suite.result_of([row], [], name="moves_tune", dataset=suite.DATASET.parent / "moves_tune")
+    assert tuned.cases[0].detail["assumption"] == row["assumption"]

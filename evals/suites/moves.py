@@ -515,6 +515,13 @@ def run(ctx: EvalContext, sessions: list[BlindSession] | None = None) -> SuiteRe
     return replay_all(ctx, sessions)
 
 
+# What a blind case's detail may show: where the moment is and how it was scored, never what was said.
+_BLIND_FIELDS = frozenset(
+    {"after", "ask", "kind", "expected_seniority", "passed_asked", "via", "challenged", "addressed", "fuzz", "passed",
+     "move_kind", "cited", "repeat", "proactive"}
+)  # fmt: skip
+
+
 def replay_all(
     ctx: EvalContext, sessions: list[BlindSession], *, name: str = NAME, dataset: Path = DATASET
 ) -> SuiteResult:
@@ -539,8 +546,10 @@ def result_of(
     name: str = NAME,
     dataset: Path = DATASET,
 ) -> SuiteResult:
+    shown = (lambda k: k in _BLIND_FIELDS) if name == NAME else (lambda k: k != "id")
+    # the blind set's report shows no words of it (no assumption, quote or move text): whoever tunes reads reports
     cases = [
-        CaseResult(id=r["id"], passed=bool(r["passed"]), detail={k: v for k, v in r.items() if k != "id"}) for r in rows
+        CaseResult(id=r["id"], passed=bool(r["passed"]), detail={k: v for k, v in r.items() if shown(k)}) for r in rows
     ]
     table = []
     for ask in ("challenge", "question", "answer", "balance"):
