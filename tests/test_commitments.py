@@ -824,3 +824,20 @@ def test_a_request_in_other_words_accepted_in_other_words_is_the_acceptors_item(
 def test_mulling_a_request_over_and_refusing_is_no_item() -> None:
     request = "ana: Could you send me the rota template by Friday?"
     assert extract(request, "ben: Hmm. No. Sorry. Okay, maybe later.") == []
+
+
+@pytest.mark.parametrize(
+    ("reply", "thing"),
+    [
+        ("I'm going to do that too.", "onboarding guide"),
+        ("Oh, I'll join you on that.", "onboarding guide"),
+        ("Count me in on that.", "onboarding guide"),
+        ("And me.", "onboarding guide"),
+        ("Same with the induction checklist.", "induction checklist"),
+        ("I'll do the same with the induction checklist.", "induction checklist"),
+    ],
+)
+def test_same_for_me_in_other_words_copies_the_item(reply: str, thing: str) -> None:
+    items = extract("ana: I'll read the onboarding guide by Friday.", f"ben: {reply}")
+    (copied,) = [i for i in items if i.owner == "ben"]
+    assert copied.action == f"read the {thing}" and copied.due == dt.date(2026, 3, 6)

@@ -360,15 +360,17 @@ PAST_VERB = re.compile(
 SAME = re.compile(
     r"^\W*(?:and\s+)?the\s+same\s+(?:with|for)\s+(?=(?:the|my|your|our)\s)|^\W*same\b(?!\s+(?:time|place|slot|day|as|spot|room|table|hour|week|link|again|here\s+next|next))|\b(?:same\s+(?:for|with|goes\s+for)\s+me|same\s+here|"
     r"me\s+(?:too|also|as\s+well)|likewise|ditto|(?:so|as)\s+(?:will|shall)\s+i|i\s+will\s+too|"
-    r"(?:i'?ll|i\s+will)\s+do\s+the\s+same|i'?m\s+in\s+too|put\s+me\s+down\s+(?:too|as\s+well|for\s+(?:that|it|one))|(?:i'?ll|i\s+will)\s+\w+\s+(?:it|that|one|mine)"
-    r"(?:\s+\w+){0,2}\s+too)\b"
+    r"(?:i'?ll|i\s+will)\s+do\s+the\s+same|i'?m\s+in\s+too|put\s+me\s+down\s+(?:too|as\s+well|for\s+(?:that|it|one))|"
+    r"(?:i'?ll|i\s+will|i'?m\s+going\s+to|i'?m\s+gonna)\s+\w+\s+(?:it|that|one|mine)(?:\s+\w+){0,2}\s+too|"
+    r"(?:i'?ll|i\s+will)\s+join\s+(?:you|u)(?:\s+on\s+(?:that|it|this))?(?=\W*$)|count\s+me\s+in\s+on\s+(?:that|it|this))\b"
+    r"|^\W*and\s+me(?:\s+too)?\W*$"
 )
 ASIDE = re.compile(
     r"^\W*(?:(?:but|though|although|oh|and)\s+)?(?:i\s+(?:have|'ve\s+got|have\s+got)|i'?m\s+(?:away|off|out|busy|on\s+leave)|"
     r"we\s+have)\b(?!.*\b(?:i'?ll|i\s+will|by|before)\b)"
 )
 SAME_WITH = re.compile(
-    r"\bthe\s+same\s+(?:with|for)\s+(?P<obj>(?!me\b|us\b)(?:the|my|your|our|his|her|their)\s+[^,.;:!?]+)"
+    r"(?:\bthe\s+|^\W*)same\s+(?:with|for)\s+(?P<obj>(?!me\b|us\b)(?:the|my|your|our|his|her|their)\s+[^,.;:!?]+)"
 )
 JOINT = re.compile(
     r"^\W*(?:ok(?:ay)?\W+|so\W+)?both(?=\s+[a-z]+\s)|\b(?:let'?s|let\s+us|shall\s+we|should\s+we|could\s+we|can\s+we|why\s+don'?t\s+we|how\s+about\s+we|we)"
