@@ -841,3 +841,23 @@ def test_same_for_me_in_other_words_copies_the_item(reply: str, thing: str) -> N
     items = extract("ana: I'll read the onboarding guide by Friday.", f"ben: {reply}")
     (copied,) = [i for i in items if i.owner == "ben"]
     assert copied.action == f"read the {thing}" and copied.due == dt.date(2026, 3, 6)
+
+
+def test_an_acceptor_naming_what_the_request_pointed_at_words_the_item() -> None:
+    items = extract(
+        "ana: Can you do that for me by Friday?",
+        "ben: The handover checklist? Yes, I'll do the handover checklist.",
+    )
+    assert [(i.owner, i.action) for i in items] == [("ben", "do the handover checklist")]
+
+
+def test_doing_that_takes_the_task_the_partner_said_someone_needs_to_do() -> None:
+    (item,) = extract(
+        "ben: The training budget. Someone needs to chase finance about it.", "ana: I'll do that by Friday."
+    )
+    assert item.action == "chase finance about the training budget"
+
+
+def test_a_possessive_takes_the_head_of_the_phrase_not_what_it_looks_like() -> None:
+    (item,) = extract("ben: Our exit interview figures look odd.", "ana: I'll check ours against yours by Friday.")
+    assert item.action == "check our figures against Ben's"

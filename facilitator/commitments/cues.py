@@ -113,7 +113,8 @@ PAST_BEFORE = re.compile(
 )
 DESCRIBED_ACTION = re.compile(
     r"\b(?:what\s+i\s+(?:can|could)\s+do\s+is|i\s+could|the\s+plan\s+is\s+to|my\s+plan\s+is\s+to|the\s+idea\s+is\s+to|"
-    r"one\s+option\s+is\s+to)\s+(?:to\s+)?(?=[a-z])"
+    r"one\s+option\s+is\s+to|some(?:one|body)\s+(?:needs|has|ought)\s+to|some(?:one|body)\s+should|"
+    r"we\s+(?:still\s+)?need\s+(?:someone\s+)?to)\s+(?:to\s+)?(?=[a-z])"
 )
 ALREADY = re.compile(r"\balready\b")
 # An act offered back in a reciprocal exchange is for later, even one usually done on the spot: "In return, I'll

@@ -102,10 +102,13 @@ class Statements(CuelessStatements):
     def _described(self, s: Sentence) -> str | None:
         """The action the speaker just described as a possibility ("what I can do is ...", "I could ..."), for a
         following "I'll do that"."""
-        for earlier in reversed(self.ledger.sentences[s.turn][: s.position + 1]):
+        before = self.ledger.sentences.get(s.turn - 1, [])[-2:]  # "Someone needs to chase finance." "I'll do that."
+        for earlier in reversed([*before, *self.ledger.sentences[s.turn][: s.position + 1]]):
             found = cues.DESCRIBED_ACTION.search(earlier.low)
             if found:
-                return self.wording.action(earlier.text[found.end() :], s.speaker)
+                action = self.wording.action(earlier.text[found.end() :], s.speaker)
+                context = self.ledger.context(earlier.turn, earlier.position)
+                return self.wording.resolve_pronoun(action, s.speaker, context)
         return None
 
     def _taken_back(self, s: Sentence, state: TurnState, action: str, due: dt.date | None) -> bool:
@@ -212,6 +215,8 @@ class Statements(CuelessStatements):
             return False
         if find_pronoun(requested) is not None and said.split()[0].lower() in LEX.deliverable_verbs:
             return True  # "Can you get me on it?" "I'll email Dr. Nwosu today."
+        if find_pronoun(requested) is not None and noun_phrase(said) is not None:
+            return True  # "Can you do that for me?" "The handover checklist? Yes, I'll do the handover checklist."
         names = self.wording.names.values()
         if len(content_words(said, drop=names)) >= 4 and not pronoun:
             return True
