@@ -66,7 +66,7 @@ _PATTERNS: dict[str, re.Pattern[str]] = {
     "end_of_next_week": re.compile(r"\bend of next week\b"),
     "next_week": re.compile(r"\b(?:next|the following) week\b(?!'s|\s+(?:is|was|will|when|we|i|you)\b)"),
     "next_meeting": re.compile(
-        r"\b(?:by|before|until|till|at|for|to|in)\s+(?:the\s+|our\s+)?next\s+"
+        r"\b(?:by|before|until|till|at|for|to|in|ahead\s+of)\s+(?:the\s+|our\s+)?next\s+"
         r"(?:meeting|session|catch[- ]?up|call|chat)\b"
         r"|\b(?:before|when|by\s+the\s+time)\s+we\s+(?:next\s+meet|meet\s+(?:again|next))\b"
         r"|\bnext\s+time\b(?!\s+(?:i|we|you)\b)|^\W*(?:\w+\W+)?next\s+(?:session|meeting|catch[- ]?up)\W*$"
@@ -100,7 +100,7 @@ _PATTERNS: dict[str, re.Pattern[str]] = {
         rf"(?!\s+(?:of\s+)?(?:{_MONTHS})\b)"  # "Tuesday 14 April" is read as 14 April
     ),
     "weekday": re.compile(
-        rf"\b(?:(?P<mod>next|this|coming|on|by|until|till|til|before|for|from)\s+)?(?P<day>{_DAY_NAMES})\b(?!-)"
+        rf"\b(?:(?P<mod>next|this|coming|on|by|until|till|til|before|for|from)\s+)?(?P<day>{_DAY_NAMES})\b(?!-(?!ish\b))"
     ),
 }
 # A date right after one of these words is not a due date ("last Friday", "not Friday", "every Monday").

@@ -861,3 +861,20 @@ def test_doing_that_takes_the_task_the_partner_said_someone_needs_to_do() -> Non
 def test_a_possessive_takes_the_head_of_the_phrase_not_what_it_looks_like() -> None:
     (item,) = extract("ben: Our exit interview figures look odd.", "ana: I'll check ours against yours by Friday.")
     assert item.action == "check our figures against Ben's"
+
+
+@pytest.mark.parametrize(
+    ("lines", "due"),
+    [
+        (("ben: Let's both read the guidance before our next session.", "ana: Yes, and I'm off Thursday."), "next"),
+        (("ana: I'll send you the audit. End of next week at the latest.",), "2026-03-13"),
+        (("ana: I'll send you the audit - Thursday-ish.",), "2026-03-05"),
+        (("ana: I'll send you the audit ahead of next session.",), "next"),
+    ],
+)
+def test_dates_said_around_the_item(lines: tuple[str, ...], due: str) -> None:
+    """An aside about the partner's diary does not date a joint item; a dateline, "-ish" and "ahead of next
+    session" do date it."""
+    following = dt.date(2026, 3, 18)
+    items = extract_commitments(turns(*lines), PAIR, SESSION, next_meeting=following)
+    assert items and {i.due for i in items} == {following if due == "next" else dt.date.fromisoformat(due)}

@@ -367,7 +367,8 @@ SAME = re.compile(
     r"|^\W*and\s+me(?:\s+too)?\W*$"
 )
 ASIDE = re.compile(
-    r"^\W*(?:(?:but|though|although|oh|and)\s+)?(?:i\s+(?:have|'ve\s+got|have\s+got)|i'?m\s+(?:away|off|out|busy|on\s+leave)|"
+    r"^\W*(?:(?:yes|yeah|yep|sure|ok(?:ay)?|fine)\W+)?(?:(?:but|though|although|oh|and)\s+)?"
+    r"(?:i\s+(?:have|'ve\s+got|have\s+got)|i'?m\s+(?:away|off|out|busy|on\s+leave|in\s+clinic)|"
     r"we\s+have)\b(?!.*\b(?:i'?ll|i\s+will|by|before)\b)"
 )
 SAME_WITH = re.compile(

@@ -10,6 +10,7 @@ from facilitator.commitments.referents import find_pronoun
 from facilitator.commitments.state import Cue, Draft, Sentence, TurnState, Undated
 from facilitator.commitments.text import LEX, base_form, content_words, overlap, plain, similar, words
 from facilitator.commitments.wording import noun_phrase
+from facilitator.dates import strip_due_phrases
 
 HEDGE_REACH = 40  # characters before a cue in which a hedge ("maybe", "I might") still governs it
 HEDGE_AFTER = 90  # and after it: a rambling turn's closing "well, we'll see" is not about the item stated long before
@@ -152,6 +153,8 @@ class Statements(CuelessStatements):
             if cues.find_cues(later.low):
                 break
             head = later.text.split(",", 1)[0]  # "Wednesday morning, before the contractors arrive, ..."
+            if _only_a_date(later.text, self.session) and self.ledger.due(later.text) is not None:
+                return self.ledger.due(later.text)  # "End of next week at the latest."
             if len(words(later.low)) > 5 and (head == later.text or len(words(head)) > 3 or cues.is_question(head)):
                 break
             if len(words(later.low)) > 5:
@@ -268,6 +271,15 @@ def _continues_ready(s: Sentence, state: TurnState, action: str, segment: str) -
     draft.action = f"{draft.action} and {action}"
     state.ready = None
     return True
+
+
+_DATE_HEDGES = frozenset({"latest", "probably", "definitely", "hopefully", "ish", "say", "maybe", "earliest"})
+
+
+def _only_a_date(text: str, session: dt.date) -> bool:
+    """A sentence that is a date and nothing else ("End of next week at the latest.", "Friday, probably.")."""
+    rest = content_words(strip_due_phrases(text, session), drop=LEX.vague)
+    return not [w for w in rest if w not in _DATE_HEDGES]
 
 
 def _not_a_commitment(cue: Cue, verb: str, due: dt.date | None, segment: str, later: bool = False) -> bool:
