@@ -878,3 +878,11 @@ def test_dates_said_around_the_item(lines: tuple[str, ...], due: str) -> None:
     following = dt.date(2026, 3, 18)
     items = extract_commitments(turns(*lines), PAIR, SESSION, next_meeting=following)
     assert items and {i.due for i in items} == {following if due == "next" else dt.date.fromisoformat(due)}
+
+
+def test_a_consequence_of_a_condition_is_no_item_but_asking_if_is() -> None:
+    assert extract("ana: I'll eat my hat if they approve it.") == []
+    (item,) = extract("ana: I'll ask Dr. Salminen if Mateo can train with his shoulder.")
+    assert item.action.startswith("ask Dr. Salminen if Mateo")
+    (dated,) = extract("ana: I'll send the deck on Friday if the board approves it.")
+    assert dated.due == dt.date(2026, 3, 6)

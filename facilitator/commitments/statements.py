@@ -273,6 +273,8 @@ def _continues_ready(s: Sentence, state: TurnState, action: str, segment: str) -
     return True
 
 
+# Verbs whose "if" asks rather than sets a condition ("I'll ask Dr. Salminen if Mateo can train").
+_ASKING = frozenset({"ask", "check", "see", "find", "confirm", "tell", "let", "email", "call", "text", "phone"})
 _DATE_HEDGES = frozenset({"latest", "probably", "definitely", "hopefully", "ish", "say", "maybe", "earliest"})
 
 
@@ -298,6 +300,8 @@ def _not_a_commitment(cue: Cue, verb: str, due: dt.date | None, segment: str, la
         return True
     if cues.CONDITION.search(clause[: cue.offset]):
         return True  # "if the grant comes through I'll hire someone"
+    if due is None and verb not in _ASKING and cues.CONDITION.search(clause[cue.offset :]):
+        return True  # "I'll eat my hat if they approve it": a consequence, not a task (a date makes it one)
     if cues.PAST_BEFORE.search(clause[: cue.offset]) or cues.NEGATED.match(segment):
         return True
     if cues.SPOKEN_ACT.match(segment):
