@@ -10,8 +10,8 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 
 from facilitator.models import Commitment, Pair
+from facilitator.records import CommitmentEvent, SessionInfo, StoredItem
 from facilitator.snapshots import CarriedItem
-from facilitator.store import CommitmentEvent, SessionInfo, StoredItem
 
 OPEN = ("open", "slipped")
 CLOSING = ("done", "dropped")

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from facilitator.access import (
     BAD_LINK,
@@ -49,9 +49,11 @@ from facilitator.feedback import TOO_EARLY, Feedback
 from facilitator.knowledge.bank import ChallengePatterns, QuestionBank
 from facilitator.knowledge.embeddings import Embedder
 from facilitator.knowledge.index import KnowledgeBase
+from facilitator.lazystore import LazyStore
 from facilitator.models import Agenda, Commitment, Pair, Summary, Transcript
 from facilitator.pairs import PAIR_ID, PAIR_ID_RULE, PairDraft, is_suffix, new_suffix, suggested_pair_id
 from facilitator.program import ProgramReport
+from facilitator.records import ENDED, SessionInfo, SessionRevision
 from facilitator.session import GUIDANCE_K, ExportFormat, LiveSession
 from facilitator.settings import Settings
 from facilitator.snapshots import (
@@ -66,10 +68,10 @@ from facilitator.snapshots import (
     PairRecord,
     SessionBrief,
 )
-from facilitator.store import ENDED, SessionInfo, SessionRevision, Store
 
 if TYPE_CHECKING:
     from facilitator.commitments.live import LiveExtraction
+    from facilitator.store import Store
 
 __all__ = [
     "DEMO_PAIR_ID",
@@ -134,7 +136,7 @@ class Facilitator:
         embedder unloaded): for use cases that cite nothing, such as summarizing a transcript."""
         settings = settings or Settings()
         return cls(
-            store=Store(settings.resolved_database_url),
+            store=cast("Store", LazyStore(settings.resolved_database_url)),  # opened by the first use case needing it
             knowledge=KnowledgeBase.from_settings(settings) if guidance else None,
             brain=brain or choose_brain(settings),
             bank=QuestionBank.load(),

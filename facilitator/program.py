@@ -14,14 +14,17 @@ import datetime as dt
 import hashlib
 import html
 import re
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from facilitator.export import next_meeting
 from facilitator.models import Pair
+from facilitator.records import SessionInfo
 from facilitator.signals import balance
-from facilitator.store import SessionInfo, Store
+
+if TYPE_CHECKING:
+    from facilitator.store import Store
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,139}$"
 Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]

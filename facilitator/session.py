@@ -33,6 +33,7 @@ from facilitator.models import (
 )
 from facilitator.moves import choose_questions, retrieval_query, validate_move
 from facilitator.policy import Plan, PolicyState, Request, RequestKind, apply, decide, record_assumptions, record_move
+from facilitator.records import ENDED, StoredItem
 from facilitator.signals import balance, detect_assumptions
 from facilitator.snapshots import (
     AgendaPlan,
@@ -45,7 +46,6 @@ from facilitator.snapshots import (
     MoveAt,
     SessionView,
 )
-from facilitator.store import ENDED, StoredItem
 from facilitator.textutil import clip
 from facilitator.understanding.read import read_conversation
 from facilitator.understanding.reading import Reading

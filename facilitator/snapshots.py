@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from facilitator.models import Agenda, AgendaItem, Balance, Commitment, Move, Pair, Summary, Turn
-from facilitator.store import SessionInfo
+from facilitator.records import SessionInfo
 
 
 class ItemView(BaseModel):

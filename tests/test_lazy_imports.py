@@ -56,6 +56,7 @@ def test_summarize_of_a_real_meeting_imports_no_heavy_package(ami_transcript: Pa
     assert summary["summary"]  # and ranked a recap (TextRank)
     assert not modules & set(HEAVY), sorted(modules & set(HEAVY))
     assert "nltk" not in modules  # importing sumy's summarizers imports all of nltk: 1.7-2.4 s of a 1.5 s budget
+    assert "sqlalchemy" not in modules  # summarize needs no store: the engine's store opens on first use
 
 
 @pytest.mark.parametrize("args", [["--help"], ["agenda", "--help"], ["export", "--help"]])
