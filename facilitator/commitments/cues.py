@@ -235,10 +235,10 @@ NEGATED_RETRACTS = tuple(
         rf"(?:me\s+|us\s+)?{_OBJECT}{_END}",
         rf"\b(?:i'?ll|we'?ll|i\s+will|we\s+will|i'?m\s+going\s+to|we'?re\s+going\s+to)\s+(?:just\s+)?"
         rf"(?:skip|leave|drop|shelve|park|scrap|ditch|abandon)\s+{_OBJECT}{_END}",
-        rf"\b(?:let|letting)\s+{_OBJECT}\s+go\b(?!\s+(?:to|through|out|ahead|into|up))",
+        rf"\b(?:let|letting)\s+{_OBJECT}\s+go(?=\s*(?:[,.;:!?]|$|\s+(?:for\s+now|then|now)\b))",
         rf"\b(?:i|we)(?:'ve|\s+have)?\s+(?:dropped|scrapped|cancell?ed|ditched|shelved|abandoned)\s+{_OBJECT}{_END}",
         rf"\bforget\s+i\s+(?:said|mentioned)\s+(?:that\s+|anything\s+)?(?:about\s+)?{_OBJECT}{_END}",
-        r"^\W*(?:so,?\s+|ok(?:ay)?,?\s+|right,?\s+)?no\s+(?P<obj>[a-z][\w-]*(?:\s+[a-z][\w-]*){0,3}?)\s+then\W*$",
+        r"^\W*(?:so,?\s+|ok(?:ay)?,?\s+|right,?\s+)?no\s+(?P<obj>[a-z][\w-]*(?:\s+[a-z][\w-]*){0,3}?)\s+then[.!]*$",
     )
 )
 
@@ -327,7 +327,7 @@ WHEN_ASKED = re.compile(
     r"^\W*(?:(?:ooh|oh|ok(?:ay)?|great|nice|and|so|lovely)\W+)?(?:when|by\s+when|what\s+day|which\s+day)\b[^.!]{0,30}\?"
 )
 DOUBT_ANSWER = re.compile(
-    r"^\W*(?:let'?s\s+(?:not|drop\s+it|skip\s+it)|probably\s+not|no\b|nah\b|i\s+don'?t\s+think\s+so|"
+    r"^\W*(?:let'?s\s+(?:not|drop\s+it|skip\s+it)|probably\s+not|no\b(?!\s+(?:worries|problem|question|doubt)\b)|nah\b|i\s+don'?t\s+think\s+so|"
     r"not\s+really|scrap\s+it|drop\s+it|skip\s+it|i\s+(?:dropped|scrapped|cancell?ed)\s+it)"
 )
 
@@ -362,9 +362,10 @@ SAME = re.compile(
     r"^\W*(?:and\s+)?the\s+same\s+(?:with|for)\s+(?=(?:the|my|your|our)\s)|^\W*same\b(?!\s+(?:time|place|slot|day|as|spot|room|table|hour|week|link|again|here\s+next|next))|\b(?:same\s+(?:for|with|goes\s+for)\s+me|same\s+here|"
     r"me\s+(?:too|also|as\s+well)|likewise|ditto|(?:so|as)\s+(?:will|shall)\s+i|i\s+will\s+too|"
     r"(?:i'?ll|i\s+will)\s+do\s+the\s+same|i'?m\s+in\s+too|put\s+me\s+down\s+(?:too|as\s+well|for\s+(?:that|it|one))|"
-    r"(?:i'?ll|i\s+will|i'?m\s+going\s+to|i'?m\s+gonna)\s+\w+\s+(?:it|that|one|mine)(?:\s+\w+){0,2}\s+too|"
+    r"(?:i'?ll|i\s+will)\s+\w+\s+(?:it|that|one|mine)(?:\s+\w+){0,2}\s+too|"
+    r"(?:i'?m\s+going\s+to|i'?m\s+gonna)\s+do\s+(?:it|that|the\s+same)(?:\s+\w+){0,2}\s+too|"
     r"(?:i'?ll|i\s+will)\s+join\s+(?:you|u)(?:\s+on\s+(?:that|it|this))?(?=\W*$)|count\s+me\s+in\s+on\s+(?:that|it|this))\b"
-    r"|^\W*and\s+me(?:\s+too)?\W*$"
+    r"|^\W*and\s+me(?:\s+too)?[.!]*$"
 )
 ASIDE = re.compile(
     r"^\W*(?:(?:yes|yeah|yep|sure|ok(?:ay)?|fine)\W+)?(?:(?:but|though|although|oh|and)\s+)?"
@@ -372,7 +373,7 @@ ASIDE = re.compile(
     r"we\s+have)\b(?!.*\b(?:i'?ll|i\s+will|by|before)\b)"
 )
 SAME_WITH = re.compile(
-    r"(?:\bthe\s+|^\W*)same\s+(?:with|for)\s+(?P<obj>(?!me\b|us\b)(?:the|my|your|our|his|her|their)\s+[^,.;:!?]+)"
+    r"\bthe\s+same\s+(?:with|for)\s+(?P<obj>(?!me\b|us\b)(?:the|my|your|our|his|her|their)\s+[^,.;:!?]+)"
 )
 JOINT = re.compile(
     r"^\W*(?:ok(?:ay)?\W+|so\W+)?both(?=\s+[a-z]+\s)|\b(?:let'?s|let\s+us|shall\s+we|should\s+we|could\s+we|can\s+we|why\s+don'?t\s+we|how\s+about\s+we|we)"

@@ -10,6 +10,9 @@ from facilitator.commitments.asks import Asks
 from facilitator.commitments.state import Draft, Pending, Sentence, TurnState
 from facilitator.commitments.text import LEX, base_form, content_words, overlap, plain, words
 
+# A refusal said after a yes-word: "Yeah, no, that won't happen", "Okay, I really can't", "... so no."
+_REFUSED = re.compile(r"\b(?:can'?t|cannot|won'?t|no\W*$|yeah,?\s+no)\b|\bno\W*$")
+
 
 class Linking(Asks):
     """Proposals waiting for the partner's answer, and what an acceptance makes of them."""
@@ -77,7 +80,8 @@ class Linking(Asks):
             match = None  # "you can see the trend here" is not a request
         match = match or cues.STATED_REQUEST.search(s.low)
         thing = cues.THING_REQUEST.search(s.low) if match is None and cues.is_question(s.low) else None
-        if match is None and thing is None and (cues.POLITE_TAIL.search(s.low) or "please" in s.low):
+        polite = cues.POLITE_TAIL.search(s.low) or re.search(r"\bplease\b", s.low)
+        if match is None and thing is None and polite and self._due_here(s) is not None:
             thing = cues.STATED_THING.search(s.low)  # "I'd love a copy of the template by Friday, if you can."
         if thing is not None:  # "Any chance of a copy of the slides?": send me a copy of the slides
             raw = f"send me {s.text[thing.end() :]}"
@@ -194,7 +198,8 @@ class Linking(Asks):
             if not mulled or any(cues.DECLINE.search(b.low) for b in before):
                 return None
             found = cues.LATE_YES.match(x.low)
-            if found:
+            refused = any(cues.DECLINE.search(y.low) or _REFUSED.search(y.low) for y in sentences[i:])
+            if found and not refused:  # "Hmm. Friday. Okay, I really can't, sorry." refuses
                 return x.low[found.end() :] or x.low
         return None
 

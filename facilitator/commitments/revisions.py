@@ -18,7 +18,9 @@ from facilitator.dates import strip_due_phrases
 TOPIC_SIMILARITY = 0.4
 TOPIC_MARGIN = 0.1
 _INSTEAD = re.compile(r"\binstead\b")
-_BARE_NOT = re.compile(r"^\W*(?:no,?\s+|nah,?\s+)?let'?s\s+not(?:\s+bother)?\W*$")
+_DATE_NOUN = re.compile(r"\b(?:deadline|date|day|due)\b")  # "let's make the deadline Thursday": a new date
+_BARE_NOT = re.compile(r"^\W*let'?s\s+not(?:\s+bother)?\W*$")
+_MOVING_VERBS = frozenset({"bring", "send", "do", "have", "give", "share", "get", "deliver", "show", "email", "post"})
 
 
 class Revisions(Rules):
@@ -29,8 +31,8 @@ class Revisions(Rules):
         not.": withdraw the item the sentence names, however many turns back (linked by its words, not adjacency)."""
         named = cues.named_retraction(s.low) or self._forget_continued(s)
         named = named or negated(self.ledger, s) or labelled(self.ledger, s)
-        if named is None and s.position and _BARE_NOT.match(s.low):
-            named = "it"  # "Hmm, the template. Let's not.": the turn's topic
+        if named is None and s.position and _BARE_NOT.match(s.low):  # "Hmm, the template. Let's not."
+            named = self._topic_before(s)  # the turn's topic (after "Can we drop it?", "No, let's not" keeps it)
         if named in ("it", "that", "them"):  # "The survey can wait, actually, let's drop it."
             if state.withdrawn:
                 return True  # "do we even need the flyer? ... Let's drop it.": already withdrawn in this turn
@@ -56,6 +58,9 @@ class Revisions(Rules):
         rest = s.low[s.low.find(named) + len(named) :] if named in s.low else ""
         if not (_INSTEAD.search(rest) and cues.self_cued(rest) and cues.PRONOUN_OBJECT.search(rest)):
             return False
+        cue = cues.find_cues(rest)
+        if not cue or cues.first_word_after(rest[cue[0][1] :]) not in _MOVING_VERBS:
+            return False  # "forget the survey, I'll call them instead": another act, for the people
         due = self.ledger.due(s.text[len(s.text) - len(rest) :])
         if due is None:
             return False
@@ -172,7 +177,7 @@ class Revisions(Rules):
         if cues.RECURRING.search(s.low):
             return False  # "let's make it every Wednesday": the meeting's rhythm, not an item's date
         cue = cues.REVISE.search(s.low)
-        own_make = cue is not None and cue.group(0).startswith("make the")
+        own_make = cue is not None and cue.group(0).startswith("make the") and not _DATE_NOUN.search(cue.group(0))
         if cue is not None and own_make and cues.SELF_CUE.search(s.low[max(0, cue.start() - 12) : cue.start() + 1]):
             cue = None  # "I'll make the poster by the 30th": a new statement, not "make the poster Thursday"
         cued = cue is not None
@@ -185,8 +190,11 @@ class Revisions(Rules):
         text = cues.NOT_THIS_DATE.sub("", s.text)  # "I meant Thursday, not Wednesday": Thursday
         start = cues.REVISE.search(plain(text)) if cue else None
         due = (self.ledger.due(text[start.start() :]) if start else None) or self.ledger.due(text)
-        if start is not None and start.group(0) == "instead":  # "I'll bring it to the next session instead, the
-            due = self.ledger.due(text[: start.start()]) or due  # new list comes out on the 20th": the session
+        trailing = (
+            start is not None and start.group(0) == "instead" and re.match(r"\s*(?:[,.;!?]|$)", text[start.end() :])
+        )
+        if start is not None and trailing:  # "I'll bring it to the next session instead, the new list comes out on
+            due = self.ledger.due(text[: start.start()]) or due  # the 20th": the session
         dated_by_next = False
         if due is None and cued and not own_make and s.position + 1 < len(sentences):
             due = self.ledger.due(sentences[s.position + 1].text)

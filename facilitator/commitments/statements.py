@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from facilitator.commitments import cues
 from facilitator.commitments.cueless import CuelessStatements
@@ -63,7 +64,8 @@ class Statements(CuelessStatements):
         if cues.is_question(s.low) and not cues.QUESTION_TAG.search(s.low):
             return
         due = self._statement_due(s, segment, pre)
-        later = bool(started) or bool(cues.RECIPROCAL.search(s.low)) or self._acted_later(verb, segment)
+        reciprocal = verb in _SHOWN_LATER and bool(cues.RECIPROCAL.search(s.low))  # not "in return, I'll tell you"
+        later = bool(started) or reciprocal or self._acted_later(verb, segment)
         if _not_a_commitment(cue, verb, due, low_segment, later):
             if due is None and not _not_a_commitment(cue, verb, self.session, low_segment, later):
                 self._await_date(s, segment, pre, gerund=cue.text.startswith("i commit"))
@@ -107,7 +109,11 @@ class Statements(CuelessStatements):
         for earlier in reversed([*before, *self.ledger.sentences[s.turn][: s.position + 1]]):
             found = cues.DESCRIBED_ACTION.search(earlier.low)
             if found:
-                action = self.wording.action(earlier.text[found.end() :], s.speaker)
+                said = earlier.text[found.end() :]  # "Somebody should email your committee" said by the partner
+                said = (
+                    self.wording.perspective(said, earlier.speaker, s.speaker) if earlier.speaker != s.speaker else said
+                )
+                action = self.wording.action(said, s.speaker)
                 context = self.ledger.context(earlier.turn, earlier.position)
                 return self.wording.resolve_pronoun(action, s.speaker, context)
         return None
@@ -157,8 +163,8 @@ class Statements(CuelessStatements):
                 return self.ledger.due(later.text)  # "End of next week at the latest."
             if len(words(later.low)) > 5 and (head == later.text or len(words(head)) > 3 or cues.is_question(head)):
                 break
-            if len(words(later.low)) > 5:
-                return self.ledger.due(head)
+            if len(words(later.low)) > 5:  # "Monday, I'm in clinic all day" is an aside, not a date
+                return None if _ASIDE_AFTER.match(later.low[len(head) + 1 :]) else self.ledger.due(head)
             due = self.ledger.due(later.text)
             if due is not None:
                 return due
@@ -273,8 +279,9 @@ def _continues_ready(s: Sentence, state: TurnState, action: str, segment: str) -
     return True
 
 
-# Verbs whose "if" asks rather than sets a condition ("I'll ask Dr. Salminen if Mateo can train").
-_ASKING = frozenset({"ask", "check", "see", "find", "confirm", "tell", "let", "email", "call", "text", "phone"})
+# Acts offered back "in return" that are for another day: showing, taking round, teaching (telling is on the spot).
+_SHOWN_LATER = frozenset({"show", "take", "walk", "teach", "introduce", "bring", "invite"})
+_ASIDE_AFTER = re.compile(r"\s*(?:i'?m|i\s+am|i\s+have|i'?ve|we'?re|we\s+have|i'?ll\s+be)\b")
 _DATE_HEDGES = frozenset({"latest", "probably", "definitely", "hopefully", "ish", "say", "maybe", "earliest"})
 
 
@@ -300,8 +307,6 @@ def _not_a_commitment(cue: Cue, verb: str, due: dt.date | None, segment: str, la
         return True
     if cues.CONDITION.search(clause[: cue.offset]):
         return True  # "if the grant comes through I'll hire someone"
-    if due is None and verb not in _ASKING and cues.CONDITION.search(clause[cue.offset :]):
-        return True  # "I'll eat my hat if they approve it": a consequence, not a task (a date makes it one)
     if cues.PAST_BEFORE.search(clause[: cue.offset]) or cues.NEGATED.match(segment):
         return True
     if cues.SPOKEN_ACT.match(segment):

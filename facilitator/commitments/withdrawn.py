@@ -9,7 +9,12 @@ from facilitator.commitments import cues
 from facilitator.commitments.ledger import Ledger
 from facilitator.commitments.state import Sentence
 
-_NOT_YET = re.compile(r"\b(?:until|till|before|unless|without|if|to|yet|by|alone|on|in|at|with|under|for|from)\b")
+# Words in a "not doing X" that keep the item: a condition or a place ("not sending the template until it's
+# checked", "leave the handouts outside your office"), or part of it left out ("not the whole report, just ...").
+_KEPT_ANYWAY = re.compile(
+    r"\b(?:until|till|before|unless|without|if|to|yet|by|alone|on|in|at|with|under|for|from|outside|inside|near|"
+    r"behind|just|only|whole|myself|deadline|late|help)\b"
+)
 
 
 def labelled(ledger: Ledger, s: Sentence) -> str | None:
@@ -33,7 +38,10 @@ def negated(ledger: Ledger, s: Sentence) -> str | None:
     """ "I'm not going to do the template": its object, unless the sentence dates it ("not sending the report
     until Friday" moves it) or goes on to do it anyway."""
     named = cues.negated_retraction(s.low)
-    rest = s.low[s.low.find(named) + len(named) :] if named is not None else ""
-    if named is None or ledger.due(s.text) is not None or cues.self_cued(rest):
-        return None  # "I can't do the template after all, but I'll do it next week"
-    return None if _NOT_YET.search(named) else named  # "not sending the template until it's checked"
+    if named is None or len(named.split()) > 4:
+        return None
+    rest = s.low[s.low.find(named) + len(named) :]
+    turn_rest = [x.text for x in ledger.sentences[s.turn][s.position :]]
+    if ledger.due_from(turn_rest) is not None or cues.self_cued(rest):
+        return None  # "I can't do the template after all, but I'll do it next week", "no meeting then. Monday?"
+    return None if _KEPT_ANYWAY.search(s.low[s.low.find(named) :]) else named
