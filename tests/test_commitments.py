@@ -1037,3 +1037,8 @@ def test_ordinary_talk_the_new_rules_first_got_wrong(lines: list[str], wanted: s
     items = extract(*lines)
     shown = [" ".join((i.owner, i.action, str(i.due))) for i in items]
     assert (not items) if wanted is None else any(wanted in line for line in shown), shown
+
+
+def test_a_day_turned_down_in_the_answer_does_not_date_the_item() -> None:
+    (item,) = extract("ana: Could you review the budget by Thursday?", "ben: Thursday's no good for me. Friday's fine.")
+    assert (item.owner, item.due) == ("ben", dt.date(2026, 3, 6))

@@ -515,6 +515,11 @@ ACCEPT = re.compile(
 LATE_YES = re.compile(
     r"^\W*(?:but|so|then|and|well|ok(?:ay)?|right)?[\s,]*(?=(?:ye+s|yeah|yep|ok(?:ay)?|sure|fine|alright)\b)"
 )
+# A day turned down in an answer: "Thursday's no good for me", "Friday doesn't work", "Monday is out".
+DATE_REFUSED = re.compile(
+    r"\b(?:(?:is|'s)\s+(?:no\s+good|out|tight|impossible|bad|a\s+no)|(?:doesn'?t|won'?t|does\s+not)\s+work|"
+    r"can'?t\s+(?:do|make))\b"
+)
 STRONG_ACCEPT = re.compile(
     r"\b(?:will\s+do|can\s+do|consider\s+it\s+done|on\s+it|happy\s+to|glad\s+to|gladly|no\s+problem|of\s+course|"
     r"certainly|absolutely|with\s+pleasure|i\s+can\s+do\s+that|i'?ll\s+do\s+(?:it|that)|sure\s+thing|deal|agreed|"

@@ -14,6 +14,12 @@ from facilitator.commitments.text import LEX, base_form, content_words, overlap,
 _REFUSED = re.compile(r"\b(?:can'?t|cannot|won'?t|no\W*$|yeah,?\s+no)\b|\bno\W*$")
 
 
+def _dating(sentences: list[Sentence]) -> list[str]:
+    """The sentences of an answer that may date the item: not asides about the speaker's diary, and not a day the
+    answer turns down ("Thursday's no good for me. Friday's fine.": Friday)."""
+    return [x.text for x in sentences if not (cues.ASIDE.search(x.low) or cues.DATE_REFUSED.search(x.low))]
+
+
 class Linking(Asks):
     """Proposals waiting for the partner's answer, and what an acceptance makes of them."""
 
@@ -233,7 +239,7 @@ class Linking(Asks):
             proposed = self.ledger.due(x.text[counter.start() :]) if counter and cues.is_question(x.low) else None
             if proposed is not None:
                 return proposed
-        return self.ledger.due_from(x.text for x in sentences if not cues.ASIDE.search(x.low))
+        return self.ledger.due_from(_dating(sentences))
 
     def _accept(self, pending: Pending, turn: int, speaker: str, state: TurnState) -> None:
         ledger = self.ledger
