@@ -45,6 +45,7 @@ SUITES = [
     "real_meetings",
     "moves",
     "moves_tune",
+    "answers",
 ]
 BASELINE = Path(__file__).resolve().parent / "baseline.json"
 FIXED_NOW = dt.datetime(2026, 3, 4, 10, 0, tzinfo=dt.UTC)
