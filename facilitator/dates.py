@@ -5,9 +5,11 @@ Conventions (they match the labelled transcripts in `evals/datasets/transcripts/
 - "Friday", "on/by/until Friday": the next Friday strictly after the session date.
 - "this Friday": the next Friday on or after the session date.
 - "next Monday": the Monday of the following (ISO, Monday-first) week.
-- "tomorrow" is the session date + 1; "today", "tonight", "end of the day" are the session date.
+- "tomorrow" is the session date + 1; "today", "tonight", "end of the day", "close of play" are the session date;
+  a time of day before a date ("first thing Monday", "by close of play tomorrow") belongs to the date.
 - "in 3 days", "in two weeks", "in a fortnight": the session date plus that many days or weeks.
-- "end of the week": the Friday of the session's week (the next Friday when the session is on a weekend).
+- "end of the week", "by the weekend": the Friday of the session's week (the next Friday when the session is on a
+  weekend).
 - "end of the month": the last day of the session's month; "end of next month", "end of March" likewise.
 - "the 25th": the next 25th on or after the session date.
 - "March 12", "12 March", "12th of March": that day in the session's year, or the next year when it is already past.
@@ -60,8 +62,8 @@ _PATTERNS: dict[str, re.Pattern[str]] = {
     "day_after_tomorrow": re.compile(rf"\bday after (?:{_TOMORROW})\b"),
     "tomorrow": re.compile(rf"\b(?:{_TOMORROW})\b"),
     "today": re.compile(
-        r"\b(?:today|tonight|tonite|2nite|this (?:morning|afternoon|evening)|end of (?:the |to)?day|eod"
-        r"|close of business|cob)\b"
+        r"\b(?:today|tonight|tonite|2nite|this (?:morning|afternoon|evening)|(?:end of (?:the |to)?day|eod"
+        rf"|close of (?:business|play)|cob)(?!\s+(?:on\s+)?(?:{_TOMORROW}|{_DAY_NAMES}|the\s+\d)))\b"
     ),
     "end_of_next_week": re.compile(r"\bend of next week\b"),
     "next_week": re.compile(r"\b(?:next|the following) week\b(?!'s|\s+(?:is|was|will|when|we|i|you)\b)"),
@@ -71,7 +73,9 @@ _PATTERNS: dict[str, re.Pattern[str]] = {
         r"|\b(?:before|when|by\s+the\s+time)\s+we\s+(?:next\s+meet|meet\s+(?:again|next))\b"
         r"|\bnext\s+time\b(?!\s+(?:i|we|you)\b)|^\W*(?:\w+\W+)?next\s+(?:session|meeting|catch[- ]?up)\W*$"
     ),
-    "end_of_week": re.compile(r"\b(?:end of (?:the |this )?week|end of week|eow)\b"),
+    "end_of_week": re.compile(
+        r"\b(?:end of (?:the |this )?week|end of week|eow|(?<=by )the weekend|(?<=before )the weekend)\b"
+    ),
     "end_of_next_month": re.compile(r"\bend of next month\b"),
     "end_of_named_month": re.compile(rf"\bend of (?P<month>{_MONTHS})\b"),
     "end_of_month": re.compile(
@@ -109,11 +113,19 @@ _NOT_DUE_BEFORE = re.compile(
     r"(?:on\s+)?)$"
 )
 _DESCRIBED_DAY = re.compile(r"\b(?:the|a)\s+$")
+# The day of an event the act waits for ("after the audit on Tuesday, Wednesday at the latest"): not the due date.
+_AFTER_EVENT = re.compile(r"\bafter\s+(?:the|my|our|your|his|her|their)\s+[\w-]+(?:\s+[\w-]+){0,2}?\s+(?:on\s+)?$")
 _VAGUE_BEFORE = re.compile(r"\b(?:maybe|perhaps|possibly|sometime|some\s+time|or|until|till|since|during)\s+$")
 _NOT_DUE_AFTER = re.compile(r"^(?:'s)?\s*(?:ago|before last)\b")
 
 _DUE_PREPOSITION = re.compile(
     r"(?:\b(?:by|on|until|till|til|before|for|in|within|at|no later than)\s+(?:the\s+)?)+$", re.I
+)
+# The time of day before a date ("by close of play tomorrow", "first thing Monday"): part of the due phrase.
+_TIME_OF_DAY = re.compile(
+    r"\b(?:(?:by|at|before)\s+)?(?:close of (?:play|business)|end of (?:the )?day|first thing|last thing|cob|eod)"
+    r"(?:\s+(?:on|by))?\s*$",
+    re.I,
 )
 _NEXT_MEETING = re.compile(
     r"\b(?:by|before|until|till)\s+(?:the\s+|our\s+)?next\s+(?:meeting|session|time|catch[- ]?up|call|chat)\b", re.I
@@ -290,6 +302,8 @@ def _is_excluded(lowered: str, start: int, end: int, kind: str) -> bool:
     before = lowered[max(0, start - 30) : start]
     if kind == "weekday" and _DESCRIBED_DAY.search(before):
         return True  # "the Sunday night shift", "a Friday": a day being described, not a deadline
+    if kind in ("weekday", "weekday_day", "ordinal") and _AFTER_EVENT.search(before):
+        return True  # "after the audit on Tuesday": the event's day, not the deadline
     if kind == "next_week" and _VAGUE_BEFORE.search(before):
         return True  # "maybe next week", "sometime next week": a hope, not a deadline
     return bool(_NOT_DUE_BEFORE.search(before) or _NOT_DUE_AFTER.match(lowered[end:]))
@@ -321,7 +335,7 @@ def strip_due_phrases(text: str, session_date: dt.date) -> str:
     cursor = 0
     for found in find_due_dates(text, session_date):
         before = text[cursor : found.start]
-        before = _DUE_PREPOSITION.sub("", before)
+        before = _DUE_PREPOSITION.sub("", _TIME_OF_DAY.sub("", before))
         pieces.append(before)
         cursor = found.end
     pieces.append(text[cursor:])

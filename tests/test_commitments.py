@@ -515,7 +515,13 @@ def test_blind_set_stays_above_its_measured_floor() -> None:
 
 def test_tuning_sets_stay_where_tuning_left_them() -> None:
     """In-sample figures (u, v, h, w sets): measured F1 0.927, 0.908, 0.929, 0.971."""
-    sets = (("commitments_tune", 0.9), ("commitments_tune2", 0.88), ("heldout", 0.9), ("commitments_tune3", 0.95))
+    sets = (
+        ("commitments_tune", 0.9),
+        ("commitments_tune2", 0.88),
+        ("heldout", 0.9),
+        ("commitments_tune3", 0.95),
+        ("commitments_tune6", 0.87),  # 0.898 after session 15 (0.667 on its first run)
+    )
     for folder, floor in sets:
         assert score(load_cases(DEFAULT_FOLDER.parent / folder), extract_commitments)["f1"] >= floor, folder
 
@@ -1042,3 +1048,63 @@ def test_ordinary_talk_the_new_rules_first_got_wrong(lines: list[str], wanted: s
 def test_a_day_turned_down_in_the_answer_does_not_date_the_item() -> None:
     (item,) = extract("ana: Could you review the budget by Thursday?", "ben: Thursday's no good for me. Friday's fine.")
     assert (item.owner, item.due) == ("ben", dt.date(2026, 3, 6))
+
+
+# Session 15: shapes of ordinary talk the extractor got wrong (each names the one item that must come out, as
+# (owner, action, due), or no item).
+_SESSION_15 = [
+    (
+        ["ana: The rota and the handover sheet are both wrong.", "ben: Ugh. I'll redo both by Friday."],
+        [("ben", "redo the rota and the handover sheet", "2026-03-06")],
+    ),
+    (
+        [
+            "ana: The rota, the handover sheet and the key log are all out of date.",
+            "ben: I'll check all three of them before Friday.",
+        ],
+        [("ben", "check the rota, the handover sheet and the key log", "2026-03-06")],
+    ),
+    (
+        ["ana: I'll send you the onboarding guide by Friday.", "ben: Same with the checklist."],
+        [("ana", "send Ben the onboarding guide", "2026-03-06")],  # asks for more, takes nothing on
+    ),
+    (
+        ["ana: I'll send you the onboarding guide by Friday. Same with the checklist, Monday."],
+        [("ana", "send Ben the onboarding guide", "2026-03-06"), ("ana", "send Ben the checklist", "2026-03-09")],
+    ),
+    (
+        ["ana: I'll review the grant proposal by Friday.", "ben: Same with the budget."],
+        [("ana", "review the grant proposal", "2026-03-06"), ("ben", "review the budget", "2026-03-06")],
+    ),
+    (["ana: The budget's tight this quarter.", "ben: I'll manage somehow."], []),
+    (["ana: They want a new van.", "ben: I'll eat my hat if they approve it."], []),
+    (["ana: Honestly, I'll believe it when I see it."], []),
+    (
+        [
+            "ben: I'll call the supplier by Friday.",
+            "ana: Great.",
+            "ben: Can you take the supplier call instead of me?",
+            "ana: Yes, I'll take it.",
+        ],
+        [("ana", "call the supplier", "2026-03-06")],
+    ),
+    (
+        [
+            "ben: I'll call the supplier by Friday.",
+            "ana: Great.",
+            "ben: Could you take the supplier call off my hands? I'm swamped.",
+            "ana: Sure.",
+        ],
+        [("ana", "call the supplier", "2026-03-06")],
+    ),
+    (["ana: I'll send the survey by close of play tomorrow."], [("ana", "send the survey", "2026-03-05")]),
+    (["ana: I'll send the survey first thing Monday."], [("ana", "send the survey", "2026-03-09")]),
+    (["ana: I'll send the survey by the weekend."], [("ana", "send the survey", "2026-03-06")]),
+    (["ana: I'll send the survey by close of play."], [("ana", "send the survey", "2026-03-04")]),
+]
+
+
+@pytest.mark.parametrize(("lines", "wanted"), _SESSION_15)
+def test_session_15_shapes(lines: list[str], wanted: list[tuple[str, str, str]]) -> None:
+    got = [(i.owner, i.action, str(i.due)) for i in extract(*lines)]
+    assert got == wanted

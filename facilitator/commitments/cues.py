@@ -131,12 +131,14 @@ NEXT_TIME = re.compile(
 # A verb usually done on the spot that, with these particles, is a task: "go through the old ledgers".
 PHRASAL_TASK = re.compile(r"^\s*(?:go\s+(?:through|over)|take\s+(?:care|stock)\s+of|look\s+(?:through|over))\s+\w")
 A_GO = re.compile(r"^\s*\w+\s+(?!it\b|that\b|this\b|them\b)\w.*\b(?:a|another)\s+(?:go|try|shot|whirl)\b")
-# Said about the talk itself, not a task: "I'll ask you something", "I'll level with you", "I'll keep it short".
+# Said about the talk itself, not a task: "I'll ask you something", "I'll level with you", "I'll keep it short"
+# (and the idioms that promise nothing: "I'll eat my hat if ...", "I'll believe it when I see it").
 SPOKEN_ACT = re.compile(
     r"^\s*(?:ask\s+(?:you|u)\s+(?:something|a\s+(?:quick\s+)?question|one\s+thing|this)|level\s+with|"
     r"put\s+it\s+(?:this|that|another)\s+way|keep\s+(?:it|this)\s+(?:short|brief|quick)|leave\s+it\s+(?:there|at\s+that)|"
     r"keep\s+(?:that|it|this|them|those)\s+in\s+mind|bear\s+(?:that|it|this)\s+in\s+mind|share\s+my\s+screen|try\s+not\s+to|"
-    r"cross\s+that\s+bridge|let\s+(?:you|u|\w+)\s+know\s+if\s+(?:anything|something|that|it)\s+changes)\b"
+    r"cross\s+that\s+bridge|let\s+(?:you|u|\w+)\s+know\s+if\s+(?:anything|something|that|it)\s+changes|"
+    r"eat\s+my\s+(?:hat|words)|believe\s+it\s+when)\b"
 )
 PASSED_ON = re.compile(r"\b(?:on|over)\s+to\s+(?!you\b|u\b)")
 FOLLOW_UP = re.compile(r"^\s*(?:let\s+\w+\s+know|get\s+back)")
@@ -195,11 +197,12 @@ NAMED_RETRACTS = tuple(
         rf"(?<!don't\s)(?<!dont\s)(?<!not\s)(?<!never\s)\bforget\s+(?:about\s+|what\s+(?:i|you|we)\s+said\s+about\s+)?"
         rf"{_OBJECT}{_END}",  # but "don't forget the template!" reminds
         rf"{_OBJECT},?\s+(?:take|cross|strike)\s+(?:it|that|them)\s+off\b",
-        rf"\b(?:take|cross|strike|leave)\s+{_OBJECT}\s+off\b",
+        rf"\b(?:take|cross|strike|leave)\s+{_OBJECT}\s+off\b(?!\s+(?:my|your|his|her|our)\s+(?:hands|plate))",
         rf"\b(?:let'?s|we\s+can|we\s+should)\s+(?:just\s+)?(?:drop|skip|shelve|park|cancel|scrap|ditch)\s+"
         rf"{_OBJECT}{_END}",
         rf"\b(?:we|i)\s+(?:don'?t|do\s+not|no\s+longer)\s+need\s+{_OBJECT}\s+(?:any\s?more|after\s+all|now)\b",
         rf"\bno\s+need\s+for\s+{_OBJECT}{_END}",
+        rf"\bscratch\s+(?=(?:the|my|your|our)\s){_OBJECT}{_END}",  # "scratch the loop poster" (not "scratch that")
         rf"\b(?:let'?s|let\s+us)\s+not\s+bother\s+(?:with\s+)?{_OBJECT}{_END}",
         rf"\b(?:don'?t|do\s+not)\s+bother\s+with\s+{_OBJECT}{_END}",
         rf"{_OBJECT}\s+(?:can|could|should)\s+(?:come|go)\s+off\s+(?:the|my|our)\s+list\b",
@@ -373,7 +376,11 @@ ASIDE = re.compile(
     r"we\s+have)\b(?!.*\b(?:i'?ll|i\s+will|by|before)\b)"
 )
 SAME_WITH = re.compile(
-    r"\bthe\s+same\s+(?:with|for)\s+(?P<obj>(?!me\b|us\b)(?:the|my|your|our|his|her|their)\s+[^,.;:!?]+)"
+    r"\b(?:the\s+)?same\s+(?:with|for)\s+(?P<obj>(?!me\b|us\b)(?:the|my|your|our|his|her|their)\s+[^,.;:!?]+)"
+)
+# "And the cancellation letters too, same deadline": one more thing for the speaker's own item just made.
+ALSO_THE = re.compile(
+    r"^\W*(?:and|also|plus|oh,?\s+and)\s+(?P<obj>(?:the|my|your|our)\s+[^,.;:!?]+?)\s+(?:too|as\s+well|also)\b"
 )
 JOINT = re.compile(
     r"^\W*(?:ok(?:ay)?\W+|so\W+)?both(?=\s+[a-z]+\s)|\b(?:let'?s|let\s+us|shall\s+we|should\s+we|could\s+we|can\s+we|why\s+don'?t\s+we|how\s+about\s+we|we)"

@@ -13,6 +13,7 @@ Only the first pronoun of an action is resolved; an action with nothing to resol
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -56,6 +57,7 @@ class Pronoun:
     word: str
     person: bool
     possessive: bool = False
+    count: int = 1  # "both", "all three": how many things it stands for
 
 
 _BARE_TOPIC = re.compile(r"^\W*(?P<np>[A-Za-z][\w-]+(?:\s+[A-Za-z][\w-]+){1,3})\W*$")
@@ -66,6 +68,38 @@ _DATE_PHRASE = re.compile(
     r"end\s+of\s+\w+|start\s+of\s+\w+)\b",
     re.I,
 )
+# "I'll redo both", "check all three (of them)": several things named before, at the end of the action.
+_SEVERAL = re.compile(
+    r"^\w+(?:\s+(?:up|out|over|through|to))?\s+(?P<p>(?P<n>both|all\s+(?:two|three|four|five))"
+    r"(?:\s+of\s+(?:them|those|these))?)(?=\W*$|\s*[,;]|\s+(?:and|with|into|to|for|in|on|by|before|properly)\b)",
+    re.I,
+)
+_COUNTS = {"both": 2, "two": 2, "three": 3, "four": 4, "five": 5}
+_COUNT_WORDS = {2: "two", 3: "three", 4: "four", 5: "five"}
+# Words that end a counted phrase ("four reports | on the strike", "three posters | in the foyer").
+_COUNTED_BREAKS = (
+    "on",
+    "in",
+    "at",
+    "that",
+    "which",
+    "are",
+    "is",
+    "were",
+    "was",
+    "from",
+    "for",
+    "with",
+    "have",
+    "has",
+    "need",
+    "and",
+    "but",
+    "waiting",
+    "still",
+    "to",
+    "of",
+)
 # "I'll draft one": an indefinite "one" at the end of the action stands for a thing named before.
 _ONE = re.compile(r"^\w+(?:\s+(?:up|out))?\s+(?P<one>one)\W*$", re.I)
 
@@ -75,6 +109,10 @@ def find_pronoun(action: str) -> Pronoun | None:
     one = _ONE.match(action)
     if one:
         return Pronoun(one.start("one"), one.end("one"), "one", person=False)
+    several = _SEVERAL.search(action)
+    if several:
+        count = _COUNTS.get(several["n"].lower().split()[-1], 2)
+        return Pronoun(several.start("p"), several.end("p"), several["p"].lower(), person=False, count=count)
     matches = list(_WORD.finditer(action))
     for i, match in enumerate(matches):
         word = match.group(0).lower()
@@ -181,6 +219,8 @@ def resolve_referent(
     pronoun = find_pronoun(action)
     if pronoun is None:
         return action
+    if pronoun.count > 1:
+        return _several(action, pronoun, context, noun_phrase, perspective)
     for i, (said_by, sentence) in enumerate(reversed(context)):
         if pronoun.person:
             referent = person_in(sentence, participants)
@@ -201,6 +241,74 @@ def resolve_referent(
                 continue
             return action[: pronoun.start] + _without_verb_noun(referent, action) + action[pronoun.end :]
     return action
+
+
+def _several(
+    action: str,
+    pronoun: Pronoun,
+    context: Sequence[tuple[str, str]],
+    noun_phrase: Callable[[str], str | None],
+    perspective: Callable[[str, str], str],
+) -> str:
+    """ "redo both" after "the rota and the handover sheet are wrong": "redo the rota and the handover sheet" (the
+    nearest sentence naming that many things; unchanged when none does)."""
+    counted = re.compile(
+        rf"\b{_COUNT_WORDS[pronoun.count]}\s+(?P<np>[a-z][\w'-]*(?:\s+(?!(?:{'|'.join(_COUNTED_BREAKS)})\b)[a-z][\w'-]*){{0,3}})",
+        re.I,
+    )
+    for said_by, sentence in reversed(context):  # the nearest sentence that names them
+        named = _named_several(sentence, pronoun.count, noun_phrase, counted)
+        if named:
+            return action[: pronoun.start] + perspective(named, said_by) + action[pronoun.end :]
+    for said_by, sentence in list(reversed(context))[:3]:  # "The paddle gear on locks 14, 15 and 16": one phrase
+        many = [f for f in things_in(sentence, noun_phrase) if re.search(r"\d|[^s]s$", f.split(",")[0])]
+        if many:
+            return action[: pronoun.start] + perspective(_lower_determiner(many[0]), said_by) + action[pronoun.end :]
+    return action
+
+
+_NAME_LIST = re.compile(
+    r"\b[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*)?(?:,\s*[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*)?)*,?\s+and\s+[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*)?"
+)
+
+
+def _named_several(
+    sentence: str, count: int, noun_phrase: Callable[[str], str | None], counted: re.Pattern[str]
+) -> str | None:
+    """What "both" / "all three" stands for in one sentence: a list of names or of things, or a counted phrase
+    ("There are four reports still open": the four reports)."""
+    for names in _NAME_LIST.finditer(sentence):
+        if len(re.split(r",\s*(?:and\s+)?|\s+and\s+", names.group(0))) == count:
+            return names.group(0)  # "Ashby, Kelling and St Oda's"
+    found = _listed(sentence, things_in(sentence, noun_phrase), count)
+    if found:
+        named = [_lower_determiner(f) for f in found]
+        return ", ".join(named[:-1]) + f" and {named[-1]}"
+    phrase = counted.search(sentence)
+    if phrase and phrase["np"].split()[0].lower() not in LEX.stop_words:
+        return f"the {_COUNT_WORDS[count]} {phrase['np']}"
+    return None
+
+
+_LIST_GLUE = re.compile(r"^\s*(?:,\s*(?:and|or)?|and|or)\s*$", re.I)
+
+
+def _listed(sentence: str, phrases: list[str], count: int) -> list[str]:
+    """`count` phrases said as one list ("the log and the register", "the rota, the sheet and the key log")."""
+    spans: list[tuple[int, int, str]] = []
+    cursor = 0
+    for phrase in phrases:
+        at = sentence.find(phrase, cursor)
+        if at < 0:
+            continue
+        spans.append((at, at + len(phrase), phrase))
+        cursor = at + len(phrase)
+    for i in range(len(spans) - count + 1):
+        run = spans[i : i + count]
+        glued = all(_LIST_GLUE.match(sentence[a[1] : b[0]]) for a, b in itertools.pairwise(run))
+        if glued and not any(re.search(r"\bones?\b", p, re.I) for _, _, p in run):
+            return [p for _, _, p in run]
+    return []
 
 
 def _without_verb_noun(referent: str, action: str) -> str:

@@ -6,6 +6,7 @@ import datetime as dt
 import re
 
 from facilitator.commitments import cues
+from facilitator.commitments.handover import HANDOVER
 from facilitator.commitments.ledger import LONG_WINDOW, WINDOW, Rules
 from facilitator.commitments.state import Draft, Pending, Sentence, TurnState
 from facilitator.commitments.text import content_words, overlap, plain, related, words
@@ -176,6 +177,8 @@ class Revisions(Rules):
         sentences = self.ledger.sentences[s.turn]
         if cues.RECURRING.search(s.low):
             return False  # "let's make it every Wednesday": the meeting's rhythm, not an item's date
+        if HANDOVER.search(s.low):
+            return False  # "can you take the session on Wednesday instead of me?": a hand-over, not a new date
         cue = cues.REVISE.search(s.low)
         own_make = cue is not None and cue.group(0).startswith("make the") and not _DATE_NOUN.search(cue.group(0))
         if cue is not None and own_make and cues.SELF_CUE.search(s.low[max(0, cue.start() - 12) : cue.start() + 1]):
