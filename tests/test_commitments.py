@@ -1101,6 +1101,19 @@ _SESSION_15 = [
     (["ana: I'll send the survey first thing Monday."], [("ana", "send the survey", "2026-03-09")]),
     (["ana: I'll send the survey by the weekend."], [("ana", "send the survey", "2026-03-06")]),
     (["ana: I'll send the survey by close of play."], [("ana", "send the survey", "2026-03-04")]),
+    (
+        [
+            "ben: I'll send you the volunteer hours in two weeks.",
+            "ana: Thanks.",
+            "ben: Oh no, Thursday's the volunteer fair. Can you give the towpath talk instead of me? Same day?",
+            "ana: Yes, I'll give the towpath talk on Thursday.",
+        ],
+        [("ben", "send Ana the volunteer hours", "2026-03-18"), ("ana", "give the towpath talk", "2026-03-05")],
+    ),
+    (
+        ["ben: I'll send the report after the audit on Tuesday, Wednesday at the latest."],
+        [("ben", "send the report after the audit on Tuesday", "2026-03-11")],
+    ),
 ]
 
 

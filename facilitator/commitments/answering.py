@@ -8,7 +8,7 @@ import re
 
 from facilitator.commitments import cues
 from facilitator.commitments.asks import Asks
-from facilitator.commitments.handover import HANDOVER, handed_over
+from facilitator.commitments.handover import HANDOVER, handed_over, without_handover
 from facilitator.commitments.state import Draft, Pending, Sentence, TurnState
 from facilitator.commitments.text import LEX, base_form, content_words, overlap, words
 
@@ -169,6 +169,8 @@ class Answering(Asks):
         action = wording.action(pending.action, speaker, requester=pending.speaker, gerund=pending.gerund)
         context = self.ledger.context(pending.turn, pending.sentence.position, pending.pre)
         action = wording.resolve_pronoun(action, speaker, context)
+        if HANDOVER.search(pending.sentence.low):
+            action = without_handover(action)
         if len(content_words(action, drop=LEX.vague)) < 2 and due is None and not cues.DEFINITE_OBJECT.match(action):
             return
         draft = Draft(speaker, action, due, [pending.turn, turn], turn, "request")

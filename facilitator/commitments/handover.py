@@ -10,7 +10,7 @@ import re
 from facilitator.commitments.state import Draft, Pending
 from facilitator.commitments.text import LEX, content_words, related
 
-__all__ = ["HANDOVER", "handed_over"]
+__all__ = ["HANDOVER", "handed_over", "without_handover"]
 
 HANDOVER = re.compile(
     r"\b(?:instead\s+of\s+me|for\s+me\s+instead|in\s+my\s+place|take\s+(?:\w+\s+){0,4}?off\s+(?:me|my\s+(?:hands|plate|list))|"
@@ -31,3 +31,11 @@ def handed_over(pending: Pending, drafts: list[Draft], turn: int, due: dt.date |
     target.alive = False
     target.retracted_at = turn
     return Draft("", target.action, due or target.due, [pending.turn, turn], turn, "request")
+
+
+_HANDED_WORDS = re.compile(r"\s+(?:instead\s+of\s+[\w'-]+|for\s+[\w'-]+\s+instead|in\s+[\w'-]+\s+place)\b", re.I)
+
+
+def without_handover(action: str) -> str:
+    """ "take the towpath talk instead of Liesl": "take the towpath talk" (who it came from is not the task)."""
+    return _HANDED_WORDS.sub("", action)

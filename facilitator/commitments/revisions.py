@@ -177,8 +177,8 @@ class Revisions(Rules):
         sentences = self.ledger.sentences[s.turn]
         if cues.RECURRING.search(s.low):
             return False  # "let's make it every Wednesday": the meeting's rhythm, not an item's date
-        if HANDOVER.search(s.low):
-            return False  # "can you take the session on Wednesday instead of me?": a hand-over, not a new date
+        if any(HANDOVER.search(x.low) for x in sentences):
+            return False  # "can you take the talk instead of me? Same day, Thursday?": a hand-over, not a new date
         cue = cues.REVISE.search(s.low)
         own_make = cue is not None and cue.group(0).startswith("make the") and not _DATE_NOUN.search(cue.group(0))
         if cue is not None and own_make and cues.SELF_CUE.search(s.low[max(0, cue.start() - 12) : cue.start() + 1]):
