@@ -511,6 +511,10 @@ def test_blind_set_stays_above_its_measured_floor() -> None:
     assert result["f1"] >= 0.75
     assert result["due_accuracy"] >= 0.85
     assert result["distractor_fp"].get("retracted", 0) <= 4
+    # the second blind set (natural sessions, session 15): F1 0.644, due 0.759, 3 retracted surviving
+    second = score(load_cases(DEFAULT_FOLDER.parent / "commitments_blind2"), extract_commitments)
+    assert second["f1"] >= 0.62 and second["due_accuracy"] >= 0.74
+    assert second["distractor_fp"].get("retracted", 0) <= 3
 
 
 def test_tuning_sets_stay_where_tuning_left_them() -> None:
@@ -520,7 +524,8 @@ def test_tuning_sets_stay_where_tuning_left_them() -> None:
         ("commitments_tune2", 0.88),
         ("heldout", 0.9),
         ("commitments_tune3", 0.95),
-        ("commitments_tune6", 0.87),  # 0.898 after session 15 (0.667 on its first run)
+        ("commitments_tune6", 0.9),  # 0.930 after session 15 (0.667 on its first run)
+        ("commitments_tune7", 0.78),  # 0.804 after session 15 (0.781 on its first run; due 0.732 -> 0.927)
     )
     for folder, floor in sets:
         assert score(load_cases(DEFAULT_FOLDER.parent / folder), extract_commitments)["f1"] >= floor, folder
@@ -1121,3 +1126,72 @@ _SESSION_15 = [
 def test_session_15_shapes(lines: list[str], wanted: list[tuple[str, str, str]]) -> None:
     got = [(i.owner, i.action, str(i.due)) for i in extract(*lines)]
     assert got == wanted
+
+
+# Re-dating in the middle of other talk (commitments_tune7's natural sessions): the turn names the item, says why
+# the old date fails, and a short sentence or a question gives the new one.
+_RESCHEDULED = [
+    (
+        [
+            "ana: I'll rewrite the cancellation email by Wednesday.",
+            "ben: Great.",
+            "ana: And actually, the cancellation email, I won't have it by Wednesday, sorry. Friday?",
+            "ben: Friday's fine.",
+        ],
+        "2026-03-06",
+    ),
+    (
+        [
+            "ben: I'll send you the queue data on Friday.",
+            "ana: Thanks.",
+            "ben: Oh, bad news about the queue data. IT take it down on Friday, I can't pull it. Monday, first thing.",
+            "ana: Monday is fine.",
+        ],
+        "2026-03-09",
+    ),
+    (
+        [
+            "ben: I'll set up a board for the bugs tomorrow.",
+            "ana: Great.",
+            "ana: Oh wait, the board for the bugs, can you do it Thursday instead? I want to sit with you.",
+            "ben: Yes, Thursday works better.",
+        ],
+        "2026-03-05",
+    ),
+    (
+        [
+            "ana: I'll write the guide by Friday.",
+            "ben: Lovely.",
+            "ana: The guide, sorry, I said Friday, but I'm on training all day. Can the guide be Monday?",
+            "ben: Monday is fine.",
+        ],
+        "2026-03-09",
+    ),
+    (
+        [
+            "ben: I'll prepare a guide to the search screen by Friday.",
+            "ana: Good.",
+            "ben: I'll produce the report of open cases before our next session.",
+            "ana: Good.",
+            "ana: And the search guide for Friday: could it instead come next Wednesday?",
+            "ben: Certainly. I shall bring the guide then.",
+        ],
+        "2026-03-11",
+    ),
+    (
+        [
+            "ben: I'll register the hives again before the end of the month.",
+            "ana: Fine.",
+            "ana: Forget what I said about the workshop, it's cancelled. So you don't register tonight.",
+            "ben: Okay.",
+        ],
+        "2026-03-31",
+    ),
+]
+
+
+@pytest.mark.parametrize(("lines", "due"), _RESCHEDULED)
+def test_an_item_re_dated_in_passing_takes_the_new_date_and_stays_one_item(lines: list[str], due: str) -> None:
+    first = extract(*lines[:1])[0]
+    items = [i for i in extract(*lines) if i.owner == first.owner and i.action == first.action]
+    assert [str(i.due) for i in items] == [due]

@@ -10,7 +10,7 @@ from facilitator.commitments import cues
 from facilitator.commitments.asks import Asks
 from facilitator.commitments.handover import HANDOVER, handed_over, without_handover
 from facilitator.commitments.state import Draft, Pending, Sentence, TurnState
-from facilitator.commitments.text import LEX, base_form, content_words, overlap, words
+from facilitator.commitments.text import LEX, base_form, content_words, overlap, related, words
 
 # A refusal said after a yes-word: "Yeah, no, that won't happen", "Okay, I really can't", "... so no."
 _REFUSED = re.compile(r"\b(?:can'?t|cannot|won'?t|no\W*$|yeah,?\s+no)\b|\bno\W*$")
@@ -145,6 +145,9 @@ class Answering(Asks):
         due = self._answer_due(turn) or pending.due
         if pending.kind == "revision" and pending.target is not None:
             ledger.set_due(pending.target, pending.due or due, [pending.turn, turn])
+            answer = " ".join(x.text for x in ledger.sentences.get(turn, []))
+            if related(answer, pending.target.action):  # "Certainly. I shall bring the guide then.": the same item
+                state.absorber, state.keep_wording = pending.target, True
         elif pending.kind == "joint" and pending.target is not None:  # a declared joint item, now confirmed
             ledger.set_due(pending.target, None if pending.target.due else due, [turn])
         elif pending.kind == "joint":

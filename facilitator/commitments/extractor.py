@@ -12,6 +12,7 @@ from facilitator.commitments.dating import LateDates
 from facilitator.commitments.ids import commitment_id
 from facilitator.commitments.ledger import Ledger
 from facilitator.commitments.linking import Linking
+from facilitator.commitments.rescheduling import Rescheduling
 from facilitator.commitments.revisions import Revisions
 from facilitator.commitments.state import Sentence, TurnState
 from facilitator.commitments.statements import Statements
@@ -44,6 +45,7 @@ class Extractor:
         self.wording = Wording(participants, session_date)
         self.linking = Linking(self.ledger, self.wording)
         self.revisions = Revisions(self.ledger, self.wording)
+        self.rescheduling = Rescheduling(self.ledger, self.wording)
         self.dates = LateDates(self.ledger, self.wording)
         self.statements = Statements(self.ledger, self.wording)
         self.last_speakers: list[str] = []
@@ -107,6 +109,7 @@ class Extractor:
             or self.revisions.retraction(s, state)
             or self.dates.when_answered(s, state)
             or self.dates.dated_later(s, state)
+            or self.rescheduling.reschedule(s, state)
             or self.revisions.revision(s, state)
             or self.linking.same_for_me(s, state)
             or self.linking.joint(s, state)

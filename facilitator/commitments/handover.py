@@ -13,7 +13,7 @@ from facilitator.commitments.text import LEX, content_words, related
 __all__ = ["HANDOVER", "handed_over", "without_handover"]
 
 HANDOVER = re.compile(
-    r"\b(?:instead\s+of\s+me|for\s+me\s+instead|in\s+my\s+place|take\s+(?:\w+\s+){0,4}?off\s+(?:me|my\s+(?:hands|plate|list))|"
+    r"\b(?:instead\s+of\s+me|for\s+me\s+instead|in\s+my\s+place|take\s+(?:\w+\s+){0,4}?off\s+(?:me|my\s+(?:hands|plate))|"
     r"take\s+over\s+(?:the|my)\b|cover\s+(?:the\s+\w+\s+)?for\s+me)\b"
 )
 

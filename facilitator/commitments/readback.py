@@ -47,7 +47,10 @@ def is_readback(ledger: Ledger, sentences: list[Sentence]) -> bool:
     dates = sum(len(find_due_dates(s.text, ledger.session)) for s in sentences)
     if not any(READBACK.search(s.low) for s in sentences):
         # unannounced ("ok so u do the chart thurs n i order boxes tmrw n both on the till sat"): three items
-        # restated with dates, in the last third of the session
+        # restated with dates, in the last third of the session, and no question ("And the guide for Friday: could
+        # it come to our next session instead?" asks for a change)
+        if any(s.low.rstrip().endswith("?") for s in sentences):
+            return False
         return len(named) >= 3 and dates >= 2 and sentences[0].turn >= 2 * ledger.turn_count // 3
     return len(named) >= 2 or (len(named) == 1 and dates >= 1)
 

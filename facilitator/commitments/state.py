@@ -77,6 +77,7 @@ class TurnState:
 
     absorber: Draft | None = None
     absorbed: bool = False
+    keep_wording: bool = False  # the absorber is a re-dated item: a restatement neither rewords nor re-dates it
     answered_request: bool = False
     same_done: bool = False
     consumed: set[int] = field(default_factory=set)

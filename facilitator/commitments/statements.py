@@ -205,6 +205,8 @@ class Statements(CuelessStatements):
         if (state.absorbed or cues.SEPARATE.search(segment)) and not pronoun:
             return False
         state.absorbed = True
+        if state.keep_wording:
+            return True  # "Certainly. I shall bring the guide then.": the re-dated item restated, as it was
         if due is not None:
             draft.due = due
         if self._acceptor_words(draft.action, action, pronoun):
