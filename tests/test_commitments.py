@@ -525,7 +525,7 @@ def test_tuning_sets_stay_where_tuning_left_them() -> None:
         ("heldout", 0.9),
         ("commitments_tune3", 0.95),
         ("commitments_tune6", 0.9),  # 0.930 after session 15 (0.667 on its first run)
-        ("commitments_tune7", 0.78),  # 0.804 after session 15 (0.781 on its first run; due 0.732 -> 0.927)
+        ("commitments_tune7", 0.84),  # 0.863 after session 15 (0.781 on its first run; due 0.732 -> 0.932)
     )
     for folder, floor in sets:
         assert score(load_cases(DEFAULT_FOLDER.parent / folder), extract_commitments)["f1"] >= floor, folder
@@ -1114,6 +1114,18 @@ _SESSION_15 = [
             "ana: Yes, I'll give the towpath talk on Thursday.",
         ],
         [("ben", "send Ana the volunteer hours", "2026-03-18"), ("ana", "give the towpath talk", "2026-03-05")],
+    ),
+    (
+        [
+            "ben: Let's both go to the grower meeting. When is it?",
+            "ana: The 28th, in the evening.",
+            "ben: Right, we'll both go on the 28th then.",
+        ],
+        [("ben", "go to the grower meeting", "2026-03-28"), ("ana", "go to the grower meeting", "2026-03-28")],
+    ),
+    (
+        ["ana: Oh, the propose-in-the-basket lady, can I call her?", "ben: Yes.", "ana: I'll ring her back today."],
+        [("ana", "ring the propose-in-the-basket lady back", "2026-03-04")],
     ),
     (
         ["ben: I'll send the report after the audit on Tuesday, Wednesday at the latest."],

@@ -143,9 +143,21 @@ def test_cli_runs_one_suite_and_writes_three_report_files(tmp_path: Path, coment
     data = json.loads((out / "report.json").read_text())
     [suite] = data["suites"]
     assert suite["name"] == "commitments" and suite["metrics"]["blind_f1"] > 0.5
-    sets = {"tuned", "tuned_u", "tuned_v", "tuned_h", "tuned_w", "tuned_x", "tuned_y", "blind"}
+    sets = {
+        "tuned",
+        "tuned_u",
+        "tuned_v",
+        "tuned_h",
+        "tuned_w",
+        "tuned_x",
+        "tuned_y",
+        "tuned_z",
+        "tuned_p",
+        "blind",
+        "blind_q",
+    }
     assert {d["name"] for d in suite["datasets"]} == {f"commitments/{name}" for name in sets}
-    blind = [c for c in suite["cases"] if c["id"].startswith("blind/")]
+    blind = [c for c in suite["cases"] if c["id"].startswith(("blind/", "blind_q/"))]
     assert blind and all(isinstance(v, int) for c in blind for v in c["detail"].values())  # counts, never text
     assert any(p.startswith("extract@v") for p in data["prompts"])
     page = (out / "report.html").read_text()

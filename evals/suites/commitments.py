@@ -6,7 +6,9 @@ develop the extractor; `tuned_h` (h01–h12) was blind until session 7 and has b
 was written in session 8 from the issue's failure patterns, measured once before anyone read it (F1 0.90), then tuned
 on; `tuned_x` (x01–x15) was written in session 10 by an author who read neither the extractor nor the blind set,
 measured once before tuning, then tuned on; `tuned_y` (y01–y08) was written in session 13 the same way (F1 0.894
-before tuning); `blind` (b01–b24)
+before tuning); `tuned_z` (z01–z10, F1 0.667 first run) and `tuned_p` (p01–p08, natural sessions, F1 0.781 first
+run) were written in session 15 the same way; `blind_q` (q01–q08, natural sessions, session 15) is blind like
+`blind`; `blind` (b01–b24)
 was written before any tuning and never read by whoever tunes: its cases show no detail in the report, only whether
 they passed. The extractor runs with the MiniLM embedder, as in a session. With the LLM facilitator the offline
 extractor's items are reviewed by the model (cassette replay) and its verdicts pass the same code validation as in a
@@ -35,7 +37,10 @@ SETS = {
     "tuned_w": DATASETS / "commitments_tune3",
     "tuned_x": DATASETS / "commitments_tune4",
     "tuned_y": DATASETS / "commitments_tune5",
+    "tuned_z": DATASETS / "commitments_tune6",
+    "tuned_p": DATASETS / "commitments_tune7",
     "blind": DATASETS / "commitments_blind",
+    "blind_q": DATASETS / "commitments_blind2",
 }
 COMMITMENT_RULES = ("accepted_request", "joint", "revised", "simple", "no_date", "same_for_me")
 DISTRACTOR_RULES = ("retracted", "hedged", "past", "third_party", "hypothetical", "declined_request")
@@ -143,7 +148,7 @@ def run(ctx: EvalContext) -> SuiteResult:
                 "extra": [f"{p.owner}: {p.action}" for p in detail["false_positives"]],
                 "wrong_due": [f"{p.owner}: {p.action} {p.due} != {e.due}" for p, e in detail["wrong_due"]],
             }
-            if set_name == "blind":  # counts only: whoever tunes must not read the blind set's failures
+            if _blind(set_name, folder) and set_name != "tuned_h":  # counts only: nobody tunes on a blind set
                 shown = {key: len(value) for key, value in shown.items()}
             cases.append(CaseResult(id=f"{set_name}/{detail['id']}", passed=passed, detail=shown))
     notes = [

@@ -7,7 +7,10 @@ import re
 from facilitator.commitments import cues
 from facilitator.commitments.answering import Answering
 from facilitator.commitments.state import Pending, Sentence, TurnState
-from facilitator.commitments.text import LEX, base_form, plain
+from facilitator.commitments.text import LEX, base_form, content_words, plain
+from facilitator.dates import strip_due_phrases
+
+_JOINT_FILLERS = frozenset({"then", "too", "also", "together"})
 
 
 class Linking(Answering):
@@ -38,6 +41,7 @@ class Linking(Answering):
         if cues.HEDGE.search(s.low) or cues.HYPOTHETICAL.search(s.low):
             return True
         due = self._due_here(s)
+        raw = self._proposed_before(s, raw)
         if base_form(verb) in LEX.immediate_verbs and due is None and cues.PURPOSE.search(s.low[: found.start()]):
             return False  # "so we both see the other place in a different season": a purpose, not a task
         pending = Pending("joint", s.turn, s.speaker, raw, due, verb, s, everyone=bool(cues.EVERYONE.search(s.low)))
@@ -49,6 +53,21 @@ class Linking(Answering):
             pending.target = self.joint_items(pending, partner, [s.turn], due, state)
         self.ledger.pending.append(pending)
         return True
+
+    def _proposed_before(self, s: Sentence, raw: str) -> str:
+        """ "Let's both go to the grower meeting. When is it?" "The 28th." "Right, we'll both go on the 28th then.":
+        a joint action with no object of its own is the one proposed a few turns before (which it settles)."""
+        own = content_words(strip_due_phrases(raw, self.session), drop=LEX.vague | _JOINT_FILLERS)
+        if len(own) > 1:
+            return raw
+        for turn in range(s.turn - 1, max(-1, s.turn - 5), -1):
+            for x in self.ledger.sentences.get(turn, []):
+                found = cues.JOINT.search(x.low)
+                said = cues.JOINT_AUXILIARY.sub("", x.text[found.end() :]) if found else ""
+                if len(content_words(strip_due_phrases(said, self.session), drop=LEX.vague | _JOINT_FILLERS)) > 1:
+                    self.ledger.pending = [p for p in self.ledger.pending if p.sentence is not x]
+                    return said
+        return raw
 
     def request(self, s: Sentence) -> bool:
         """ "Could you ...?", "please ...", "send me ...": waits for the partner's answer."""

@@ -102,6 +102,15 @@ _COUNTED_BREAKS = (
 )
 # "I'll draft one": an indefinite "one" at the end of the action stands for a thing named before.
 _ONE = re.compile(r"^\w+(?:\s+(?:up|out))?\s+(?P<one>one)\W*$", re.I)
+# Heads of noun phrases that name a person, for "her" / "him" with no name said ("the propose-in-the-basket lady").
+PERSON_HEADS = frozenset(
+    {
+        "lady", "woman", "man", "guy", "chap", "gentleman", "customer", "client", "patient", "caller", "owner",
+        "manager", "director", "supplier", "landlord", "tenant", "student", "volunteer", "parent", "mum", "dad",
+        "girl", "boy", "person", "driver", "farmer", "inspector", "officer", "teacher", "nurse", "doctor", "chair",
+        "colleague", "head", "lead", "boss", "vicar", "solicitor", "accountant", "clerk", "neighbour", "friend",
+    }
+)  # fmt: skip
 
 
 def find_pronoun(action: str) -> Pronoun | None:
@@ -223,7 +232,7 @@ def resolve_referent(
         return _several(action, pronoun, context, noun_phrase, perspective)
     for i, (said_by, sentence) in enumerate(reversed(context)):
         if pronoun.person:
-            referent = person_in(sentence, participants)
+            referent = person_in(sentence, participants) or (_person_phrase(sentence, noun_phrase) if i < 3 else None)
         else:
             found = things_in(sentence, noun_phrase)
             # the statement's own sentence so far ("..., so I'd redo the log sheet, I'll have that done"): the
@@ -309,6 +318,14 @@ def _listed(sentence: str, phrases: list[str], count: int) -> list[str]:
         if glued and not any(re.search(r"\bones?\b", p, re.I) for _, _, p in run):
             return [p for _, _, p in run]
     return []
+
+
+def _person_phrase(sentence: str, noun_phrase: Callable[[str], str | None]) -> str | None:
+    """A noun phrase of the sentence whose head names a person ("the propose-in-the-basket lady")."""
+    for phrase in things_in(sentence, noun_phrase):
+        if phrase.split()[-1].lower().strip(",.;:!?") in PERSON_HEADS:
+            return _lower_determiner(phrase)
+    return None
 
 
 def _without_verb_noun(referent: str, action: str) -> str:
