@@ -123,7 +123,8 @@ _DUE_PREPOSITION = re.compile(
 )
 # The time of day before a date ("by close of play tomorrow", "first thing Monday"): part of the due phrase.
 _TIME_OF_DAY = re.compile(
-    r"\b(?:(?:by|at|before)\s+)?(?:close of (?:play|business)|end of (?:the )?day|first thing|last thing|cob|eod)"
+    r"(?<!\bthe )(?<!\ba )(?<!\bthat )\b(?:(?:by|at|before)\s+)?"
+    r"(?:close of (?:play|business)|end of (?:the )?day|first thing|last thing|cob|eod)"
     r"(?:\s+(?:on|by))?\s*$",
     re.I,
 )
@@ -302,8 +303,6 @@ def _is_excluded(lowered: str, start: int, end: int, kind: str) -> bool:
     before = lowered[max(0, start - 30) : start]
     if kind == "weekday" and _DESCRIBED_DAY.search(before):
         return True  # "the Sunday night shift", "a Friday": a day being described, not a deadline
-    if kind in ("weekday", "weekday_day", "ordinal") and _AFTER_EVENT.search(before):
-        return True  # "after the audit on Tuesday": the event's day, not the deadline
     if kind == "next_week" and _VAGUE_BEFORE.search(before):
         return True  # "maybe next week", "sometime next week": a hope, not a deadline
     return bool(_NOT_DUE_BEFORE.search(before) or _NOT_DUE_AFTER.match(lowered[end:]))
@@ -314,13 +313,18 @@ def find_due_dates(text: str, session_date: dt.date, next_meeting: dt.date | Non
     session" against `next_meeting`, when known)."""
     lowered = _normalise(text)
     out: list[DueMatch] = []
+    events: list[DueMatch] = []  # "after the audit on Tuesday": the event's day, dropped when a deadline follows
     for start, end, kind, match in _candidates(lowered):
         if _is_excluded(lowered, start, end, kind):
             continue
         resolved = next_meeting if kind == "next_meeting" else _RESOLVERS[kind](match, session_date)
         if resolved is not None:
             out.append(DueMatch(start, end, text[start:end], resolved))
-    return out
+            if kind in ("weekday", "weekday_day", "ordinal") and _AFTER_EVENT.search(
+                lowered[max(0, start - 30) : start]
+            ):
+                events.append(out[-1])
+    return [m for m in out if not (m in events and any(o.start > m.end for o in out))]
 
 
 def resolve_due(text: str, session_date: dt.date, next_meeting: dt.date | None = None) -> dt.date | None:

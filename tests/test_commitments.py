@@ -1207,3 +1207,71 @@ def test_an_item_re_dated_in_passing_takes_the_new_date_and_stays_one_item(lines
     first = extract(*lines[:1])[0]
     items = [i for i in extract(*lines) if i.owner == first.owner and i.action == first.action]
     assert [str(i.due) for i in items] == [due]
+
+
+# A review of session 15's rules against ordinary talk: what each first got wrong, and what must come out.
+_REVIEWED_15 = [
+    (
+        [
+            "ana: I'll send the invoice by Friday.",
+            "ben: Okay.",
+            "ana: Can you send the deck for me instead?",
+            "ben: Sure.",
+        ],
+        ("ana", "send the invoice", "2026-03-06"),  # a shared verb hands nothing over
+    ),
+    (
+        [
+            "ana: I'll do the supplier call by Friday.",
+            "ben: Okay.",
+            "ana: Actually, can you take the supplier call off me?",
+            "ben: Sure.",
+        ],
+        ("ben", "do the supplier call", "2026-03-06"),
+    ),
+    (
+        [
+            "ana: I'll send you the deck by Friday.",
+            "ben: Could the deck be Monday instead? Jo will cover for me.",
+            "ana: Sure.",
+        ],
+        ("ana", "send Ben the deck", "2026-03-09"),
+    ),
+    (["ana: I'll send you the deck by Friday.", "ben: Thanks.", "ana: And the weather's been lovely too."], None),
+    (["ana: I'll send you the deck by Friday.", "ben: Thanks.", "ana: And the kids loved the zoo as well."], None),
+    (
+        ["ana: I'll send you the report by Friday.", "ben: Thanks. Sorry, my report for the board is due Monday."],
+        ("ana", "send Ben the report", "2026-03-06"),
+    ),
+    (
+        [
+            "ana: I'll book the room for the workshop by Friday.",
+            "ben: I can't make Thursday, sorry. The workshop is Monday.",
+        ],
+        ("ana", "book the room for the workshop", "2026-03-06"),
+    ),
+    (["ana: I'll send it after the meeting on Monday."], ("ana", "send it after the meeting", "2026-03-09")),
+    (["ana: I'll sort out the last thing by Friday."], ("ana", "sort out the last thing", "2026-03-06")),
+    (
+        ["ana: Priya called about the rota. The supplier was rude too.", "ben: I'll ring her tomorrow."],
+        ("ben", "ring Priya", "2026-03-05"),
+    ),
+    (
+        [
+            "ben: Let's both go to the grower meeting.",
+            "ana: Yes, let's.",
+            "ben: Great, we'll both go on the 28th then.",
+        ],
+        ("ana", "go to the grower meeting", "2026-03-28"),
+    ),
+]
+
+
+@pytest.mark.parametrize(("lines", "wanted"), _REVIEWED_15)
+def test_session_15_rules_leave_ordinary_talk_alone(lines: list[str], wanted: tuple[str, str, str] | None) -> None:
+    got = [(i.owner, i.action, str(i.due)) for i in extract(*lines)]
+    if wanted is None:
+        assert len(got) == 1  # only the item made first
+    else:
+        assert wanted in got
+        assert len(got) == len({(o, a) for o, a, _ in got})  # nothing doubled

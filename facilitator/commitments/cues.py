@@ -197,7 +197,7 @@ NAMED_RETRACTS = tuple(
         rf"(?<!don't\s)(?<!dont\s)(?<!not\s)(?<!never\s)\bforget\s+(?:about\s+|what\s+(?:i|you|we)\s+said\s+about\s+)?"
         rf"{_OBJECT}{_END}",  # but "don't forget the template!" reminds
         rf"{_OBJECT},?\s+(?:take|cross|strike)\s+(?:it|that|them)\s+off\b",
-        rf"\b(?:take|cross|strike|leave)\s+{_OBJECT}\s+off\b(?!\s+(?:my|your|his|her|our)\s+(?:hands|plate))",
+        rf"\b(?:take|cross|strike|leave)\s+{_OBJECT}\s+off\b(?!\s+(?:me\b|(?:my|your|his|her|our)\s+(?:hands|plate)))",
         rf"\b(?:let'?s|we\s+can|we\s+should)\s+(?:just\s+)?(?:drop|skip|shelve|park|cancel|scrap|ditch)\s+"
         rf"{_OBJECT}{_END}",
         rf"\b(?:we|i)\s+(?:don'?t|do\s+not|no\s+longer)\s+need\s+{_OBJECT}\s+(?:any\s?more|after\s+all|now)\b",
@@ -380,7 +380,9 @@ SAME_WITH = re.compile(
 )
 # "And the cancellation letters too, same deadline": one more thing for the speaker's own item just made.
 ALSO_THE = re.compile(
-    r"^\W*(?:and|also|plus|oh,?\s+and)\s+(?P<obj>(?:the|my|your|our)\s+[^,.;:!?]+?)\s+(?:too|as\s+well|also)\b"
+    r"^\W*(?:and|also|plus|oh,?\s+and)\s+(?P<obj>(?:the|my|your|our)(?:\s+(?!(?:the|a|an|is|are|was|were|been|be|has|have|had|"
+    r"will|would|can|could|did|do|does|just|so|very|really)\b)[a-z][\w-]*(?<!ed)){1,4})\s+(?:too|as\s+well|also)\b"
+    r"\W*(?:$|,\s*(?:same|by|before|on)\b)"
 )
 JOINT = re.compile(
     r"^\W*(?:ok(?:ay)?\W+|so\W+)?both(?=\s+[a-z]+\s)|\b(?:let'?s|let\s+us|shall\s+we|should\s+we|could\s+we|can\s+we|why\s+don'?t\s+we|how\s+about\s+we|we)"

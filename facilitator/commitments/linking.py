@@ -41,7 +41,10 @@ class Linking(Answering):
         if cues.HEDGE.search(s.low) or cues.HYPOTHETICAL.search(s.low):
             return True
         due = self._due_here(s)
-        raw = self._proposed_before(s, raw)
+        proposed = self._proposed_before(s, raw)
+        if proposed is None:
+            return True  # "Let's both go." "Yes, let's." "We'll both go on the 28th then.": dated, not doubled
+        raw = proposed
         if base_form(verb) in LEX.immediate_verbs and due is None and cues.PURPOSE.search(s.low[: found.start()]):
             return False  # "so we both see the other place in a different season": a purpose, not a task
         pending = Pending("joint", s.turn, s.speaker, raw, due, verb, s, everyone=bool(cues.EVERYONE.search(s.low)))
@@ -54,9 +57,10 @@ class Linking(Answering):
         self.ledger.pending.append(pending)
         return True
 
-    def _proposed_before(self, s: Sentence, raw: str) -> str:
+    def _proposed_before(self, s: Sentence, raw: str) -> str | None:
         """ "Let's both go to the grower meeting. When is it?" "The 28th." "Right, we'll both go on the 28th then.":
-        a joint action with no object of its own is the one proposed a few turns before (which it settles)."""
+        a joint action with no object of its own is the one proposed a few turns before (which it settles); None when
+        that proposal's items exist already (they take this date)."""
         own = content_words(strip_due_phrases(raw, self.session), drop=LEX.vague | _JOINT_FILLERS)
         if len(own) > 1:
             return raw
@@ -64,9 +68,14 @@ class Linking(Answering):
             for x in self.ledger.sentences.get(turn, []):
                 found = cues.JOINT.search(x.low)
                 said = cues.JOINT_AUXILIARY.sub("", x.text[found.end() :]) if found else ""
-                if len(content_words(strip_due_phrases(said, self.session), drop=LEX.vague | _JOINT_FILLERS)) > 1:
-                    self.ledger.pending = [p for p in self.ledger.pending if p.sentence is not x]
-                    return said
+                if len(content_words(strip_due_phrases(said, self.session), drop=LEX.vague | _JOINT_FILLERS)) <= 1:
+                    continue
+                made = [d for d in self.ledger.drafts if d.alive and d.kind == "joint" and d.turn == turn]
+                if made:  # the proposal was accepted already: this settles its date
+                    self.ledger.set_due(made[0], self._due_here(s), [s.turn])
+                    return None
+                self.ledger.pending = [p for p in self.ledger.pending if p.sentence is not x]
+                return said
         return raw
 
     def request(self, s: Sentence) -> bool:

@@ -70,7 +70,7 @@ _DATE_PHRASE = re.compile(
 )
 # "I'll redo both", "check all three (of them)": several things named before, at the end of the action.
 _SEVERAL = re.compile(
-    r"^\w+(?:\s+(?:up|out|over|through|to))?\s+(?P<p>(?P<n>both|all\s+(?:two|three|four|five))"
+    r"^\w+(?:\s+(?:up|out|over|through|to|at))?\s+(?P<p>(?P<n>both|all\s+(?:two|three|four|five))"
     r"(?:\s+of\s+(?:them|those|these))?)(?=\W*$|\s*[,;]|\s+(?:and|with|into|to|for|in|on|by|before|properly)\b)",
     re.I,
 )
@@ -107,8 +107,8 @@ PERSON_HEADS = frozenset(
     {
         "lady", "woman", "man", "guy", "chap", "gentleman", "customer", "client", "patient", "caller", "owner",
         "manager", "director", "supplier", "landlord", "tenant", "student", "volunteer", "parent", "mum", "dad",
-        "girl", "boy", "person", "driver", "farmer", "inspector", "officer", "teacher", "nurse", "doctor", "chair",
-        "colleague", "head", "lead", "boss", "vicar", "solicitor", "accountant", "clerk", "neighbour", "friend",
+        "girl", "boy", "person", "driver", "farmer", "inspector", "officer", "teacher", "nurse", "doctor",
+        "colleague", "boss", "vicar", "solicitor", "accountant", "clerk", "neighbour", "friend",
     }
 )  # fmt: skip
 
@@ -194,7 +194,8 @@ _EXPLETIVE = re.compile(
 
 # What a person does, right after a capitalised word that opens a sentence ("Omar runs the analytics guild").
 _PERSON_VERB = re.compile(
-    r"\s+(?:runs|leads|manages|heads|owns|handles|knows|said|says|told|mentioned|works|worked|used\s+to|is\s+(?:our|the|a|an|in|on|head)\b|"
+    r"\s+(?:runs|leads|manages|heads|owns|handles|knows|said|says|told|mentioned|works|worked|called|rang|phoned|"
+    r"emailed|texted|asked|wants|wanted|used\s+to|is\s+(?:our|the|a|an|in|on|head)\b|"
     r"was\s+(?:our|the|a|an|in|on)\b|has\s+been)\b"
 )
 
@@ -232,7 +233,10 @@ def resolve_referent(
         return _several(action, pronoun, context, noun_phrase, perspective)
     for i, (said_by, sentence) in enumerate(reversed(context)):
         if pronoun.person:
-            referent = person_in(sentence, participants) or (_person_phrase(sentence, noun_phrase) if i < 3 else None)
+            name_near = any(person_in(x, participants) for _, x in list(reversed(context))[:3])
+            referent = person_in(sentence, participants) or (
+                _person_phrase(sentence, noun_phrase) if i < 3 and not name_near else None
+            )
         else:
             found = things_in(sentence, noun_phrase)
             # the statement's own sentence so far ("..., so I'd redo the log sheet, I'll have that done"): the
@@ -270,7 +274,7 @@ def _several(
         if named:
             return action[: pronoun.start] + perspective(named, said_by) + action[pronoun.end :]
     for said_by, sentence in list(reversed(context))[:3]:  # "The paddle gear on locks 14, 15 and 16": one phrase
-        many = [f for f in things_in(sentence, noun_phrase) if re.search(r"\d|[^s]s$", f.split(",")[0])]
+        many = [f for f in things_in(sentence, noun_phrase) if re.search(r"\d", f.split(",")[0])]
         if many:
             return action[: pronoun.start] + perspective(_lower_determiner(many[0]), said_by) + action[pronoun.end :]
     return action
