@@ -418,7 +418,10 @@ def test_refresh_and_restart_resume_the_session(browser: Any, tmp_path: Path) ->
         page.idle()
         ui.stop()
         ui.start()
-        page.page.goto(ui.url)  # no link this time: the browser remembers the pair
+        # no link this time: the browser remembers the pair. (Waiting for "load" here once timed out in a full CI run
+        # while the page's old connections to the stopped server were still closing; the chat check below is what
+        # counts.)
+        page.page.goto(ui.url, wait_until="domcontentloaded", timeout=60_000)
         expect(page.el("chat")).to_contain_text("Before the refresh", timeout=30_000)
         page.idle()
         page.shot("after-restart")

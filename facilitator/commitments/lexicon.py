@@ -41,6 +41,8 @@ class Lexicon:
     my: tuple[str, ...]
     withdraw_before: tuple[str, ...]
     withdraw_after: tuple[str, ...]
+    person_heads: frozenset[str]
+    counted_breaks: frozenset[str]
 
 
 def _entries(value: Any, key: str) -> tuple[str, ...]:

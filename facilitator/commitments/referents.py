@@ -76,41 +76,8 @@ _SEVERAL = re.compile(
 )
 _COUNTS = {"both": 2, "two": 2, "three": 3, "four": 4, "five": 5}
 _COUNT_WORDS = {2: "two", 3: "three", 4: "four", 5: "five"}
-# Words that end a counted phrase ("four reports | on the strike", "three posters | in the foyer").
-_COUNTED_BREAKS = (
-    "on",
-    "in",
-    "at",
-    "that",
-    "which",
-    "are",
-    "is",
-    "were",
-    "was",
-    "from",
-    "for",
-    "with",
-    "have",
-    "has",
-    "need",
-    "and",
-    "but",
-    "waiting",
-    "still",
-    "to",
-    "of",
-)
 # "I'll draft one": an indefinite "one" at the end of the action stands for a thing named before.
 _ONE = re.compile(r"^\w+(?:\s+(?:up|out))?\s+(?P<one>one)\W*$", re.I)
-# Heads of noun phrases that name a person, for "her" / "him" with no name said ("the propose-in-the-basket lady").
-PERSON_HEADS = frozenset(
-    {
-        "lady", "woman", "man", "guy", "chap", "gentleman", "customer", "client", "patient", "caller", "owner",
-        "manager", "director", "supplier", "landlord", "tenant", "student", "volunteer", "parent", "mum", "dad",
-        "girl", "boy", "person", "driver", "farmer", "inspector", "officer", "teacher", "nurse", "doctor",
-        "colleague", "boss", "vicar", "solicitor", "accountant", "clerk", "neighbour", "friend",
-    }
-)  # fmt: skip
 
 
 def find_pronoun(action: str) -> Pronoun | None:
@@ -266,7 +233,7 @@ def _several(
     """ "redo both" after "the rota and the handover sheet are wrong": "redo the rota and the handover sheet" (the
     nearest sentence naming that many things; unchanged when none does)."""
     counted = re.compile(
-        rf"\b{_COUNT_WORDS[pronoun.count]}\s+(?P<np>[a-z][\w'-]*(?:\s+(?!(?:{'|'.join(_COUNTED_BREAKS)})\b)[a-z][\w'-]*){{0,3}})",
+        rf"\b{_COUNT_WORDS[pronoun.count]}\s+(?P<np>[a-z][\w'-]*(?:\s+(?!(?:{'|'.join(sorted(LEX.counted_breaks))})\b)[a-z][\w'-]*){{0,3}})",
         re.I,
     )
     for said_by, sentence in reversed(context):  # the nearest sentence that names them
@@ -327,7 +294,7 @@ def _listed(sentence: str, phrases: list[str], count: int) -> list[str]:
 def _person_phrase(sentence: str, noun_phrase: Callable[[str], str | None]) -> str | None:
     """A noun phrase of the sentence whose head names a person ("the propose-in-the-basket lady")."""
     for phrase in things_in(sentence, noun_phrase):
-        if phrase.split()[-1].lower().strip(",.;:!?") in PERSON_HEADS:
+        if phrase.split()[-1].lower().strip(",.;:!?") in LEX.person_heads:
             return _lower_determiner(phrase)
     return None
 
